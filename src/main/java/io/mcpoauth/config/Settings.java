@@ -1,0 +1,239 @@
+package io.mcpoauth.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Every setting of the server, validated once at start. A bad value stops the start with one line naming the
+ * variable, the value (never for secrets) and what is allowed.
+ */
+public final class Settings {
+
+    public static final List<Setting> ALL = List.of(
+            Setting.of("PORT", "8000", "TCP port to listen on"),
+            Setting.of("HOST", "127.0.0.1", "address to bind; 0.0.0.0 for every interface"),
+            Setting.of("PUBLIC_URL", "http://localhost:<PORT>", "external base URL: the issuer and the base of every advertised URL"),
+            Setting.of("OAUTH_DATA_DIR", ".oauth_data", "directory for clients, refresh tokens, users and consents"),
+            Setting.of("OAUTH_ACCESS_TOKEN_TTL", "3600", "access token lifetime in seconds (60-86400)"),
+            Setting.of("OAUTH_REFRESH_TOKEN_TTL", "2592000", "refresh token lifetime in seconds, sliding: each rotation starts a new period"),
+            Setting.of("OAUTH_AUTH_CODE_TTL", "600", "authorization code lifetime in seconds (10-600)"),
+            Setting.of("OAUTH_CLEANUP_INTERVAL", "300", "seconds between sweeps of expired entries"),
+            Setting.of("OAUTH_UNUSED_CLIENT_TTL", "604800", "seconds after which a client that never completed a grant is removed"),
+            Setting.of("OAUTH_SCOPES", "mcp", "space-separated scopes this server supports"),
+            Setting.of("OAUTH_DEFAULT_SCOPES", "mcp", "scopes granted when a client asks for none"),
+            Setting.of("REGISTRATION_RATE_LIMIT", "30", "client registrations allowed per address per minute"),
+            Setting.of("MAX_CLIENTS", "10000", "most registered clients kept; registration answers 503 beyond it"),
+            Setting.of("CIMD_ALLOW_PRIVATE_ADDRESSES", "false", "fetch client metadata documents from private and loopback addresses (tests only)"),
+            Setting.of("AUTH_PROVIDER", "local", "how users sign in: local, google, azure, github or oidc"),
+            Setting.of("LOG_LEVEL", "info", "log level: error, warn, info, debug or trace"),
+            Setting.secret("ADMIN_TOKEN", "bearer token for /admin/api and introspection; admin API disabled when unset"),
+            Setting.of("ALLOWED_HOSTS", "", "extra Host names accepted on /mcp besides the PUBLIC_URL host (comma-separated)")
+    );
+
+    public final int port;
+    public final String host;
+    public final URI publicUrl;
+    /** The issuer string: {@code PUBLIC_URL} without a trailing slash. */
+    public final String issuer;
+    public final Path dataDir;
+    public final Duration accessTokenTtl;
+    public final Duration refreshTokenTtl;
+    public final Duration authCodeTtl;
+    public final Duration cleanupInterval;
+    public final Duration unusedClientTtl;
+    public final Set<String> scopes;
+    public final Set<String> defaultScopes;
+    public final int registrationRateLimit;
+    public final int maxClients;
+    public final boolean cimdAllowPrivateAddresses;
+    public final String authProvider;
+    public final String logLevel;
+    public final String adminToken;
+    public final List<String> allowedHosts;
+    private final Map<String, String> raw;
+
+    private Settings(Map<String, String> raw) {
+        this.raw = raw;
+        port = integer("PORT", 0, 65535, "a TCP port between 0 and 65535");
+        host = text("HOST");
+        if (host.isBlank()) throw bad("HOST", host, "an address such as 127.0.0.1 or 0.0.0.0");
+        String defaultUrl = "http://localhost:" + port;
+        String url = value("PUBLIC_URL", defaultUrl);
+        publicUrl = parsePublicUrl(url);
+        issuer = stripSlash(publicUrl.toString());
+        dataDir = Path.of(text("OAUTH_DATA_DIR").isBlank() ? ".oauth_data" : text("OAUTH_DATA_DIR"));
+        accessTokenTtl = seconds("OAUTH_ACCESS_TOKEN_TTL", 60, 86_400);
+        refreshTokenTtl = seconds("OAUTH_REFRESH_TOKEN_TTL", 3_600, 31_536_000L * 2);
+        authCodeTtl = seconds("OAUTH_AUTH_CODE_TTL", 10, 600);
+        cleanupInterval = seconds("OAUTH_CLEANUP_INTERVAL", 1, 86_400);
+        unusedClientTtl = seconds("OAUTH_UNUSED_CLIENT_TTL", 60, 31_536_000L * 10);
+        scopes = scopeSet("OAUTH_SCOPES");
+        if (scopes.isEmpty()) throw bad("OAUTH_SCOPES", "", "at least one scope, e.g. mcp");
+        defaultScopes = scopeSet("OAUTH_DEFAULT_SCOPES");
+        if (!scopes.containsAll(defaultScopes)) {
+            throw bad("OAUTH_DEFAULT_SCOPES", text("OAUTH_DEFAULT_SCOPES"), "scopes listed in OAUTH_SCOPES (" + String.join(" ", scopes) + ")");
+        }
+        registrationRateLimit = integer("REGISTRATION_RATE_LIMIT", 1, 1_000_000, "registrations per address per minute, 1 or more");
+        maxClients = integer("MAX_CLIENTS", 1, 10_000_000, "a number of clients, 1 or more");
+        cimdAllowPrivateAddresses = bool("CIMD_ALLOW_PRIVATE_ADDRESSES");
+        authProvider = oneOf("AUTH_PROVIDER", List.of("local", "google", "azure", "github", "oidc"));
+        logLevel = oneOf("LOG_LEVEL", List.of("error", "warn", "info", "debug", "trace"));
+        String admin = text("ADMIN_TOKEN");
+        if (!admin.isEmpty() && admin.length() < 32) {
+            throw new ConfigException("ADMIN_TOKEN: too short (" + admin.length() + " characters): expected at least 32 random characters, e.g. from `openssl rand -hex 32`");
+        }
+        adminToken = admin.isEmpty() ? null : admin;
+        allowedHosts = list("ALLOWED_HOSTS");
+    }
+
+    /** Reads and validates every setting; throws {@link ConfigException} with one clear line on the first bad value. */
+    public static Settings from(Map<String, String> raw) {
+        return new Settings(Map.copyOf(raw));
+    }
+
+    /** The environment merged over {@code .env} in the working directory. */
+    public static Settings fromEnvironment() {
+        return from(Env.load(System.getenv(), Path.of(".env")));
+    }
+
+    /** The raw value of any variable (used by providers with their own settings). Empty when unset. */
+    public String raw(String name) {
+        String v = raw.get(name);
+        return v == null ? "" : v.strip();
+    }
+
+    /** The MCP resource identifier: {@code <PUBLIC_URL>/mcp}. */
+    public String mcpResource() {
+        return issuer + "/mcp";
+    }
+
+    /** An absolute URL under {@code PUBLIC_URL}; {@code path} starts with '/'. */
+    public String url(String path) {
+        return issuer + path;
+    }
+
+    public boolean httpsPublicUrl() {
+        return "https".equals(publicUrl.getScheme());
+    }
+
+    // ---- parsing helpers ----
+
+    private String value(String name, String fallback) {
+        String v = raw.get(name);
+        if (v == null || v.isBlank()) return fallback;
+        return v.strip();
+    }
+
+    private String text(String name) {
+        return value(name, defaultOf(name));
+    }
+
+    private static String defaultOf(String name) {
+        for (Setting s : ALL) {
+            if (s.name().equals(name)) return s.defaultValue() == null ? "" : s.defaultValue();
+        }
+        throw new IllegalArgumentException("undeclared setting " + name);
+    }
+
+    private ConfigException bad(String name, String value, String allowed) {
+        boolean secret = ALL.stream().anyMatch(s -> s.name().equals(name) && s.secret());
+        return new ConfigException(name + "=" + (secret ? "<hidden>" : value) + ": expected " + allowed);
+    }
+
+    private int integer(String name, int min, int max, String allowed) {
+        String v = text(name);
+        try {
+            long n = Long.parseLong(v);
+            if (n < min || n > max) throw bad(name, v, allowed);
+            return (int) n;
+        } catch (NumberFormatException e) {
+            throw bad(name, v, allowed);
+        }
+    }
+
+    private Duration seconds(String name, long min, long max) {
+        String v = text(name);
+        String allowed = "whole seconds between " + min + " and " + max;
+        try {
+            long n = Long.parseLong(v);
+            if (n < min || n > max) throw bad(name, v, allowed);
+            return Duration.ofSeconds(n);
+        } catch (NumberFormatException e) {
+            throw bad(name, v, allowed);
+        }
+    }
+
+    private boolean bool(String name) {
+        String v = text(name).toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "true", "1", "yes", "on" -> true;
+            case "false", "0", "no", "off", "" -> false;
+            default -> throw bad(name, v, "true or false");
+        };
+    }
+
+    private String oneOf(String name, List<String> allowed) {
+        String v = text(name).toLowerCase(Locale.ROOT);
+        if (!allowed.contains(v)) throw bad(name, text(name), "one of " + String.join(", ", allowed));
+        return v;
+    }
+
+    private Set<String> scopeSet(String name) {
+        String v = text(name);
+        Set<String> out = new LinkedHashSet<>();
+        for (String s : v.split("[\\s,]+")) {
+            if (s.isEmpty()) continue;
+            if (!s.matches("[\\x21\\x23-\\x5B\\x5D-\\x7E]+")) throw bad(name, v, "space-separated scope tokens without quotes or backslashes");
+            out.add(s);
+        }
+        return java.util.Collections.unmodifiableSet(out);
+    }
+
+    private List<String> list(String name) {
+        List<String> out = new ArrayList<>();
+        for (String s : text(name).split(",")) {
+            if (!s.isBlank()) out.add(s.strip());
+        }
+        return List.copyOf(out);
+    }
+
+    private URI parsePublicUrl(String url) {
+        String allowed = "an absolute http or https URL without query or fragment, e.g. https://mcp.example.com";
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw bad("PUBLIC_URL", url, allowed);
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null
+                || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
+            throw bad("PUBLIC_URL", url, allowed);
+        }
+        return uri;
+    }
+
+    private static String stripSlash(String s) {
+        while (s.endsWith("/")) s = s.substring(0, s.length() - 1);
+        return s;
+    }
+
+    /** Names of all settings, in documentation order. */
+    public static List<String> names() {
+        return ALL.stream().map(Setting::name).toList();
+    }
+
+    @Override
+    public String toString() {
+        return "Settings" + Arrays.toString(new Object[]{port, host, issuer, dataDir});
+    }
+}

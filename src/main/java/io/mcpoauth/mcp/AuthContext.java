@@ -1,0 +1,19 @@
+package io.mcpoauth.mcp;
+
+import java.util.Set;
+
+/**
+ * Who is calling a tool, derived from the bearer token by construction: tools never take a user parameter.
+ *
+ * @param userId   stable key of the user, e.g. {@code local:alice} or {@code google:1234}
+ * @param username what the user is called (login name or e-mail), for display
+ * @param provider {@code local}, {@code google}, {@code azure}, {@code github} or {@code oidc}
+ * @param clientId the OAuth client the token was issued to (or {@code apikey:<id>} for an API key)
+ * @param scopes   the scopes granted to the token
+ * @param grantId  the grant (refresh-token family) behind the token; null for API keys
+ */
+public record AuthContext(String userId, String username, String provider, String clientId, Set<String> scopes, String grantId) {
+    public boolean hasScope(String scope) {
+        return scope == null || scopes.contains(scope);
+    }
+}
