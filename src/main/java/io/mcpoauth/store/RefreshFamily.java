@@ -1,0 +1,34 @@
+package io.mcpoauth.store;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One grant: the refresh-token family started by one authorization code, as kept in {@code refresh_tokens.json}.
+ * The family id is also the grant id that access tokens point at, so revoking the family revokes everything the
+ * grant produced. Only hashes are stored: {@code tokenHash} is the current refresh token; {@code previousHash} the one
+ * it replaced, still accepted until the current one is first used (a client whose response was lost can retry);
+ * {@code retired} holds shortened hashes of older tokens, whose reuse revokes the family.
+ */
+public record RefreshFamily(
+        String familyId,
+        String clientId,
+        String userId,
+        String scope,
+        String resource,
+        String tokenHash,
+        String previousHash,
+        List<String> retired,
+        Instant createdAt,
+        Instant rotatedAt,
+        Instant expiresAt,
+        long rotations) {
+
+    public RefreshFamily {
+        retired = retired == null ? List.of() : List.copyOf(retired);
+    }
+
+    public boolean expired(Instant now) {
+        return !expiresAt.isAfter(now);
+    }
+}

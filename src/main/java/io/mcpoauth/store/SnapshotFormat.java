@@ -1,0 +1,159 @@
+package io.mcpoauth.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.mcpoauth.util.Json;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.zip.CRC32C;
+
+/**
+ * The on-disk format of one store file: readable, stably ordered JSON with a format version, a generation counter,
+ * and a CRC-32C over everything before the checksum line, so truncation and flipped bytes are detected.
+ *
+ * <pre>
+ * {
+ *   "format": 1,
+ *   "kind": "clients",
+ *   "generation": 12,
+ *   "written_at": "2026-11-23T13:00:00Z",
+ *   "records": {
+ *     "key": { ... }
+ *   },
+ *   "crc32c": "0a1b2c3d"
+ * }
+ * </pre>
+ */
+public final class SnapshotFormat {
+    public static final int FORMAT = 1;
+    /** Snake-case names for stored records; nulls are omitted. */
+    public static final ObjectMapper MAPPER = Json.create().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+    private static final byte[] CRC_MARKER = "\n  \"crc32c\": \"".getBytes(StandardCharsets.US_ASCII);
+
+    /** How records are laid out: one line each (compact, for large files) or indented (for files admins read). */
+    public enum Layout { ONE_LINE, INDENTED }
+
+    private final ObjectWriter compact;
+    private final ObjectWriter indented;
+
+    public SnapshotFormat() {
+        compact = MAPPER.writer();
+        DefaultPrettyPrinter pp = new DefaultPrettyPrinter()
+                .withObjectIndenter(new DefaultIndenter("  ", "\n    "))
+                .withArrayIndenter(new DefaultIndenter("  ", "\n    "));
+        indented = MAPPER.writer(pp.withSeparators(Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER)));
+    }
+
+    /** What a file held. */
+    public record Decoded(String kind, long generation, ObjectNode records) {}
+
+    /** The file could not be trusted; {@code reason} is a short phrase (e.g. "checksum mismatch"). */
+    public static final class Corrupt extends Exception {
+        public Corrupt(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    public byte[] encode(String kind, long generation, Iterable<? extends Map.Entry<String, ?>> records, Layout layout) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+        try {
+            write(out, "{\n  \"format\": " + FORMAT + ",\n  \"kind\": " + quote(kind) + ",\n  \"generation\": " + generation
+                    + ",\n  \"written_at\": \"" + Instant.now() + "\",\n  \"records\": {");
+            ObjectWriter w = layout == Layout.INDENTED ? indented : compact;
+            Iterator<? extends Map.Entry<String, ?>> it = records.iterator();
+            boolean first = true;
+            while (it.hasNext()) {
+                Map.Entry<String, ?> e = it.next();
+                write(out, first ? "\n    " : ",\n    ");
+                first = false;
+                out.write(quote(e.getKey()).getBytes(StandardCharsets.UTF_8));
+                write(out, ": ");
+                out.write(w.writeValueAsBytes(e.getValue()));
+            }
+            write(out, first ? "},\n" : "\n  },\n");
+            CRC32C crc = new CRC32C();
+            byte[] body = out.toByteArray();
+            crc.update(body, 0, body.length - 1); // everything up to, not including, the final newline
+            write(out, "  \"crc32c\": \"" + hex(crc.getValue()) + "\"\n}\n");
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode " + kind, e);
+        }
+    }
+
+    public Decoded decode(byte[] bytes, String expectedKind) throws Corrupt {
+        if (bytes.length == 0) throw new Corrupt("the file is empty");
+        JsonNode root;
+        try {
+            root = Json.MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            throw new Corrupt("it is not complete, valid JSON (truncated or damaged)");
+        }
+        if (root == null || !root.isObject()) throw new Corrupt("it is not a JSON object");
+        JsonNode format = root.get("format");
+        if (format == null || !format.canConvertToInt()) throw new Corrupt("it has no format version");
+        if (format.asInt() > FORMAT) {
+            throw new Corrupt("it was written by a newer version of mcp-oauth-server (format " + format.asInt()
+                    + "; this version reads format " + FORMAT + ")");
+        }
+        String kind = root.path("kind").asText("");
+        if (!kind.equals(expectedKind)) throw new Corrupt("it holds '" + kind + "', expected '" + expectedKind + "'");
+        int marker = lastIndexOf(bytes, CRC_MARKER);
+        if (marker < 0 || !root.path("crc32c").isTextual()) throw new Corrupt("its checksum is missing");
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, marker);
+        if (!hex(crc.getValue()).equals(root.get("crc32c").asText())) throw new Corrupt("its checksum does not match its content");
+        JsonNode records = root.get("records");
+        if (records == null || !records.isObject()) throw new Corrupt("it has no records object");
+        return new Decoded(kind, root.path("generation").asLong(0), (ObjectNode) records);
+    }
+
+    public <V> V read(JsonNode node, Class<V> type) throws Corrupt {
+        try {
+            return MAPPER.treeToValue(node, type);
+        } catch (JsonProcessingException e) {
+            throw new Corrupt("a record cannot be read (" + e.getOriginalMessage() + ")");
+        } catch (IllegalArgumentException e) {
+            throw new Corrupt("a record cannot be read (" + e.getMessage() + ")");
+        }
+    }
+
+    private static String hex(long crc) {
+        return HexFormat.of().toHexDigits((int) crc);
+    }
+
+    private static String quote(String s) {
+        try {
+            return Json.MAPPER.writeValueAsString(s);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void write(ByteArrayOutputStream out, String s) {
+        out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static int lastIndexOf(byte[] hay, byte[] needle) {
+        outer:
+        for (int i = hay.length - needle.length; i >= 0; i--) {
+            for (int j = 0; j < needle.length; j++) {
+                if (hay[i + j] != needle[j]) continue outer;
+            }
+            return i;
+        }
+        return -1;
+    }
+}
