@@ -93,6 +93,7 @@ public final class SnapshotFormat {
         }
     }
 
+    /** Parses and verifies a file; {@code expectedKind} null accepts any kind. */
     public Decoded decode(byte[] bytes, String expectedKind) throws Corrupt {
         if (bytes.length == 0) throw new Corrupt("the file is empty");
         JsonNode root;
@@ -109,7 +110,7 @@ public final class SnapshotFormat {
                     + "; this version reads format " + FORMAT + ")");
         }
         String kind = root.path("kind").asText("");
-        if (!kind.equals(expectedKind)) throw new Corrupt("it holds '" + kind + "', expected '" + expectedKind + "'");
+        if (expectedKind != null && !kind.equals(expectedKind)) throw new Corrupt("it holds '" + kind + "', expected '" + expectedKind + "'");
         int marker = lastIndexOf(bytes, CRC_MARKER);
         if (marker < 0 || !root.path("crc32c").isTextual()) throw new Corrupt("its checksum is missing");
         CRC32C crc = new CRC32C();

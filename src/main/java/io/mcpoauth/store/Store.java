@@ -69,6 +69,7 @@ public final class Store implements AutoCloseable {
      * @throws StoreException (refused) when the file is damaged, newer than this version, or missing after damage
      */
     public <V> DurableMap<V> map(String fileName, String kind, Class<V> type, SnapshotFormat.Layout layout) {
+        if (!kind.equals(Recovery.kindOf(fileName))) throw new IllegalArgumentException("kind must be the file name without .json");
         Path file = dir.path().resolve(fileName);
         Map<String, V> initial = new LinkedHashMap<>();
         long generation = 0;

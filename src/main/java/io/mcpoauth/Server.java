@@ -1,0 +1,154 @@
+package io.mcpoauth;
+
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.mcpoauth.config.Settings;
+import io.mcpoauth.login.LocalAccounts;
+import io.mcpoauth.login.PasswordHasher;
+import io.mcpoauth.oauth.OAuthError;
+import io.mcpoauth.store.AccessTokens;
+import io.mcpoauth.store.Clients;
+import io.mcpoauth.store.RefreshTokens;
+import io.mcpoauth.store.Store;
+import io.mcpoauth.store.StoreException;
+import io.mcpoauth.store.Sweeper;
+import io.mcpoauth.store.Users;
+import io.mcpoauth.util.Secrets;
+import io.mcpoauth.util.Web;
+import java.io.PrintStream;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Wiring: opens the store, builds every component and the HTTP app, and closes them in order. */
+public final class Server implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Server.class);
+    static final int MAX_ACCESS_TOKENS = 1_000_000;
+
+    public final Settings settings;
+    public final Clock clock;
+    public final Store store;
+    public final Clients clients;
+    public final RefreshTokens refreshTokens;
+    public final Users users;
+    public final AccessTokens accessTokens;
+    public final Sweeper sweeper;
+    private final Javalin app;
+    private volatile boolean started;
+
+    private Server(Settings settings, Clock clock) {
+        this.settings = settings;
+        this.clock = clock;
+        this.store = Store.open(settings.dataDir);
+        try {
+            LOG.info("Persistent storage initialized at {}", store.dir());
+            this.clients = new Clients(store);
+            this.refreshTokens = new RefreshTokens(store, settings.refreshTokenTtl);
+            this.users = new Users(store);
+            logLoaded();
+            this.accessTokens = new AccessTokens(MAX_ACCESS_TOKENS);
+            this.sweeper = new Sweeper(sweepTasks(), clock);
+            this.app = Javalin.create(this::configure);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    public static Server create(Settings settings) {
+        return create(settings, Clock.systemUTC());
+    }
+
+    public static Server create(Settings settings, Clock clock) {
+        return new Server(settings, clock);
+    }
+
+    private void logLoaded() {
+        Instant now = clock.instant();
+        int expired = refreshTokens.revokeIf(f -> f.expired(now));
+        int orphaned = refreshTokens.revokeIf(f -> !f.clientId().startsWith("https://") && clients.get(f.clientId()) == null);
+        StringBuilder dropped = new StringBuilder();
+        if (expired > 0 || orphaned > 0) {
+            dropped.append(" (dropped ").append(expired).append(" expired refresh tokens and ").append(orphaned)
+                    .append(" whose client no longer exists)");
+        }
+        LOG.info("Loaded {} clients and {} refresh tokens{}", clients.size(), refreshTokens.size(), dropped);
+    }
+
+    private List<Sweeper.Task> sweepTasks() {
+        List<Sweeper.Task> tasks = new ArrayList<>();
+        tasks.add(Sweeper.Task.of("refresh_tokens", refreshTokens::sweepExpired));
+        tasks.add(Sweeper.Task.of("unused_clients", now -> {
+            List<String> removed = clients.sweepUnused(now, settings.unusedClientTtl);
+            if (!removed.isEmpty()) refreshTokens.revokeIf(f -> removed.contains(f.clientId()));
+            return removed.size();
+        }));
+        tasks.add(Sweeper.Task.of("access_tokens", accessTokens::sweep));
+        return tasks;
+    }
+
+    private void configure(JavalinConfig config) {
+        config.startup.showJavalinBanner = false;
+        config.startup.showOldJavalinVersionWarning = false;
+        config.jetty.host = settings.host;
+        config.jetty.port = settings.port;
+        config.http.maxRequestSize = 64 * 1024;
+        config.routes.exception(OAuthError.class, (e, ctx) -> Web.oauthError(ctx, e));
+        config.routes.exception(StoreException.class, (e, ctx) -> {
+            LOG.error("Storage failure: {}", e.getMessage());
+            Web.oauthError(ctx, OAuthError.temporarilyUnavailable("The server could not save your change; nothing was changed. Try again shortly."));
+        });
+        config.routes.exception(Exception.class, (e, ctx) -> {
+            LOG.error("Unexpected error on {} {}", ctx.method(), ctx.path(), e);
+            Web.oauthError(ctx, OAuthError.serverError("Something went wrong on the server; it has been logged."));
+        });
+        config.routes.get("/healthz", ctx -> {
+            boolean ok = store.healthy();
+            Web.json(ctx, ok ? 200 : 503, Map.of("status", ok ? "ok" : "degraded", "store", ok ? "ok" : "failing writes"));
+        });
+    }
+
+    /** At the first start with no users and local sign-in, creates {@code admin} with a random password printed once. */
+    public void bootstrapFirstUser(PrintStream out) {
+        if (!settings.authProvider.equals("local") || users.size() > 0) return;
+        String password = Secrets.randomString(18);
+        new LocalAccounts(users, new PasswordHasher()).add("admin", password.toCharArray(), clock.instant());
+        out.println();
+        out.println("Created the first user 'admin' with the password: " + password);
+        out.println("It is shown only this once. Change it with: java -jar mcp-oauth-server.jar users passwd admin");
+        out.println();
+        out.flush();
+    }
+
+    public Server start() {
+        app.start();
+        started = true;
+        sweeper.start(settings.cleanupInterval);
+        LOG.info("Listening on {}:{}; issuer {}; MCP endpoint {}", settings.host, app.port(), settings.issuer, settings.mcpResource());
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    public Javalin app() {
+        return app;
+    }
+
+    /** Stops accepting requests, lets in-flight ones and their commits finish, then releases the data directory. */
+    @Override
+    public synchronized void close() {
+        if (started) {
+            app.stop();
+            started = false;
+        }
+        sweeper.close();
+        store.close();
+        LOG.info("Stopped; data directory released");
+    }
+}
