@@ -3,11 +3,23 @@ package io.mcpoauth;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.mcpoauth.config.Settings;
+import io.mcpoauth.login.AuthorizationFlow;
+import io.mcpoauth.login.AuthorizeEndpoints;
+import io.mcpoauth.login.BrowserSessions;
 import io.mcpoauth.login.LocalAccounts;
 import io.mcpoauth.login.PasswordHasher;
+import io.mcpoauth.oauth.AccessTokenVerifier;
+import io.mcpoauth.oauth.AuthorizationCodes;
+import io.mcpoauth.oauth.AuthorizeRequests;
+import io.mcpoauth.oauth.ClientAuthentication;
+import io.mcpoauth.oauth.ClientEndpoints;
+import io.mcpoauth.oauth.ClientRegistry;
 import io.mcpoauth.oauth.OAuthError;
+import io.mcpoauth.oauth.OAuthServices;
+import io.mcpoauth.oauth.TokenEndpoint;
 import io.mcpoauth.store.AccessTokens;
 import io.mcpoauth.store.Clients;
+import io.mcpoauth.store.Consents;
 import io.mcpoauth.store.RefreshTokens;
 import io.mcpoauth.store.Store;
 import io.mcpoauth.store.StoreException;
@@ -35,7 +47,13 @@ public final class Server implements AutoCloseable {
     public final Clients clients;
     public final RefreshTokens refreshTokens;
     public final Users users;
+    public final Consents consents;
     public final AccessTokens accessTokens;
+    public final OAuthServices oauth;
+    public final AuthorizationCodes codes;
+    public final AccessTokenVerifier bearer;
+    private final AuthorizationFlow flow;
+    private final BrowserSessions browserSessions;
     public final Sweeper sweeper;
     private final Javalin app;
     private volatile boolean started;
@@ -49,8 +67,16 @@ public final class Server implements AutoCloseable {
             this.clients = new Clients(store);
             this.refreshTokens = new RefreshTokens(store, settings.refreshTokenTtl);
             this.users = new Users(store);
+            this.consents = new Consents(store);
             logLoaded();
             this.accessTokens = new AccessTokens(MAX_ACCESS_TOKENS);
+            ClientRegistry registry = new ClientRegistry(clients, null);
+            this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry));
+            this.codes = new AuthorizationCodes(settings.authCodeTtl, 100_000);
+            this.bearer = new AccessTokenVerifier(oauth, users);
+            this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), 100_000);
+            this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
+                    new LocalAccounts(users, new PasswordHasher()), browserSessions);
             this.sweeper = new Sweeper(sweepTasks(), clock);
             this.app = Javalin.create(this::configure);
         } catch (RuntimeException e) {
@@ -88,6 +114,8 @@ public final class Server implements AutoCloseable {
             return removed.size();
         }));
         tasks.add(Sweeper.Task.of("access_tokens", accessTokens::sweep));
+        tasks.add(Sweeper.Task.of("authorization_codes", codes::sweep));
+        tasks.add(Sweeper.Task.of("pending_authorizations", flow::sweep));
         return tasks;
     }
 
@@ -98,6 +126,7 @@ public final class Server implements AutoCloseable {
         config.jetty.port = settings.port;
         config.http.maxRequestSize = 64 * 1024;
         config.routes.exception(OAuthError.class, (e, ctx) -> Web.oauthError(ctx, e));
+        config.routes.exception(AuthorizeEndpoints.PageError.class, (e, ctx) -> e.render(ctx));
         config.routes.exception(StoreException.class, (e, ctx) -> {
             LOG.error("Storage failure: {}", e.getMessage());
             Web.oauthError(ctx, OAuthError.temporarilyUnavailable("The server could not save your change; nothing was changed. Try again shortly."));
@@ -110,6 +139,9 @@ public final class Server implements AutoCloseable {
             boolean ok = store.healthy();
             Web.json(ctx, ok ? 200 : 503, Map.of("status", ok ? "ok" : "degraded", "store", ok ? "ok" : "failing writes"));
         });
+        new AuthorizeEndpoints(flow, browserSessions, clock).routes(config);
+        new TokenEndpoint(oauth, codes).routes(config);
+        new ClientEndpoints(oauth).routes(config);
     }
 
     /** At the first start with no users and local sign-in, creates {@code admin} with a random password printed once. */

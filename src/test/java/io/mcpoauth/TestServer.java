@@ -34,7 +34,7 @@ public final class TestServer implements AutoCloseable {
 
     /** Starts a server on {@code dataDir}; {@code env} overrides the defaults (PORT, PUBLIC_URL and OAUTH_DATA_DIR are set here). */
     public static TestServer start(Path dataDir, Map<String, String> env) {
-        int port = freePort();
+        int port = env.containsKey("PORT") ? Integer.parseInt(env.get("PORT")) : freePort();
         Map<String, String> all = new HashMap<>();
         all.put("PORT", String.valueOf(port));
         all.put("HOST", "127.0.0.1");

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# mcp-oauth-server
+#   ./run.sh            build the jar if it is missing or older than the sources, then serve
+#   ./run.sh test       every test: Java unit and HTTP tests, then the end-to-end tests in e2e/
+#   ./run.sh bench      the benchmarks; results go to bench/results/
+#   ./run.sh ARGS...    any other arguments go to the jar (users, store, ... see ./run.sh --help)
+# Settings come from the environment and from .env in this directory (the server reads it; the environment wins).
+set -euo pipefail
+cd "$(dirname "$0")"
+JAR=target/mcp-oauth-server.jar
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "run.sh: '$1' is required but not installed ($2)" >&2; exit 1; }
+}
+
+build_if_needed() {
+  need java "a Java 17 JDK"
+  if [[ ! -f $JAR ]] || [[ -n $(find src pom.xml -newer "$JAR" -print -quit) ]]; then
+    need mvn "Apache Maven"
+    echo "Building $JAR ..." >&2
+    mvn -q -B package -DskipTests
+  fi
+}
+
+classpath() {
+  mvn -q -B test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt >/dev/null
+  echo "target/classes:target/test-classes:$(cat target/cp.txt)"
+}
+
+case "${1:-}" in
+  test)
+    need java "a Java 17 JDK"; need mvn "Apache Maven"
+    mvn -B -ntp package
+    MCP_JAR="$PWD/$JAR" e2e/run.sh
+    ;;
+  bench)
+    need java "a Java 17 JDK"; need mvn "Apache Maven"
+    shift
+    mvn -q -B package -DskipTests
+    cp=$(classpath)
+    mkdir -p bench/results
+    java -cp "$cp" io.mcpoauth.bench.StoreBench "$@"
+    if [[ -f target/test-classes/io/mcpoauth/bench/HttpBench.class ]]; then
+      java -cp "$cp" io.mcpoauth.bench.HttpBench "$@"
+    fi
+    ;;
+  "")
+    build_if_needed
+    exec java -jar "$JAR" serve
+    ;;
+  *)
+    build_if_needed
+    exec java -jar "$JAR" "$@"
+    ;;
+esac

@@ -1,0 +1,209 @@
+package io.mcpoauth.login;
+
+import io.mcpoauth.config.Settings;
+import io.mcpoauth.oauth.AuthorizationCodes;
+import io.mcpoauth.oauth.AuthorizationRequest;
+import io.mcpoauth.oauth.AuthorizeRejection;
+import io.mcpoauth.oauth.AuthorizeRequests;
+import io.mcpoauth.oauth.OAuthError;
+import io.mcpoauth.oauth.Params;
+import io.mcpoauth.oauth.RedirectUris;
+import io.mcpoauth.store.Consents;
+import io.mcpoauth.store.ExpiringMap;
+import io.mcpoauth.store.UserRecord;
+import io.mcpoauth.store.Users;
+import io.mcpoauth.util.RateLimiter;
+import io.mcpoauth.util.Secrets;
+import java.security.MessageDigest;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The browser side of {@code /authorize}, as plain Java: validate the request, sign the user in, ask for (or recall)
+ * consent, then send the browser back to the client with a code. Each pending authorization is single-use, expires
+ * after 10 minutes and is bound to the browser session and a CSRF token.
+ */
+public final class AuthorizationFlow {
+    public static final Duration PENDING_TTL = Duration.ofMinutes(10);
+    static final String LOGIN_PATH = "/login";
+    static final String CONSENT_PATH = "/consent";
+
+    /** A pending authorization: the validated request, its browser session, CSRF token and (once known) the user. */
+    record Pending(String id, AuthorizationRequest request, String sessionId, String csrf, String userId, Instant expiresAt) {
+        Pending with(String newSessionId, String newUserId) {
+            return new Pending(id, request, newSessionId, csrf, newUserId, expiresAt);
+        }
+    }
+
+    /** The next step, and the session whose cookie must be set (null when unchanged). */
+    public record Result(Step step, BrowserSessions.Session setSession) {}
+
+    private final Settings settings;
+    private final Clock clock;
+    private final AuthorizeRequests requests;
+    private final AuthorizationCodes codes;
+    private final Consents consents;
+    private final Users users;
+    private final LocalAccounts accounts;
+    private final BrowserSessions sessions;
+    private final ExpiringMap<Pending> pending = new ExpiringMap<>(100_000);
+    private final RateLimiter perUser = new RateLimiter(10, Duration.ofMinutes(15), 100_000);
+    private final RateLimiter perAddress = new RateLimiter(30, Duration.ofMinutes(15), 100_000);
+
+    public AuthorizationFlow(Settings settings, Clock clock, AuthorizeRequests requests, AuthorizationCodes codes, Consents consents,
+                             Users users, LocalAccounts accounts, BrowserSessions sessions) {
+        this.settings = settings;
+        this.clock = clock;
+        this.requests = requests;
+        this.codes = codes;
+        this.consents = consents;
+        this.users = users;
+        this.accounts = accounts;
+        this.sessions = sessions;
+    }
+
+    /** GET /authorize. */
+    public Result authorize(Params query, BrowserSessions.Session session) {
+        Instant now = clock.instant();
+        AuthorizationRequest req;
+        try {
+            req = requests.parse(query);
+        } catch (AuthorizeRejection r) {
+            if (r.redirectUri() == null) return new Result(errorPage(400, "This sign-in link is not valid", r.error().description()), null);
+            return new Result(new Step.Redirect(302, AuthorizeRequests.errorRedirect(r, settings.issuer)), null);
+        }
+        BrowserSessions.Session s = session != null ? session : sessions.create(now);
+        if (s == null) return new Result(busy(), null);
+        String userId = s.userId() != null && users.get(s.userId()) != null ? s.userId() : null;
+        Pending p = new Pending(Secrets.randomString(24), req, s.id(), Secrets.randomString(32), userId, now.plus(PENDING_TTL));
+        if (!pending.put(p.id(), p, p.expiresAt(), now)) return new Result(busy(), null);
+        BrowserSessions.Session set = session == null ? s : null;
+        if (userId != null) return new Result(afterSignIn(p, 302, now), set);
+        return new Result(loginPage(p, 200, null, null), set);
+    }
+
+    /** POST /login. */
+    public Result login(Params form, BrowserSessions.Session session, String address) {
+        Instant now = clock.instant();
+        Pending p = pending.get(form.first("txn"), now);
+        if (p == null) return new Result(expired(), null);
+        if (!csrfOk(p, form.first("csrf"), session)) return new Result(forbidden(), null);
+        String username = form.first("username");
+        String password = form.first("password");
+        if (username == null || password == null) {
+            return new Result(loginPage(p, 400, "Enter your user name and password.", username), null);
+        }
+        String name = username.strip().toLowerCase(java.util.Locale.ROOT);
+        RateLimiter.Decision byUser = perUser.tryAcquire(name, now);
+        RateLimiter.Decision byAddress = perAddress.tryAcquire(address == null ? "?" : address, now);
+        if (!byUser.allowed() || !byAddress.allowed()) {
+            long wait = Math.max(byUser.retryAfterSeconds(), byAddress.retryAfterSeconds());
+            return new Result(loginPage(p, 429, "Too many sign-in attempts. Wait " + minutes(wait) + " and try again.", username), null);
+        }
+        UserRecord user = accounts.verify(name, password.toCharArray());
+        if (user == null) return new Result(loginPage(p, 401, "The user name or password is wrong.", username), null);
+        perUser.reset(name);
+        users.touchLogin(user.userId(), now);
+        BrowserSessions.Session fresh = sessions.signIn(session, user.userId(), now);
+        if (fresh == null) return new Result(busy(), null);
+        Pending signedIn = p.with(fresh.id(), user.userId());
+        pending.put(signedIn.id(), signedIn, signedIn.expiresAt(), now);
+        return new Result(afterSignIn(signedIn, 303, now), fresh);
+    }
+
+    /** GET /consent (after a sign-in, as the target of the 303). */
+    public Result consentPage(Params query, BrowserSessions.Session session) {
+        Instant now = clock.instant();
+        Pending p = pending.get(query.first("txn"), now);
+        if (p == null) return new Result(expired(), null);
+        if (session == null || !p.sessionId().equals(session.id()) || p.userId() == null) return new Result(forbidden(), null);
+        return new Result(afterSignIn(p, 302, now), null);
+    }
+
+    /** POST /consent: single-use; allow issues a code, deny returns access_denied to the client. */
+    public Result decide(Params form, BrowserSessions.Session session) {
+        Instant now = clock.instant();
+        String txn = form.first("txn");
+        Pending p = pending.get(txn, now);
+        if (p == null) return new Result(expired(), null);
+        if (!csrfOk(p, form.first("csrf"), session) || p.userId() == null) return new Result(forbidden(), null);
+        String decision = form.first("decision");
+        if (!"allow".equals(decision) && !"deny".equals(decision)) {
+            return new Result(errorPage(400, "No decision", "Choose Allow or Deny."), null);
+        }
+        if (pending.take(txn, now) == null) return new Result(expired(), null);
+        AuthorizationRequest req = p.request();
+        if (decision.equals("deny")) {
+            Map<String, String> params = new LinkedHashMap<>();
+            params.put("error", OAuthError.ACCESS_DENIED);
+            params.put("error_description", "The user denied access.");
+            params.put("state", req.state());
+            params.put("iss", settings.issuer);
+            return new Result(new Step.Redirect(303, AuthorizeRequests.redirectWith(req.redirectUri(), params)), null);
+        }
+        consents.grant(p.userId(), req.client().clientId(), req.scopes(), now);
+        return new Result(complete(p, 303, now), null);
+    }
+
+    private Step afterSignIn(Pending p, int redirectStatus, Instant now) {
+        AuthorizationRequest req = p.request();
+        if (consents.covers(p.userId(), req.client().clientId(), req.scopes())) {
+            pending.remove(p.id());
+            return complete(p, redirectStatus, now);
+        }
+        UserRecord u = users.get(p.userId());
+        String html = Pages.consent(CONSENT_PATH, p.csrf(), p.id(), req.client().clientName(), RedirectUris.displayHost(req.redirectUri()),
+                new ArrayList<>(req.scopes()), u == null ? p.userId() : u.username());
+        return new Step.Page(200, html);
+    }
+
+    private Step complete(Pending p, int status, Instant now) {
+        AuthorizationRequest req = p.request();
+        String code = codes.issue(req, p.userId(), now);
+        if (code == null) return busy();
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("code", code);
+        params.put("state", req.state());
+        params.put("iss", settings.issuer);
+        return new Step.Redirect(status, AuthorizeRequests.redirectWith(req.redirectUri(), params));
+    }
+
+    private Step loginPage(Pending p, int status, String error, String username) {
+        return new Step.Page(status, Pages.login(LOGIN_PATH, p.csrf(), p.id(), p.request().client().clientName(), error, username));
+    }
+
+    private static boolean csrfOk(Pending p, String csrf, BrowserSessions.Session session) {
+        return csrf != null && session != null && p.sessionId().equals(session.id())
+                && MessageDigest.isEqual(csrf.getBytes(StandardCharsets.UTF_8), p.csrf().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Step errorPage(int status, String title, String message) {
+        return new Step.Page(status, Pages.error(title, message));
+    }
+
+    private static Step expired() {
+        return errorPage(400, "This page has expired", "The sign-in took too long or was already completed. Go back to the application and connect again.");
+    }
+
+    private static Step forbidden() {
+        return errorPage(403, "Request refused", "This form does not belong to your browser session. Go back to the application and connect again.");
+    }
+
+    private static Step busy() {
+        return errorPage(503, "Server busy", "The server is handling too many sign-ins right now. Try again in a minute.");
+    }
+
+    private static String minutes(long seconds) {
+        long m = (seconds + 59) / 60;
+        return m <= 1 ? "a minute" : m + " minutes";
+    }
+
+    public int sweep(Instant now) {
+        return pending.sweep(now) + sessions.sweep(now);
+    }
+}

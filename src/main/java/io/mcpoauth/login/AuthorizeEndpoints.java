@@ -1,0 +1,71 @@
+package io.mcpoauth.login;
+
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.mcpoauth.oauth.OAuthError;
+import io.mcpoauth.oauth.Params;
+import io.mcpoauth.util.Web;
+import java.time.Clock;
+
+/** The HTTP edge of the browser flow: {@code GET /authorize}, {@code POST /login}, {@code GET|POST /consent}. */
+public final class AuthorizeEndpoints {
+    private final AuthorizationFlow flow;
+    private final BrowserSessions sessions;
+    private final Clock clock;
+
+    public AuthorizeEndpoints(AuthorizationFlow flow, BrowserSessions sessions, Clock clock) {
+        this.flow = flow;
+        this.sessions = sessions;
+        this.clock = clock;
+    }
+
+    public void routes(JavalinConfig config) {
+        config.routes.get("/authorize", ctx -> send(ctx, flow.authorize(Params.parseUrlEncoded(query(ctx)), session(ctx))));
+        config.routes.post(AuthorizationFlow.LOGIN_PATH, ctx -> send(ctx, flow.login(form(ctx), session(ctx), ctx.ip())));
+        config.routes.get(AuthorizationFlow.CONSENT_PATH, ctx -> send(ctx, flow.consentPage(Params.parseUrlEncoded(query(ctx)), session(ctx))));
+        config.routes.post(AuthorizationFlow.CONSENT_PATH, ctx -> send(ctx, flow.decide(form(ctx), session(ctx))));
+    }
+
+    private static String query(Context ctx) {
+        return ctx.queryString() == null ? "" : ctx.queryString();
+    }
+
+    /** The form of a page POST; a malformed or repeated field is refused with a page, not JSON. */
+    private static Params form(Context ctx) {
+        try {
+            return Web.form(ctx);
+        } catch (OAuthError e) {
+            throw new PageError(400, "Request refused", e.description());
+        }
+    }
+
+    private BrowserSessions.Session session(Context ctx) {
+        return sessions.find(ctx.cookie(sessions.cookieName()), clock.instant());
+    }
+
+    private void send(Context ctx, AuthorizationFlow.Result r) {
+        if (r.setSession() != null) ctx.res().addHeader("Set-Cookie", sessions.setCookie(r.setSession()));
+        if (r.step() instanceof Step.Page p) {
+            Web.page(ctx, p.status(), p.html());
+        } else if (r.step() instanceof Step.Redirect rd) {
+            Web.noStore(ctx);
+            ctx.status(rd.status()).header("Location", rd.location());
+        }
+    }
+
+    /** A refusal shown as a page by the exception mapper. */
+    public static final class PageError extends RuntimeException {
+        final int status;
+        final String title;
+
+        public PageError(int status, String title, String message) {
+            super(message, null, false, false);
+            this.status = status;
+            this.title = title;
+        }
+
+        public void render(Context ctx) {
+            Web.page(ctx, status, Pages.error(title, getMessage()));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package io.mcpoauth.oauth;
+
+import io.mcpoauth.mcp.AuthContext;
+import io.mcpoauth.mcp.BearerAuthenticator;
+import io.mcpoauth.store.AccessToken;
+import io.mcpoauth.store.UserRecord;
+import io.mcpoauth.store.Users;
+import java.time.Instant;
+
+/**
+ * Turns an access token into the caller for {@code /mcp}: the token must be live, its grant not revoked, issued for
+ * our MCP resource (audience), and its user must still exist.
+ */
+public final class AccessTokenVerifier implements BearerAuthenticator {
+    private final OAuthServices s;
+    private final Users users;
+
+    public AccessTokenVerifier(OAuthServices services, Users users) {
+        this.s = services;
+        this.users = users;
+    }
+
+    @Override
+    public AuthContext authenticate(String token) {
+        Instant now = s.clock().instant();
+        AccessToken t = s.accessTokens().find(token, now);
+        if (t == null || !s.settings().mcpResource().equals(t.resource()) || !s.refreshTokens().isLive(t.grantId(), now)) return null;
+        UserRecord u = users.get(t.userId());
+        if (u == null) return null;
+        return new AuthContext(u.userId(), u.username(), u.provider(), t.clientId(), t.scopes(), t.grantId());
+    }
+}

@@ -1,0 +1,55 @@
+package io.mcpoauth.oauth;
+
+import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.store.RefreshTokens;
+import java.time.Instant;
+import java.util.Map;
+
+/** {@code grant_type=authorization_code}: single-use codes, PKCE S256, redirect URI and resource checks. */
+public final class AuthorizationCodeGrant {
+    private final OAuthServices s;
+    private final AuthorizationCodes codes;
+    private final TokenIssuer issuer;
+
+    public AuthorizationCodeGrant(OAuthServices services, AuthorizationCodes codes, TokenIssuer issuer) {
+        this.s = services;
+        this.codes = codes;
+        this.issuer = issuer;
+    }
+
+    public Map<String, Object> exchange(ClientRecord client, Params form) {
+        Instant now = s.clock().instant();
+        String code = form.first("code");
+        if (code == null) throw OAuthError.invalidRequest("The code parameter is missing.");
+        String verifier = form.first("code_verifier");
+        if (verifier == null) throw OAuthError.invalidRequest("The code_verifier parameter is missing (PKCE is required).");
+        AuthorizationCodes.Code c = codes.take(code, now);
+        if (c == null) {
+            String grant = codes.redeemedGrant(code, now);
+            if (grant != null) {
+                s.refreshTokens().revoke(grant);
+                s.accessTokens().revokeGrant(grant);
+                throw OAuthError.invalidGrant("This authorization code was already used. Everything issued from it has been revoked; sign in again.");
+            }
+            throw OAuthError.invalidGrant("The authorization code is unknown or has expired; start the authorization again.");
+        }
+        if (!c.clientId().equals(client.clientId())) throw OAuthError.invalidGrant("The authorization code was issued to another client.");
+        String redirect = form.first("redirect_uri");
+        if (c.redirectUriGiven() && redirect == null) {
+            throw OAuthError.invalidGrant("The redirect_uri sent to /authorize must be repeated in the token request.");
+        }
+        if (redirect != null && !redirect.equals(c.redirectUri())) {
+            throw OAuthError.invalidGrant("The redirect_uri differs from the one used to get the authorization code.");
+        }
+        if (!Pkce.isValidVerifier(verifier) || !Pkce.verifyS256(verifier, c.codeChallenge())) {
+            throw OAuthError.invalidGrant("The code_verifier does not match the code_challenge sent to /authorize.");
+        }
+        String resource = form.first("resource");
+        if (resource != null) Resources.requireOurResource(resource, s.settings().mcpResource());
+        boolean refresh = client.grantTypes().contains(ClientMetadata.REFRESH_TOKEN);
+        RefreshTokens.Issued issued = s.refreshTokens().create(client.clientId(), c.userId(), Scopes.format(c.scopes()), c.resource(), refresh, now);
+        codes.markRedeemed(code, issued.family().familyId(), now);
+        s.registry().markUsed(client, now);
+        return issuer.issue(issued.family(), c.scopes(), issued.refreshToken(), now);
+    }
+}

@@ -1,0 +1,53 @@
+package io.mcpoauth.oauth;
+
+import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.store.RefreshTokens;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code grant_type=refresh_token}: rotation on every use. The previous token keeps working until its successor is
+ * first used; reuse after that revokes the whole grant. A narrower scope may be asked for, never a wider one.
+ */
+public final class RefreshTokenGrant {
+    private final OAuthServices s;
+    private final TokenIssuer issuer;
+
+    public RefreshTokenGrant(OAuthServices services, TokenIssuer issuer) {
+        this.s = services;
+        this.issuer = issuer;
+    }
+
+    public Map<String, Object> exchange(ClientRecord client, Params form) {
+        Instant now = s.clock().instant();
+        if (!client.grantTypes().contains(ClientMetadata.REFRESH_TOKEN)) {
+            throw OAuthError.unauthorizedClient("This client is not registered for the refresh_token grant.");
+        }
+        String token = form.first("refresh_token");
+        if (token == null) throw OAuthError.invalidRequest("The refresh_token parameter is missing.");
+        String resource = form.first("resource");
+        if (resource != null) Resources.requireOurResource(resource, s.settings().mcpResource());
+        String scopeParam = form.first("scope");
+        Set<String> asked = scopeParam == null ? null : Scopes.parse(scopeParam);
+        RefreshTokens.Rotation r = s.refreshTokens().rotate(token, client.clientId(), now, family -> {
+            if (asked != null && !Scopes.parse(family.scope()).containsAll(asked)) {
+                throw OAuthError.invalidScope("A refresh can only keep or narrow the scopes granted ('" + family.scope() + "').");
+            }
+        });
+        switch (r.outcome()) {
+            case ROTATED -> {
+                s.registry().markUsed(client, now);
+                Set<String> scopes = asked == null || asked.isEmpty() ? Scopes.parse(r.family().scope()) : asked;
+                return issuer.issue(r.family(), scopes, r.refreshToken(), now);
+            }
+            case REUSED -> {
+                s.accessTokens().revokeGrant(r.family().familyId());
+                throw OAuthError.invalidGrant("This refresh token was already used and replaced. For safety the whole sign-in was revoked; sign in again.");
+            }
+            case EXPIRED -> throw OAuthError.invalidGrant("The refresh token has expired; sign in again.");
+            case WRONG_CLIENT -> throw OAuthError.invalidGrant("The refresh token was issued to another client.");
+            default -> throw OAuthError.invalidGrant("The refresh token is unknown or was revoked; sign in again.");
+        }
+    }
+}
