@@ -8,6 +8,8 @@ import io.mcpoauth.login.AuthorizeEndpoints;
 import io.mcpoauth.login.BrowserSessions;
 import io.mcpoauth.login.LocalAccounts;
 import io.mcpoauth.login.PasswordHasher;
+import io.mcpoauth.mcp.McpEndpoint;
+import io.mcpoauth.mcp.Tools;
 import io.mcpoauth.oauth.AccessTokenVerifier;
 import io.mcpoauth.oauth.AuthorizationCodes;
 import io.mcpoauth.oauth.AuthorizeRequests;
@@ -20,6 +22,7 @@ import io.mcpoauth.oauth.TokenEndpoint;
 import io.mcpoauth.store.AccessTokens;
 import io.mcpoauth.store.Clients;
 import io.mcpoauth.store.Consents;
+import io.mcpoauth.store.Notes;
 import io.mcpoauth.store.RefreshTokens;
 import io.mcpoauth.store.Store;
 import io.mcpoauth.store.StoreException;
@@ -48,10 +51,12 @@ public final class Server implements AutoCloseable {
     public final RefreshTokens refreshTokens;
     public final Users users;
     public final Consents consents;
+    public final Notes notes;
     public final AccessTokens accessTokens;
     public final OAuthServices oauth;
     public final AuthorizationCodes codes;
     public final AccessTokenVerifier bearer;
+    public final McpEndpoint mcp;
     private final AuthorizationFlow flow;
     private final BrowserSessions browserSessions;
     public final Sweeper sweeper;
@@ -68,15 +73,17 @@ public final class Server implements AutoCloseable {
             this.refreshTokens = new RefreshTokens(store, settings.refreshTokenTtl);
             this.users = new Users(store);
             this.consents = new Consents(store);
+            this.notes = new Notes(store);
             logLoaded();
             this.accessTokens = new AccessTokens(MAX_ACCESS_TOKENS);
             ClientRegistry registry = new ClientRegistry(clients, null);
             this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry));
             this.codes = new AuthorizationCodes(settings.authCodeTtl, 100_000);
             this.bearer = new AccessTokenVerifier(oauth, users);
+            this.mcp = new McpEndpoint(settings, bearer, Tools.builtIn(settings, notes));
             this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), 100_000);
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
-                    new LocalAccounts(users, new PasswordHasher()), browserSessions);
+                    new LocalAccounts(users, new PasswordHasher()), browserSessions, null);
             this.sweeper = new Sweeper(sweepTasks(), clock);
             this.app = Javalin.create(this::configure);
         } catch (RuntimeException e) {
@@ -142,6 +149,7 @@ public final class Server implements AutoCloseable {
         new AuthorizeEndpoints(flow, browserSessions, clock).routes(config);
         new TokenEndpoint(oauth, codes).routes(config);
         new ClientEndpoints(oauth).routes(config);
+        mcp.mount(config);
     }
 
     /** At the first start with no users and local sign-in, creates {@code admin} with a random password printed once. */
@@ -180,6 +188,7 @@ public final class Server implements AutoCloseable {
             started = false;
         }
         sweeper.close();
+        mcp.close();
         store.close();
         LOG.info("Stopped; data directory released");
     }

@@ -32,6 +32,7 @@ public final class AuthorizationFlow {
     public static final Duration PENDING_TTL = Duration.ofMinutes(10);
     static final String LOGIN_PATH = "/login";
     static final String CONSENT_PATH = "/consent";
+    public static final String CALLBACK_PATH = "/oauth/callback";
 
     /** A pending authorization: the validated request, its browser session, CSRF token and (once known) the user. */
     record Pending(String id, AuthorizationRequest request, String sessionId, String csrf, String userId, Instant expiresAt) {
@@ -51,12 +52,13 @@ public final class AuthorizationFlow {
     private final Users users;
     private final LocalAccounts accounts;
     private final BrowserSessions sessions;
+    private final UpstreamSignIn upstream;
     private final ExpiringMap<Pending> pending = new ExpiringMap<>(100_000);
     private final RateLimiter perUser = new RateLimiter(10, Duration.ofMinutes(15), 100_000);
     private final RateLimiter perAddress = new RateLimiter(30, Duration.ofMinutes(15), 100_000);
 
     public AuthorizationFlow(Settings settings, Clock clock, AuthorizeRequests requests, AuthorizationCodes codes, Consents consents,
-                             Users users, LocalAccounts accounts, BrowserSessions sessions) {
+                             Users users, LocalAccounts accounts, BrowserSessions sessions, UpstreamSignIn upstream) {
         this.settings = settings;
         this.clock = clock;
         this.requests = requests;
@@ -65,6 +67,7 @@ public final class AuthorizationFlow {
         this.users = users;
         this.accounts = accounts;
         this.sessions = sessions;
+        this.upstream = upstream;
     }
 
     /** GET /authorize. */
@@ -84,6 +87,7 @@ public final class AuthorizationFlow {
         if (!pending.put(p.id(), p, p.expiresAt(), now)) return new Result(busy(), null);
         BrowserSessions.Session set = session == null ? s : null;
         if (userId != null) return new Result(afterSignIn(p, 302, now), set);
+        if (upstream != null) return new Result(consentForm(p, null), set);
         return new Result(loginPage(p, 200, null, null), set);
     }
 
@@ -92,7 +96,7 @@ public final class AuthorizationFlow {
         Instant now = clock.instant();
         Pending p = pending.get(form.first("txn"), now);
         if (p == null) return new Result(expired(), null);
-        if (!csrfOk(p, form.first("csrf"), session)) return new Result(forbidden(), null);
+        if (!csrfOk(p, form.first("csrf"), session) || upstream != null) return new Result(forbidden(), null);
         String username = form.first("username");
         String password = form.first("password");
         if (username == null || password == null) {
@@ -131,7 +135,7 @@ public final class AuthorizationFlow {
         String txn = form.first("txn");
         Pending p = pending.get(txn, now);
         if (p == null) return new Result(expired(), null);
-        if (!csrfOk(p, form.first("csrf"), session) || p.userId() == null) return new Result(forbidden(), null);
+        if (!csrfOk(p, form.first("csrf"), session) || p.userId() == null && upstream == null) return new Result(forbidden(), null);
         String decision = form.first("decision");
         if (!"allow".equals(decision) && !"deny".equals(decision)) {
             return new Result(errorPage(400, "No decision", "Choose Allow or Deny."), null);
@@ -139,15 +143,50 @@ public final class AuthorizationFlow {
         if (pending.take(txn, now) == null) return new Result(expired(), null);
         AuthorizationRequest req = p.request();
         if (decision.equals("deny")) {
-            Map<String, String> params = new LinkedHashMap<>();
-            params.put("error", OAuthError.ACCESS_DENIED);
-            params.put("error_description", "The user denied access.");
-            params.put("state", req.state());
-            params.put("iss", settings.issuer);
-            return new Result(new Step.Redirect(303, AuthorizeRequests.redirectWith(req.redirectUri(), params)), null);
+            return new Result(new Step.Redirect(303, clientError(req, OAuthError.ACCESS_DENIED, "The user denied access.")), null);
+        }
+        if (p.userId() == null) {
+            // Upstream sign-in comes after our consent; the pending authorization waits for the callback.
+            Pending consented = p.with(p.sessionId(), null);
+            pending.put(consented.id(), consented, consented.expiresAt(), now);
+            return new Result(new Step.Redirect(303, upstream.begin(consented.id(), session.id(), now)), null);
         }
         consents.grant(p.userId(), req.client().clientId(), req.scopes(), now);
         return new Result(complete(p, 303, now), null);
+    }
+
+    /** GET /oauth/callback: the upstream provider sends the browser back; finish sign-in and return to the client. */
+    public Result upstreamCallback(Params query, BrowserSessions.Session session) {
+        Instant now = clock.instant();
+        if (upstream == null || session == null) {
+            return new Result(errorPage(400, "Sign-in not recognised", "This sign-in did not start in this browser. Go back to the application and connect again."), null);
+        }
+        UpstreamSignIn.Completed done;
+        try {
+            done = upstream.finish(query, session.id(), now);
+        } catch (UpstreamSignIn.Failure f) {
+            Pending p = f.pendingId == null ? null : pending.take(f.pendingId, now);
+            if (p != null && f.oauthError != null) {
+                return new Result(new Step.Redirect(302, clientError(p.request(), f.oauthError, f.getMessage())), null);
+            }
+            return new Result(errorPage(f.status, "Sign-in failed", f.getMessage()), null);
+        }
+        Pending p = pending.take(done.pendingId(), now);
+        if (p == null || !p.sessionId().equals(session.id())) return new Result(expired(), null);
+        BrowserSessions.Session fresh = sessions.signIn(session, done.user().userId(), now);
+        if (fresh == null) return new Result(busy(), null);
+        users.touchLogin(done.user().userId(), now);
+        consents.grant(done.user().userId(), p.request().client().clientId(), p.request().scopes(), now);
+        return new Result(complete(p.with(fresh.id(), done.user().userId()), 302, now), fresh);
+    }
+
+    private String clientError(AuthorizationRequest req, String error, String description) {
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("error", error);
+        params.put("error_description", description);
+        params.put("state", req.state());
+        params.put("iss", settings.issuer);
+        return AuthorizeRequests.redirectWith(req.redirectUri(), params);
     }
 
     private Step afterSignIn(Pending p, int redirectStatus, Instant now) {
@@ -157,8 +196,15 @@ public final class AuthorizationFlow {
             return complete(p, redirectStatus, now);
         }
         UserRecord u = users.get(p.userId());
+        return consentForm(p, u == null ? p.userId() : u.username());
+    }
+
+    /** The consent page; {@code username} null means the user signs in upstream after deciding. */
+    private Step consentForm(Pending p, String username) {
+        AuthorizationRequest req = p.request();
+        String who = username != null ? username : "you (you will sign in with " + upstream.displayName() + " next)";
         String html = Pages.consent(CONSENT_PATH, p.csrf(), p.id(), req.client().clientName(), RedirectUris.displayHost(req.redirectUri()),
-                new ArrayList<>(req.scopes()), u == null ? p.userId() : u.username());
+                new ArrayList<>(req.scopes()), who);
         return new Step.Page(200, html);
     }
 

@@ -24,6 +24,7 @@ public final class AuthorizeEndpoints {
         config.routes.post(AuthorizationFlow.LOGIN_PATH, ctx -> send(ctx, flow.login(form(ctx), session(ctx), ctx.ip())));
         config.routes.get(AuthorizationFlow.CONSENT_PATH, ctx -> send(ctx, flow.consentPage(Params.parseUrlEncoded(query(ctx)), session(ctx))));
         config.routes.post(AuthorizationFlow.CONSENT_PATH, ctx -> send(ctx, flow.decide(form(ctx), session(ctx))));
+        config.routes.get(AuthorizationFlow.CALLBACK_PATH, ctx -> send(ctx, flow.upstreamCallback(Params.parseUrlEncoded(query(ctx)), session(ctx))));
     }
 
     private static String query(Context ctx) {
