@@ -32,8 +32,10 @@ import org.slf4j.LoggerFactory;
  *       never accepted): 401 with a {@code WWW-Authenticate} challenge naming the protected resource metadata.</li>
  *   <li>Methods other than POST: 405 (we serve no SSE stream and no sessions).</li>
  *   <li>{@code MCP-Protocol-Version}, when sent, must be a supported version: 400 with a JSON-RPC error.</li>
- *   <li>The JSON body is read once (bounded: 413 above the limit) and, for {@code tools/call}, the tool's required
- *       scopes are checked: 403 {@code insufficient_scope} naming them. The body is then replayed to the SDK.</li>
+ *   <li>The JSON body is read once (bounded: 413 above the limit), must be one JSON-RPC request or notification
+ *       ({@link JsonRpcShape}; 400 with a JSON-RPC error otherwise: no batches), and, for {@code tools/call}, the
+ *       tool's required scopes are checked: 403 {@code insufficient_scope} naming them. The body is then replayed
+ *       to the SDK.</li>
  * </ol>
  * The caller's {@link AuthContext} is left in the request attribute {@link #AUTH_ATTRIBUTE}.
  * Every error body here is a small JSON object; none carries a stack trace.
@@ -41,6 +43,10 @@ import org.slf4j.LoggerFactory;
 final class McpAuthFilter implements Filter {
     static final String AUTH_ATTRIBUTE = AuthContext.class.getName();
     static final int MAX_TOKEN_LENGTH = 4096;
+    /** How much of an oversized body is read and thrown away before the 413, so that the client sees it. */
+    static final long DRAIN_LIMIT = 8L * 1024 * 1024;
+    static final int PARSE_ERROR = -32700;
+    static final int INVALID_REQUEST = -32600;
     private static final Pattern B64TOKEN = Pattern.compile("[A-Za-z0-9\\-._~+/]+=*");
     private static final Logger log = LoggerFactory.getLogger(McpAuthFilter.class);
 
@@ -105,18 +111,27 @@ final class McpAuthFilter implements Filter {
             return;
         }
 
-        // 5. Read the body once, bounded; check a tool call's scopes; replay.
+        // 5. Read the body once, bounded; check it is one JSON-RPC message; check a tool call's scopes; replay.
         long declared = req.getContentLengthLong();
-        if (declared > maxBody) {
-            sendError(res, 413, null, "invalid_request", "request body larger than " + maxBody + " bytes");
-            return;
-        }
-        byte[] body = readBounded(req.getInputStream(), maxBody);
+        byte[] body = declared > maxBody ? null : readBounded(req.getInputStream(), maxBody);
         if (body == null) {
+            drain(req.getInputStream(), DRAIN_LIMIT); // so the client, still sending, can read the answer
             sendError(res, 413, null, "invalid_request", "request body larger than " + maxBody + " bytes");
             return;
         }
-        Set<String> needed = scopesNeeded(body);
+        JsonNode message;
+        try {
+            message = Json.MAPPER.readTree(body);
+        } catch (IOException | RuntimeException e) {
+            sendJsonRpcError(res, 400, PARSE_ERROR, "Parse error");
+            return;
+        }
+        String invalid = JsonRpcShape.problem(message);
+        if (invalid != null) {
+            sendJsonRpcError(res, 400, INVALID_REQUEST, invalid);
+            return;
+        }
+        Set<String> needed = scopesNeeded(message);
         if (needed != null && !ctx.scopes().containsAll(needed)) {
             String scope = String.join(" ", needed);
             sendError(res, 403,
@@ -181,17 +196,21 @@ final class McpAuthFilter implements Filter {
         return b.toString();
     }
 
-    /** The scopes a {@code tools/call} of a known tool needs; null when the body is anything else. */
-    private Set<String> scopesNeeded(byte[] body) {
-        JsonNode root;
-        try {
-            root = Json.MAPPER.readTree(body);
-        } catch (IOException | RuntimeException e) {
-            return null; // malformed: the SDK answers with a JSON-RPC error
-        }
-        if (root == null || !root.isObject() || !"tools/call".equals(root.path("method").asText(null))) return null;
-        JsonNode name = root.path("params").path("name");
+    /** The scopes a {@code tools/call} of a known tool needs; null for any other message. */
+    private Set<String> scopesNeeded(JsonNode message) {
+        if (!"tools/call".equals(message.path("method").asText(null))) return null;
+        JsonNode name = message.path("params").path("name");
         return name.isTextual() ? toolScopes.get(name.asText()) : null;
+    }
+
+    private static void drain(InputStream in, long limit) {
+        byte[] buf = new byte[8192];
+        long total = 0;
+        try {
+            for (int n; total < limit && (n = in.read(buf)) != -1; ) total += n;
+        } catch (IOException e) {
+            // the client went away; nothing to answer
+        }
     }
 
     private static byte[] readBounded(InputStream in, int max) throws IOException {

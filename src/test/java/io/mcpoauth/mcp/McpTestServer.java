@@ -56,6 +56,11 @@ final class McpTestServer implements AutoCloseable {
     }
 
     McpTestServer(Path dataDir, Map<String, String> env, Function<Settings, List<McpTool>> extraTools) {
+        this(dataDir, env, extraTools, config -> {});
+    }
+
+    McpTestServer(Path dataDir, Map<String, String> env, Function<Settings, List<McpTool>> extraTools,
+                  java.util.function.Consumer<io.javalin.config.JavalinConfig> moreConfig) {
         this.port = freePort();
         Map<String, String> raw = new LinkedHashMap<>();
         raw.put("PORT", String.valueOf(port));
@@ -68,8 +73,11 @@ final class McpTestServer implements AutoCloseable {
         tools.addAll(extraTools.apply(settings));
         this.endpoint = new McpEndpoint(settings, TOKENS::get, tools);
         this.app = Javalin.create(config -> {
+            config.startup.showJavalinBanner = false;
+            config.startup.showOldJavalinVersionWarning = false;
             endpoint.mount(config);
             config.routes.get("/hello", ctx -> ctx.result("hi"));
+            moreConfig.accept(config);
         }).start("127.0.0.1", port);
     }
 
