@@ -13,6 +13,11 @@ import java.util.Set;
  * @param grantId  the grant (refresh-token family) behind the token; null for API keys
  */
 public record AuthContext(String userId, String username, String provider, String clientId, Set<String> scopes, String grantId) {
+    /** {@code scopes} is never null: a null set becomes empty; the set is an unmodifiable copy. */
+    public AuthContext {
+        scopes = scopes == null ? Set.of() : java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(scopes));
+    }
+
     public boolean hasScope(String scope) {
         return scope == null || scopes.contains(scope);
     }

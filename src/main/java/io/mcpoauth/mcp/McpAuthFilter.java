@@ -102,7 +102,7 @@ final class McpAuthFilter implements Filter {
         // 4. MCP-Protocol-Version: absent is tolerated (initialize, older clients); unsupported is a 400.
         String version = req.getHeader("MCP-Protocol-Version");
         if (version != null && !protocolVersions.contains(version.trim())) {
-            sendJsonRpcError(res, 400, -32600, "Unsupported MCP-Protocol-Version (supported: " + String.join(", ", protocolVersions) + ")");
+            sendJsonRpcError(res, 400, INVALID_REQUEST, "Unsupported MCP-Protocol-Version (supported: " + String.join(", ", protocolVersions) + ")");
             return;
         }
 

@@ -192,6 +192,14 @@ class McpEndpointTest {
         assertEquals("mcp", Tools.defaultScope(Settings.from(Map.of("PORT", "8000"))));
     }
 
+    @Test
+    void anAuthContextWithoutScopesIsSafe() {
+        AuthContext none = new AuthContext("local:x", "x", "local", "c", null, null);
+        assertTrue(none.scopes().isEmpty());
+        assertFalse(none.hasScope("mcp"));
+        assertTrue(none.hasScope(null));
+    }
+
     private static JsonNode find(JsonNode tools, String name) {
         for (JsonNode t : tools) {
             if (t.path("name").asText().equals(name)) return t;
