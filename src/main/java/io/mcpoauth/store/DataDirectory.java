@@ -17,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,12 +31,21 @@ public final class DataDirectory implements AutoCloseable {
     static final String LOCK_FILE = ".lock";
     private static final Set<String> NETWORK_FS = Set.of("nfs", "nfs4", "cifs", "smbfs", "smb3", "fuse.sshfs", "afs", "9p", "ncpfs");
 
+    /**
+     * Directories (real paths) this JVM holds. POSIX record locks belong to the process: a second, refused attempt in
+     * the same JVM must never open and close a channel to {@code .lock}, because closing it drops the lock held
+     * through the first channel.
+     */
+    private static final Set<Path> HELD_BY_THIS_JVM = ConcurrentHashMap.newKeySet();
+
     private final Path path;
+    private final Path heldKey;
     private final FileChannel lockChannel;
     private final FileLock lock;
 
-    private DataDirectory(Path path, FileChannel lockChannel, FileLock lock) {
+    private DataDirectory(Path path, Path heldKey, FileChannel lockChannel, FileLock lock) {
         this.path = path;
+        this.heldKey = heldKey;
         this.lockChannel = lockChannel;
         this.lock = lock;
     }
@@ -72,7 +82,18 @@ public final class DataDirectory implements AutoCloseable {
         } catch (IOException e) {
             throw StoreException.refused("The data directory " + abs + " cannot be used: " + describe(e));
         }
+        Path heldKey;
+        try {
+            heldKey = abs.toRealPath();
+        } catch (IOException e) {
+            throw StoreException.refused("The data directory " + abs + " cannot be used: " + describe(e));
+        }
+        if (!HELD_BY_THIS_JVM.add(heldKey)) {
+            throw StoreException.refused("This mcp-oauth-server (pid " + ProcessHandle.current().pid() + ") already uses the data directory "
+                    + abs + "; it cannot be opened twice.");
+        }
         FileChannel ch = null;
+        boolean opened = false;
         try {
             ch = FileChannel.open(abs.resolve(LOCK_FILE), Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE), FileOps.FILE_ATTR);
             FileLock lock;
@@ -90,12 +111,18 @@ public final class DataDirectory implements AutoCloseable {
             ch.truncate(0);
             ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
             ch.force(true);
-            DataDirectory d = new DataDirectory(abs, ch, lock);
+            DataDirectory d = new DataDirectory(abs, heldKey, ch, lock);
             d.tighten();
+            opened = true;
             return d;
         } catch (IOException e) {
             closeQuietly(ch);
             throw StoreException.refused("Cannot lock the data directory " + abs + ": " + describe(e));
+        } finally {
+            if (!opened) {
+                closeQuietly(ch);
+                HELD_BY_THIS_JVM.remove(heldKey);
+            }
         }
     }
 
@@ -144,12 +171,14 @@ public final class DataDirectory implements AutoCloseable {
 
     @Override
     public void close() {
+        if (!lockChannel.isOpen()) return; // closed before: the key may already belong to a newer holder
         try {
             if (lock.isValid()) lock.release();
         } catch (IOException ignored) {
             // the kernel frees it when the channel closes
         }
         closeQuietly(lockChannel);
+        HELD_BY_THIS_JVM.remove(heldKey);
     }
 
     static String describe(IOException e) {
