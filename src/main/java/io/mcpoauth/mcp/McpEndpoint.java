@@ -195,7 +195,8 @@ public final class McpEndpoint {
     /**
      * The SDK logs every {@code initialize} at INFO with the client's details and every malformed request at
      * ERROR with parser text: quiet it (slf4j-simple levels, set before the SDK's loggers exist; an explicit
-     * setting by the operator wins).
+     * setting by the operator wins, e.g. {@code -Dorg.slf4j.simpleLogger.log.io.modelcontextprotocol=debug}).
+     * Failures of our own tools are logged by the endpoint (tool name and exception class, never arguments).
      */
     static void tuneSdkLogging() {
         setIfAbsent("org.slf4j.simpleLogger.log.io.modelcontextprotocol", "error");

@@ -193,6 +193,13 @@ class McpEndpointTest {
     }
 
     @Test
+    void exactlyOneJsonModuleOfTheSdkIsOnTheClasspath() {
+        assertThrows(ClassNotFoundException.class, () -> Class.forName("tools.jackson.databind.ObjectMapper"), "no Jackson 3");
+        assertThrows(ClassNotFoundException.class, () -> Class.forName("io.modelcontextprotocol.json.jackson3.JacksonMcpJsonMapper"));
+        assertTrue(io.modelcontextprotocol.json.McpJsonDefaults.getMapper() instanceof io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper);
+    }
+
+    @Test
     void anAuthContextWithoutScopesIsSafe() {
         AuthContext none = new AuthContext("local:x", "x", "local", "c", null, null);
         assertTrue(none.scopes().isEmpty());
