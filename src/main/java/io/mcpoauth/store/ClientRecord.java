@@ -1,5 +1,6 @@
 package io.mcpoauth.store;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.time.Instant;
 import java.util.List;
 
@@ -30,6 +31,7 @@ public record ClientRecord(
         responseTypes = responseTypes == null ? List.of() : List.copyOf(responseTypes);
     }
 
+    @JsonIgnore // derived from tokenEndpointAuthMethod: not a stored field (editing it in clients.json would do nothing)
     public boolean isPublic() {
         return "none".equals(tokenEndpointAuthMethod);
     }
