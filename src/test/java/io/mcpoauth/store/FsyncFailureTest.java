@@ -1,0 +1,169 @@
+package io.mcpoauth.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mcpoauth.store.RecordingFileOps.Op;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * A write that fails (EIO from fsync, a failed rename...): the request fails as unavailable (a 5xx, nothing
+ * acknowledged), the file on disk is the old one, the store reports unhealthy, and the next commit rewrites the
+ * whole file from memory (including the change of the failed request) and makes the store healthy again.
+ */
+class FsyncFailureTest {
+    private static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
+    private static final Duration TTL = Duration.ofHours(1);
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @EnumSource(value = Op.class, names = {"WRITE_AND_SYNC", "LINK_PREV", "RENAME", "SYNC_DIR"})
+    void failedWriteIsNotAcknowledgedAndTheNextCommitRewritesEverything(Op failing) throws Exception {
+        RecordingFileOps ops = new RecordingFileOps();
+        Path file = dir.resolve(RefreshTokens.FILE);
+        Path prev = dir.resolve(RefreshTokens.FILE + SnapshotWriter.PREV_SUFFIX);
+        String aToken, aFamily;
+        try (Store store = Store.open(dir, ops)) {
+            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            RefreshTokens.Issued a = tokens.create("client", "alice", "mcp", null, true, NOW);
+            aToken = a.refreshToken();
+            aFamily = a.family().familyId();
+            tokens.create("client", "alice", "mcp", null, true, NOW); // a second write, so .prev exists too
+            byte[] before = Files.readAllBytes(file);
+            byte[] prevBefore = Files.readAllBytes(prev);
+
+            ops.hook = (op, p) -> {
+                if (op == failing) throw new IOException("injected: Input/output error");
+            };
+            StoreException e = assertThrows(StoreException.class, () -> tokens.create("client", "bob", "mcp", null, true, NOW));
+            assertTrue(e.unavailable(), "a failed write is 'unavailable' (the request answers 5xx)");
+            assertFalse(store.healthy());
+            if (failing == Op.SYNC_DIR) {
+                // the rename happened before the directory fsync failed: the new file is in place but was never
+                // acknowledged (either content is allowed after a crash); the previous generation is intact
+                assertArrayEquals(before, Files.readAllBytes(prev), "the old file is intact as .prev");
+                new SnapshotFormat().decode(Files.readAllBytes(file), "refresh_tokens");
+            } else {
+                assertArrayEquals(before, Files.readAllBytes(file), "the old file is intact");
+                // .prev is the generation before (write failed) or the current one (linked just before the rename failed)
+                if (failing == Op.WRITE_AND_SYNC) assertArrayEquals(prevBefore, Files.readAllBytes(prev));
+                if (failing == Op.RENAME) assertArrayEquals(before, Files.readAllBytes(prev));
+            }
+            assertEquals(List.of(), temps(), "no temp file is left behind");
+
+            String held = aToken;
+            StoreException r = assertThrows(StoreException.class, () -> tokens.rotate(held, "client", NOW, f -> {}));
+            assertTrue(r.unavailable());
+            assertTrue(store.stats().failures() >= 2);
+            assertFalse(store.healthy());
+
+            // kept in memory: bob's family exists, alice's family was rotated (its successor never reached the client)
+            assertEquals(3, tokens.size());
+            String bobFamily = tokens.all().stream().filter(f -> f.userId().equals("bob")).findFirst().orElseThrow().familyId();
+            assertEquals(1, tokens.get(aFamily).rotations());
+
+            ops.hook = (op, p) -> {};
+            ops.clear();
+            // the client retries with the token it holds (now "previous"): it rotates again and is written
+            RefreshTokens.Rotation retry = tokens.rotate(aToken, "client", NOW, f -> {});
+            assertEquals(RefreshTokens.Outcome.ROTATED, retry.outcome());
+            assertEquals(Op.WRITE_AND_SYNC, ops.calls().get(0).op(), "recovery writes a new file, it does not just retry the fsync");
+            assertTrue(store.healthy(), "a successful commit makes the store healthy again");
+            SnapshotFormat.Decoded d = new SnapshotFormat().decode(Files.readAllBytes(file), "refresh_tokens");
+            assertTrue(d.records().has(bobFamily), "the change of the failed request, kept in memory, is now written");
+            assertEquals(3, d.records().size());
+            aToken = retry.refreshToken();
+        }
+        try (Store store = Store.open(dir)) {
+            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            assertEquals(3, tokens.size());
+            assertNotNull(tokens.find(aToken, NOW));
+            assertEquals(2, tokens.get(aFamily).rotations());
+        }
+    }
+
+    @Test
+    void everyWaiterOfAFailedWriteFailsAndNoneIsAcknowledged() throws Exception {
+        RecordingFileOps ops = new RecordingFileOps();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try (Store store = Store.open(dir, ops)) {
+            DurableMap<String> m = store.map("things.json", "things", String.class, SnapshotFormat.Layout.ONE_LINE);
+            m.update(tx -> {
+                tx.put("seed", "v");
+                return null;
+            });
+            byte[] before = Files.readAllBytes(dir.resolve("things.json"));
+            CountDownLatch entered = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            ops.hook = (op, p) -> {
+                if (op != Op.SYNC_DIR && op != Op.WRITE_AND_SYNC) return;
+                if (op == Op.WRITE_AND_SYNC) {
+                    entered.countDown();
+                    try {
+                        release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                throw new IOException("injected: fsync failed");
+            };
+            List<Future<?>> fs = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                String key = "k" + i;
+                fs.add(pool.submit(() -> m.update(tx -> {
+                    tx.put(key, "v");
+                    return null;
+                })));
+            }
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            release.countDown();
+            for (Future<?> f : fs) {
+                ExecutionException ex = assertThrows(ExecutionException.class, () -> f.get(30, TimeUnit.SECONDS));
+                assertTrue(ex.getCause() instanceof StoreException se && se.unavailable(), "unavailable, got " + ex.getCause());
+            }
+            assertFalse(store.healthy());
+            assertArrayEquals(before, Files.readAllBytes(dir.resolve("things.json")));
+
+            ops.hook = (op, p) -> {};
+            m.update(tx -> {
+                tx.put("after", "v");
+                return null;
+            });
+            assertTrue(store.healthy());
+            SnapshotFormat.Decoded d = new SnapshotFormat().decode(Files.readAllBytes(dir.resolve("things.json")), "things");
+            assertEquals(10, d.records().size(), "seed, the 8 failed changes kept in memory, and the new one");
+        } finally {
+            pool.shutdownNow();
+            assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+        }
+    }
+
+    private List<Path> temps() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().startsWith(SnapshotWriter.TMP_PREFIX)).toList();
+        }
+    }
+}
