@@ -77,13 +77,13 @@ final class McpAuthFilter implements Filter {
         // 1. DNS rebinding: before authentication (see the class comment).
         if (!hosts.hostAllowed(singleHeader(req, "Host"))) {
             log.debug("/mcp refused: Host not allowed");
-            sendError(res, 403, null, "forbidden", "Host header does not name this server");
+            refuse(req, res, 403, null, "forbidden", "Host header does not name this server");
             return;
         }
         List<String> origins = Collections.list(req.getHeaders("Origin"));
         if (origins.size() > 1 || origins.size() == 1 && !hosts.originAllowed(origins.get(0))) {
             log.debug("/mcp refused: Origin not allowed");
-            sendError(res, 403, null, "forbidden", "Origin not allowed");
+            refuse(req, res, 403, null, "forbidden", "Origin not allowed");
             return;
         }
 
@@ -95,14 +95,14 @@ final class McpAuthFilter implements Filter {
         // 3. Only POST: no SSE stream, no sessions to delete.
         if (!"POST".equals(req.getMethod())) {
             res.setHeader("Allow", "POST");
-            sendError(res, 405, null, "method_not_allowed", "this MCP endpoint accepts POST only (no SSE stream, no sessions)");
+            refuse(req, res, 405, null, "method_not_allowed", "this MCP endpoint accepts POST only (no SSE stream, no sessions)");
             return;
         }
 
         // 4. MCP-Protocol-Version: absent is tolerated (initialize, older clients); unsupported is a 400.
         String version = req.getHeader("MCP-Protocol-Version");
         if (version != null && !protocolVersions.contains(version.trim())) {
-            sendJsonRpcError(res, 400, INVALID_REQUEST, "Unsupported MCP-Protocol-Version (supported: " + String.join(", ", protocolVersions) + ")");
+            refuseJsonRpc(req, res, 400, INVALID_REQUEST, "Unsupported MCP-Protocol-Version (supported: " + String.join(", ", protocolVersions) + ")");
             return;
         }
 
@@ -115,26 +115,25 @@ final class McpAuthFilter implements Filter {
         long declared = req.getContentLengthLong();
         byte[] body = declared > maxBody ? null : readBounded(req.getInputStream(), maxBody);
         if (body == null) {
-            drain(req.getInputStream(), DRAIN_LIMIT); // so the client, still sending, can read the answer
-            sendError(res, 413, null, "invalid_request", "request body larger than " + maxBody + " bytes");
+            refuse(req, res, 413, null, "invalid_request", "request body larger than " + maxBody + " bytes");
             return;
         }
         JsonNode message;
         try {
             message = Json.MAPPER.readTree(body);
         } catch (IOException | RuntimeException e) {
-            sendJsonRpcError(res, 400, PARSE_ERROR, "Parse error");
+            refuseJsonRpc(req, res, 400, PARSE_ERROR, "Parse error");
             return;
         }
         String invalid = JsonRpcShape.problem(message);
         if (invalid != null) {
-            sendJsonRpcError(res, 400, INVALID_REQUEST, invalid);
+            refuseJsonRpc(req, res, 400, INVALID_REQUEST, invalid);
             return;
         }
         Set<String> needed = scopesNeeded(message);
         if (needed != null && !ctx.scopes().containsAll(needed)) {
             String scope = String.join(" ", needed);
-            sendError(res, 403,
+            refuse(req, res, 403,
                     "Bearer error=\"insufficient_scope\", scope=\"" + scope + "\", resource_metadata=\"" + resourceMetadata + "\"",
                     "insufficient_scope", "this tool needs the scope: " + scope);
             return;
@@ -147,29 +146,29 @@ final class McpAuthFilter implements Filter {
         List<String> headers = Collections.list(req.getHeaders("Authorization"));
         boolean queryToken = hasQueryParameter(req.getQueryString(), "access_token");
         if (headers.size() > 1) {
-            sendError(res, 400, challenge("invalid_request"), "invalid_request", "more than one Authorization header");
+            refuse(req, res, 400, challenge("invalid_request"), "invalid_request", "more than one Authorization header");
             return null;
         }
         String header = headers.isEmpty() ? null : headers.get(0).trim();
         if (header == null || header.isEmpty()) {
-            sendError(res, 401, challenge(null), "unauthorized",
+            refuse(req, res, 401, challenge(null), "unauthorized",
                     queryToken ? "access tokens are accepted only in the Authorization header" : "a bearer token is required");
             return null;
         }
         if (queryToken) {
-            sendError(res, 400, challenge("invalid_request"), "invalid_request",
+            refuse(req, res, 400, challenge("invalid_request"), "invalid_request",
                     "access tokens are accepted only in the Authorization header, not in the query");
             return null;
         }
         int space = indexOfWhitespace(header);
         String scheme = space < 0 ? header : header.substring(0, space);
         if (!scheme.equalsIgnoreCase("Bearer")) {
-            sendError(res, 401, challenge(null), "unauthorized", "a bearer token is required");
+            refuse(req, res, 401, challenge(null), "unauthorized", "a bearer token is required");
             return null;
         }
         String token = space < 0 ? "" : header.substring(space + 1).trim();
         if (token.isEmpty() || token.length() > MAX_TOKEN_LENGTH || !B64TOKEN.matcher(token).matches()) {
-            sendError(res, 401, challenge("invalid_token"), "invalid_token", "the access token is malformed");
+            refuse(req, res, 401, challenge("invalid_token"), "invalid_token", "the access token is malformed");
             return null;
         }
         AuthContext ctx;
@@ -177,11 +176,11 @@ final class McpAuthFilter implements Filter {
             ctx = authenticator.authenticate(token);
         } catch (RuntimeException e) {
             log.warn("/mcp: token check failed: {}", e.toString());
-            sendError(res, 503, null, "temporarily_unavailable", "the token could not be checked; try again");
+            refuse(req, res, 503, null, "temporarily_unavailable", "the token could not be checked; try again");
             return null;
         }
         if (ctx == null) {
-            sendError(res, 401, challenge("invalid_token"), "invalid_token", "the access token is invalid, expired or revoked");
+            refuse(req, res, 401, challenge("invalid_token"), "invalid_token", "the access token is invalid, expired or revoked");
             return null;
         }
         return ctx;
@@ -256,6 +255,21 @@ final class McpAuthFilter implements Filter {
         if (contentType == null) return false;
         int semi = contentType.indexOf(';');
         return (semi < 0 ? contentType : contentType.substring(0, semi)).trim().equalsIgnoreCase("application/json");
+    }
+
+    /**
+     * Answers early, after reading and discarding what is left of the body (bounded), so that a client still sending
+     * sees the answer instead of a reset connection, and a keep-alive connection stays usable.
+     */
+    private static void refuse(HttpServletRequest req, HttpServletResponse res, int status, String challenge, String error,
+                               String description) throws IOException {
+        drain(req.getInputStream(), DRAIN_LIMIT);
+        sendError(res, status, challenge, error, description);
+    }
+
+    private static void refuseJsonRpc(HttpServletRequest req, HttpServletResponse res, int status, int code, String message) throws IOException {
+        drain(req.getInputStream(), DRAIN_LIMIT);
+        sendJsonRpcError(res, status, code, message);
     }
 
     static void sendError(HttpServletResponse res, int status, String challenge, String error, String description) throws IOException {
