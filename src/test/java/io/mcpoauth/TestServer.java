@@ -34,6 +34,11 @@ public final class TestServer implements AutoCloseable {
 
     /** Starts a server on {@code dataDir}; {@code env} overrides the defaults (PORT, PUBLIC_URL and OAUTH_DATA_DIR are set here). */
     public static TestServer start(Path dataDir, Map<String, String> env) {
+        return start(dataDir, env, java.time.Clock.systemUTC());
+    }
+
+    /** Like {@link #start(Path, Map)} with the server's clock under the test's control (e.g. a {@link TestClock}). */
+    public static TestServer start(Path dataDir, Map<String, String> env, java.time.Clock clock) {
         int port = env.containsKey("PORT") ? Integer.parseInt(env.get("PORT")) : freePort();
         Map<String, String> all = new HashMap<>();
         all.put("PORT", String.valueOf(port));
@@ -42,7 +47,7 @@ public final class TestServer implements AutoCloseable {
         all.put("OAUTH_DATA_DIR", dataDir.toString());
         all.putAll(env);
         Settings settings = Settings.from(all);
-        Server server = Server.create(settings).start();
+        Server server = Server.create(settings, clock).start();
         return new TestServer(server, settings.issuer, dataDir);
     }
 
