@@ -132,6 +132,8 @@ public final class Server implements AutoCloseable {
         config.jetty.host = settings.host;
         config.jetty.port = settings.port;
         config.http.maxRequestSize = 64 * 1024;
+        // Large enough that an oversized bearer token reaches /mcp and gets a proper 401 rather than Jetty's 431 page.
+        config.jetty.modifyHttpConfiguration(hc -> hc.setRequestHeaderSize(32 * 1024));
         config.routes.exception(OAuthError.class, (e, ctx) -> Web.oauthError(ctx, e));
         config.routes.exception(AuthorizeEndpoints.PageError.class, (e, ctx) -> e.render(ctx));
         config.routes.exception(StoreException.class, (e, ctx) -> {
