@@ -34,10 +34,13 @@ public final class AuthorizationFlow {
     static final String CONSENT_PATH = "/consent";
     public static final String CALLBACK_PATH = "/oauth/callback";
 
-    /** A pending authorization: the validated request, its browser session, CSRF token and (once known) the user. */
-    record Pending(String id, AuthorizationRequest request, String sessionId, String csrf, String userId, Instant expiresAt) {
-        Pending with(String newSessionId, String newUserId) {
-            return new Pending(id, request, newSessionId, csrf, newUserId, expiresAt);
+    /**
+     * A pending authorization: the validated request, its browser ({@link BrowserSessions.Session#browserId}, which
+     * survives the session id rotation at sign-in, so two tabs work independently), CSRF token and (once known) the user.
+     */
+    record Pending(String id, AuthorizationRequest request, String browserId, String csrf, String userId, Instant expiresAt) {
+        Pending with(String newBrowserId, String newUserId) {
+            return new Pending(id, request, newBrowserId, csrf, newUserId, expiresAt);
         }
     }
 
@@ -83,7 +86,7 @@ public final class AuthorizationFlow {
         BrowserSessions.Session s = session != null ? session : sessions.create(now);
         if (s == null) return new Result(busy(), null);
         String userId = s.userId() != null && users.get(s.userId()) != null ? s.userId() : null;
-        Pending p = new Pending(Secrets.randomString(24), req, s.id(), Secrets.randomString(32), userId, now.plus(PENDING_TTL));
+        Pending p = new Pending(Secrets.randomString(24), req, s.browserId(), Secrets.randomString(32), userId, now.plus(PENDING_TTL));
         if (!pending.put(p.id(), p, p.expiresAt(), now)) return new Result(busy(), null);
         BrowserSessions.Session set = session == null ? s : null;
         if (userId != null) return new Result(afterSignIn(p, 302, now), set);
@@ -115,8 +118,13 @@ public final class AuthorizationFlow {
         users.touchLogin(user.userId(), now);
         BrowserSessions.Session fresh = sessions.signIn(session, user.userId(), now);
         if (fresh == null) return new Result(busy(), null);
-        Pending signedIn = p.with(fresh.id(), user.userId());
+        Pending signedIn = p.with(fresh.browserId(), user.userId());
         pending.put(signedIn.id(), signedIn, signedIn.expiresAt(), now);
+        AuthorizationRequest req = p.request();
+        if (!consents.covers(user.userId(), req.client().clientId(), req.scopes())) {
+            // Post/Redirect/Get: the consent page is the target of a 303, never the body of the password POST.
+            return new Result(new Step.Redirect(303, CONSENT_PATH + "?txn=" + signedIn.id()), fresh);
+        }
         return new Result(afterSignIn(signedIn, 303, now), fresh);
     }
 
@@ -125,7 +133,7 @@ public final class AuthorizationFlow {
         Instant now = clock.instant();
         Pending p = pending.get(query.first("txn"), now);
         if (p == null) return new Result(expired(), null);
-        if (session == null || !p.sessionId().equals(session.id()) || p.userId() == null) return new Result(forbidden(), null);
+        if (session == null || !p.browserId().equals(session.browserId()) || p.userId() == null) return new Result(forbidden(), null);
         return new Result(afterSignIn(p, 302, now), null);
     }
 
@@ -147,7 +155,7 @@ public final class AuthorizationFlow {
         }
         if (p.userId() == null) {
             // Upstream sign-in comes after our consent; the pending authorization waits for the callback.
-            Pending consented = p.with(p.sessionId(), null);
+            Pending consented = p.with(p.browserId(), null);
             pending.put(consented.id(), consented, consented.expiresAt(), now);
             return new Result(new Step.Redirect(303, upstream.begin(consented.id(), session.id(), now)), null);
         }
@@ -172,12 +180,12 @@ public final class AuthorizationFlow {
             return new Result(errorPage(f.status, "Sign-in failed", f.getMessage()), null);
         }
         Pending p = pending.take(done.pendingId(), now);
-        if (p == null || !p.sessionId().equals(session.id())) return new Result(expired(), null);
+        if (p == null || !p.browserId().equals(session.browserId())) return new Result(expired(), null);
         BrowserSessions.Session fresh = sessions.signIn(session, done.user().userId(), now);
         if (fresh == null) return new Result(busy(), null);
         users.touchLogin(done.user().userId(), now);
         consents.grant(done.user().userId(), p.request().client().clientId(), p.request().scopes(), now);
-        return new Result(complete(p.with(fresh.id(), done.user().userId()), 302, now), fresh);
+        return new Result(complete(p.with(fresh.browserId(), done.user().userId()), 302, now), fresh);
     }
 
     private String clientError(AuthorizationRequest req, String error, String description) {
@@ -224,7 +232,7 @@ public final class AuthorizationFlow {
     }
 
     private static boolean csrfOk(Pending p, String csrf, BrowserSessions.Session session) {
-        return csrf != null && session != null && p.sessionId().equals(session.id())
+        return csrf != null && session != null && p.browserId().equals(session.browserId())
                 && MessageDigest.isEqual(csrf.getBytes(StandardCharsets.UTF_8), p.csrf().getBytes(StandardCharsets.UTF_8));
     }
 

@@ -12,8 +12,12 @@ import java.time.Instant;
 public final class BrowserSessions {
     public static final Duration TTL = Duration.ofHours(12);
 
-    /** A browser session; {@code userId} is null until the user signs in. */
-    public record Session(String id, String userId, Instant expiresAt) {}
+    /**
+     * A browser session; {@code userId} is null until the user signs in. {@code browserId} names the browser: it is
+     * kept when sign-in replaces the session id, so a form opened in another tab before the sign-in stays valid. It is
+     * never sent to the browser (only {@code id} is, in the cookie).
+     */
+    public record Session(String id, String userId, Instant expiresAt, String browserId) {}
 
     private final ExpiringMap<Session> sessions;
     private final boolean secure;
@@ -37,13 +41,17 @@ public final class BrowserSessions {
 
     /** A new anonymous session; null when memory is full. */
     public Session create(Instant now) {
-        return store(new Session(Secrets.randomString(32), null, now.plus(TTL)), now);
+        return store(new Session(Secrets.randomString(32), null, now.plus(TTL), Secrets.randomString(16)), now);
     }
 
-    /** Replaces {@code old} (if any) with a new session id bound to {@code userId}: no session fixation. */
+    /**
+     * Replaces {@code old} (if any) with a new session id bound to {@code userId}: no session fixation (the old id is
+     * gone). The browser id carries over, so the browser's other open forms keep working.
+     */
     public Session signIn(Session old, String userId, Instant now) {
         if (old != null) sessions.remove(Secrets.hash(old.id()));
-        return store(new Session(Secrets.randomString(32), userId, now.plus(TTL)), now);
+        String browserId = old != null ? old.browserId() : Secrets.randomString(16);
+        return store(new Session(Secrets.randomString(32), userId, now.plus(TTL), browserId), now);
     }
 
     public void end(Session s) {
