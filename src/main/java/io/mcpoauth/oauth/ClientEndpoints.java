@@ -1,12 +1,263 @@
 package io.mcpoauth.oauth;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.util.Json;
+import io.mcpoauth.util.RateLimiter;
+import io.mcpoauth.util.Web;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
 
-/** Placeholder: registration (RFC 7591/7592), revocation (RFC 7009) and introspection (RFC 7662) routes. */
+/**
+ * HTTP edges of client registration ({@code POST /register}, RFC 7591), client management
+ * ({@code GET/PUT/DELETE /register/{client_id}}, RFC 7592), revocation ({@code POST /revoke}, RFC 7009) and
+ * introspection ({@code POST /introspect}, RFC 7662). The logic lives in {@link Registration}, {@link Revocation}
+ * and {@link Introspection}; this class reads bodies (bounded: 413 above {@link #MAX_BODY}, whether the length is
+ * declared or the body is chunked), maps failures to the right status and headers, and rate-limits registration
+ * per client address.
+ */
 public final class ClientEndpoints {
+    /** Same bound as Javalin's {@code maxRequestSize}; enforced here on the raw stream (chunked bodies included). */
+    static final int MAX_BODY = 64 * 1024;
+    /** How much of an oversized body is read and discarded so the client sees the 413 rather than a reset. */
+    static final long DRAIN_LIMIT = 8L * 1024 * 1024;
+    static final String BASIC_CHALLENGE = "Basic realm=\"mcp-oauth-server\"";
+    private static final ObjectReader JSON = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private final OAuthServices s;
+    private final Registration registration;
+    private final Revocation revocation;
+    private final Introspection introspection;
+    private final RateLimiter registrations;
+
     public ClientEndpoints(OAuthServices services) {
+        this.s = services;
+        this.registration = new Registration(services);
+        this.revocation = new Revocation(services);
+        this.introspection = new Introspection(services);
+        // RateLimiter needs window/permits > permits; above ~240,000 per minute that fails, and such a limit means
+        // "unlimited" anyway, so it is capped.
+        int perMinute = Math.min(services.settings().registrationRateLimit, 100_000);
+        this.registrations = new RateLimiter(perMinute, Duration.ofMinutes(1), 100_000);
     }
 
     public void routes(JavalinConfig config) {
+        MetadataEndpoints.allowBrowsers(config, Metadata.REGISTER, "POST, OPTIONS");
+        MetadataEndpoints.allowBrowsers(config, Metadata.REGISTER + "/{client_id}", "GET, PUT, DELETE, OPTIONS");
+        MetadataEndpoints.allowBrowsers(config, Metadata.REVOKE, "POST, OPTIONS");
+
+        config.routes.post(Metadata.REGISTER, this::register);
+        config.routes.get(Metadata.REGISTER, ctx -> methodNotAllowed(ctx, "POST", "Register a client with POST and a JSON body."));
+        config.routes.get(Metadata.REGISTER + "/{client_id}", ctx -> manage(ctx, () -> {
+            Map<String, Object> body = registration.read(ctx.pathParam("client_id"), ctx.header("Authorization"));
+            Web.noStore(ctx);
+            Web.json(ctx, 200, body);
+        }));
+        config.routes.put(Metadata.REGISTER + "/{client_id}", ctx -> manage(ctx, () -> {
+            String id = ctx.pathParam("client_id");
+            registration.authorize(id, ctx.header("Authorization")); // 401 before the body is even read
+            JsonNode json = jsonBody(ctx);
+            Map<String, Object> body = registration.update(id, ctx.header("Authorization"), json);
+            Web.noStore(ctx);
+            Web.json(ctx, 200, body);
+        }));
+        config.routes.delete(Metadata.REGISTER + "/{client_id}", ctx -> manage(ctx, () -> {
+            registration.delete(ctx.pathParam("client_id"), ctx.header("Authorization"));
+            Web.noStore(ctx);
+            ctx.status(204);
+        }));
+
+        config.routes.post(Metadata.REVOKE, this::revoke);
+        config.routes.get(Metadata.REVOKE, ctx -> methodNotAllowed(ctx, "POST", "Revoke a token with POST and a form body."));
+        config.routes.post(Metadata.INTROSPECT, this::introspect);
+        config.routes.get(Metadata.INTROSPECT, ctx -> methodNotAllowed(ctx, "POST", "Introspect a token with POST and a form body."));
+    }
+
+    // ---- registration ----
+
+    private void register(Context ctx) {
+        RateLimiter.Decision d = registrations.tryAcquire(ctx.ip(), s.clock().instant());
+        if (!d.allowed()) {
+            drain(ctx);
+            ctx.header("Retry-After", String.valueOf(d.retryAfterSeconds()));
+            Web.oauthError(ctx, new OAuthError(OAuthError.TEMPORARILY_UNAVAILABLE, "Too many client registrations from your address"
+                    + " (the limit is " + s.settings().registrationRateLimit + " per minute); try again in "
+                    + d.retryAfterSeconds() + " seconds.", 429));
+            return;
+        }
+        JsonNode json = jsonBody(ctx);
+        Map<String, Object> body = registration.register(json, s.clock().instant());
+        Web.noStore(ctx);
+        Web.json(ctx, 201, body);
+    }
+
+    private interface Action {
+        void run() throws Exception;
+    }
+
+    /** Runs an RFC 7592 action; a 401 carries the Bearer challenge (RFC 6750 §3). */
+    private static void manage(Context ctx, Action action) throws Exception {
+        try {
+            action.run();
+        } catch (OAuthError e) {
+            if (OAuthError.INVALID_TOKEN.equals(e.code())) {
+                drain(ctx);
+                boolean sent = Registration.bearer(ctx.header("Authorization")) != null;
+                ctx.header("WWW-Authenticate", sent ? "Bearer error=\"invalid_token\"" : "Bearer realm=\"mcp-oauth-server\"");
+            }
+            throw e;
+        }
+    }
+
+    /** The JSON body: Content-Type must be JSON; over the limit 413; not JSON, duplicate keys, too deep: 400. */
+    private static JsonNode jsonBody(Context ctx) {
+        if (!isJson(ctx.contentType())) {
+            drain(ctx);
+            throw OAuthError.invalidClientMetadata("Send the client metadata as a JSON object with Content-Type: application/json.");
+        }
+        byte[] bytes = boundedBody(ctx, OAuthError.INVALID_CLIENT_METADATA);
+        if (bytes.length == 0) throw OAuthError.invalidClientMetadata("The request body is empty: send the client metadata as a JSON object.");
+        try {
+            return JSON.readTree(bytes);
+        } catch (JsonProcessingException e) {
+            throw OAuthError.invalidClientMetadata(jsonProblem(e));
+        } catch (IOException | RuntimeException e) {
+            throw OAuthError.invalidClientMetadata("The request body is not valid JSON.");
+        }
+    }
+
+    private static String jsonProblem(JsonProcessingException e) {
+        String m = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+        if (m.startsWith("Duplicate field")) return "The JSON body repeats a field (" + m.replaceAll("[^ -~]", "?") + "); each field may appear once.";
+        if (e instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException) {
+            return "The JSON body is nested too deeply or too large.";
+        }
+        return "The request body is not valid JSON.";
+    }
+
+    static boolean isJson(String contentType) {
+        if (contentType == null) return false;
+        int semi = contentType.indexOf(';');
+        String type = (semi < 0 ? contentType : contentType.substring(0, semi)).strip().toLowerCase(Locale.ROOT);
+        return type.equals("application/json");
+    }
+
+    // ---- revocation and introspection ----
+
+    private void revoke(Context ctx) {
+        Params form = form(ctx);
+        ClientRecord client;
+        try {
+            client = s.clientAuthentication().authenticate(ctx.header("Authorization"), form);
+        } catch (ClientAuthentication.Failure f) {
+            clientFailure(ctx, f);
+            return;
+        }
+        String token = form.first("token");
+        if (token == null) throw OAuthError.invalidRequest("The token parameter is missing: send the token to revoke.");
+        revocation.revoke(client, token, form.first("token_type_hint"), s.clock().instant());
+        Web.noStore(ctx);
+        ctx.status(200);
+    }
+
+    private void introspect(Context ctx) {
+        Params form = form(ctx);
+        Introspection.Caller caller;
+        try {
+            caller = introspection.authenticate(ctx.header("Authorization"), form);
+        } catch (ClientAuthentication.Failure f) {
+            clientFailure(ctx, f);
+            return;
+        } catch (OAuthError e) {
+            if (OAuthError.INVALID_TOKEN.equals(e.code())) ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            throw e;
+        }
+        String token = form.first("token");
+        if (token == null) throw OAuthError.invalidRequest("The token parameter is missing: send the token to introspect.");
+        Map<String, Object> body = introspection.introspect(caller, token, form.first("token_type_hint"), s.clock().instant());
+        Web.noStore(ctx);
+        Web.json(ctx, 200, body);
+    }
+
+    private static void clientFailure(Context ctx, ClientAuthentication.Failure f) {
+        if (f.basicChallenge()) ctx.header("WWW-Authenticate", BASIC_CHALLENGE);
+        Web.oauthError(ctx, f.error());
+    }
+
+    /** The form body, bounded and parsed strictly (a repeated parameter is refused). */
+    private static Params form(Context ctx) {
+        String type = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
+        if (!type.startsWith("application/x-www-form-urlencoded")) {
+            drain(ctx);
+            throw OAuthError.invalidRequest("Send the parameters as an application/x-www-form-urlencoded body.");
+        }
+        Params p = Params.parseUrlEncoded(new String(boundedBody(ctx, OAuthError.INVALID_REQUEST), StandardCharsets.UTF_8));
+        p.requireNoDuplicates();
+        return p;
+    }
+
+    private static void methodNotAllowed(Context ctx, String allow, String sentence) {
+        ctx.header("Allow", allow);
+        Web.oauthError(ctx, new OAuthError(OAuthError.INVALID_REQUEST, sentence, 405));
+    }
+
+    // ---- bounded bodies ----
+
+    /**
+     * Reads the raw body, at most {@link #MAX_BODY} bytes, straight from the request stream: a declared
+     * Content-Length over the limit is refused before reading, a chunked body as soon as it passes the limit. Either
+     * way the rest is drained (bounded) and the answer is 413 with {@code errorCode}.
+     */
+    static byte[] boundedBody(Context ctx, String errorCode) {
+        OAuthError tooLarge = new OAuthError(errorCode, "The request body is larger than " + (MAX_BODY / 1024) + " KiB.", 413);
+        try {
+            InputStream in = ctx.req().getInputStream();
+            if (ctx.req().getContentLengthLong() > MAX_BODY) {
+                drain(in);
+                throw tooLarge;
+            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+            byte[] buf = new byte[8192];
+            int total = 0;
+            for (int n; (n = in.read(buf)) != -1; ) {
+                total += n;
+                if (total > MAX_BODY) {
+                    drain(in);
+                    throw tooLarge;
+                }
+                out.write(buf, 0, n);
+            }
+            return out.toByteArray();
+        } catch (IOException e) {
+            throw OAuthError.invalidRequest("The request body could not be read completely.");
+        }
+    }
+
+    private static void drain(Context ctx) {
+        try {
+            drain(ctx.req().getInputStream());
+        } catch (IOException | IllegalStateException e) {
+            // nothing left to read, or the client went away
+        }
+    }
+
+    private static void drain(InputStream in) {
+        byte[] buf = new byte[8192];
+        long total = 0;
+        try {
+            for (int n; total < DRAIN_LIMIT && (n = in.read(buf)) != -1; ) total += n;
+        } catch (IOException e) {
+            // the client went away; nothing to answer
+        }
     }
 }
