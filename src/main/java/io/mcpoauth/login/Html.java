@@ -28,7 +28,9 @@ public final class Html {
     }
 
     /**
-     * Escapes for both element text and quoted attribute values: {@code & < > " ' / = `}. Null gives "".
+     * Escapes for both element text and quoted attribute values: {@code & < > " ' / = `}. Control characters (other
+     * than tab and newline), invisible text-direction controls and line/paragraph separators, which can make a name
+     * read as something else (e.g. an RTL override), become U+FFFD. Null gives "".
      */
     public static String escape(String s) {
         if (s == null) return "";
@@ -44,7 +46,7 @@ public final class Html {
                 case '/': rep = "&#47;"; break;
                 case '=': rep = "&#61;"; break;
                 case '`': rep = "&#96;"; break;
-                default: rep = null;
+                default: rep = disguising(s.charAt(i)) ? "\uFFFD" : null;
             }
             if (rep != null && b == null) {
                 b = new StringBuilder(s.length() + 16);
@@ -56,6 +58,12 @@ public final class Html {
             }
         }
         return b == null ? s : b.toString();
+    }
+
+    private static boolean disguising(char c) {
+        return (Character.isISOControl(c) && c != '\t' && c != '\n')
+                || (c >= '\u202A' && c <= '\u202E') || (c >= '\u2066' && c <= '\u2069')
+                || c == '\u200E' || c == '\u200F' || c == '\u061C' || c == '\u2028' || c == '\u2029';
     }
 
     private static final String CSS = String.join("",
