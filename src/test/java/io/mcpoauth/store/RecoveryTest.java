@@ -1,0 +1,98 @@
+package io.mcpoauth.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The way back from a refused start: {@code store check} and {@code store recover} (the command the refusal names). */
+class RecoveryTest {
+    private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+    private static final Duration TTL = Duration.ofDays(30);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void recoverRestoresThePreviousGenerationAndListsEveryFamilyItBringsBack() throws Exception {
+        String a, b, aRotated;
+        try (Store store = Store.open(dir)) {
+            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            a = tokens.create("c", "alice", "mcp", null, true, T0).refreshToken();
+            b = tokens.create("c", "bob", "mcp", null, true, T0).refreshToken();
+            aRotated = tokens.rotate(a, "c", T0, f -> {}).refreshToken(); // .prev now holds the generation before this
+        }
+        Path file = dir.resolve(RefreshTokens.FILE);
+        Files.write(file, CorruptFileTest.flipInsideAHash(Files.readAllBytes(file)));
+        try (Store store = Store.open(dir)) {
+            assertThrows(StoreException.class, () -> new RefreshTokens(store, TTL));
+        }
+
+        List<Recovery.FileState> states = new Recovery().check(dir);
+        Recovery.FileState st = states.stream().filter(s -> s.name().equals(RefreshTokens.FILE)).findFirst().orElseThrow();
+        assertFalse(st.ok());
+        assertTrue(st.previousUsable());
+
+        List<String> report = new ArrayList<>();
+        assertEquals(List.of(), new Recovery().recover(dir, List.of(), report::add));
+        String all = String.join("\n", report);
+        assertTrue(all.contains("restored the previous generation (2 records)"), all);
+        assertEquals(2, report.stream().filter(l -> l.contains("restored refresh-token family")).count(), "one line per family:\n" + all);
+        assertTrue(all.contains(RefreshTokens.familyIdOf(a)) && all.contains(RefreshTokens.familyIdOf(b)), all);
+
+        try (Store store = Store.open(dir)) {
+            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            assertEquals(2, tokens.size());
+            // the price of going back a generation, which is why recovery is the operator's explicit choice:
+            assertNotNull(tokens.find(a, T0), "the rotated-out token works again");
+            assertNull(tokens.find(aRotated, T0), "its successor from the lost generation does not");
+            assertNotNull(tokens.find(b, T0));
+        }
+        assertTrue(new Recovery().check(dir).stream().allMatch(Recovery.FileState::ok));
+    }
+
+    @Test
+    void withoutAPreviousGenerationRecoverNeedsAnExplicitDiscard() throws Exception {
+        try (Store store = Store.open(dir)) {
+            new RefreshTokens(store, TTL).create("c", "alice", "mcp", null, true, T0); // one write: no .prev
+        }
+        Files.write(dir.resolve(RefreshTokens.FILE), new byte[0]);
+        List<String> report = new ArrayList<>();
+        assertEquals(List.of(RefreshTokens.FILE), new Recovery().recover(dir, List.of(), report::add));
+        assertTrue(String.join("\n", report).contains("--discard " + RefreshTokens.FILE), String.join("\n", report));
+        try (Store store = Store.open(dir)) {
+            assertThrows(StoreException.class, () -> new RefreshTokens(store, TTL), "still refused: nothing was restored");
+        }
+
+        assertEquals(List.of(), new Recovery().recover(dir, List.of(RefreshTokens.FILE), report::add));
+        try (Store store = Store.open(dir)) {
+            assertEquals(0, new RefreshTokens(store, TTL).size(), "started empty, as the operator asked");
+        }
+    }
+
+    @Test
+    void recoverIsRefusedWhileTheStoreIsOpen(@TempDir Path scratch) throws Exception {
+        try (Store store = Store.open(dir)) {
+            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            tokens.create("c", "alice", "mcp", null, true, T0);
+            StoreException e = assertThrows(StoreException.class, () -> new Recovery().recover(dir, List.of(), l -> {}));
+            assertTrue(e.getMessage().contains(dir.toAbsolutePath().toString()), e.getMessage());
+            tokens.create("c", "bob", "mcp", null, true, T0); // the open store still works
+            try (ChildJvm other = ChildJvm.start(scratch.resolve("other.err"), null, "open", dir.toString())) {
+                String line = other.awaitLine(l -> l.startsWith("REFUSED") || l.startsWith("OPENED"), Duration.ofSeconds(60));
+                assertTrue(line.startsWith("REFUSED"), "the refused recover did not release the lock: " + line);
+            }
+        }
+    }
+}
