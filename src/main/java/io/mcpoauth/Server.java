@@ -3,11 +3,13 @@ package io.mcpoauth;
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.mcpoauth.config.Settings;
+import io.mcpoauth.login.AccountEndpoints;
 import io.mcpoauth.login.AuthorizationFlow;
 import io.mcpoauth.login.AuthorizeEndpoints;
 import io.mcpoauth.login.BrowserSessions;
 import io.mcpoauth.login.LocalAccounts;
 import io.mcpoauth.login.PasswordHasher;
+import io.mcpoauth.login.Upstream;
 import io.mcpoauth.mcp.McpEndpoint;
 import io.mcpoauth.mcp.Tools;
 import io.mcpoauth.oauth.AccessTokenVerifier;
@@ -52,6 +54,8 @@ public final class Server implements AutoCloseable {
     public final Users users;
     public final Consents consents;
     public final Notes notes;
+    /** Upstream sign-in (providers, encrypted upstream tokens); null with AUTH_PROVIDER=local. */
+    public final Upstream upstream;
     public final AccessTokens accessTokens;
     public final OAuthServices oauth;
     public final AuthorizationCodes codes;
@@ -67,6 +71,7 @@ public final class Server implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.store = Store.open(settings.dataDir);
+        Upstream opened = null;
         try {
             LOG.info("Persistent storage initialized at {}", store.dir());
             this.clients = new Clients(store);
@@ -74,19 +79,21 @@ public final class Server implements AutoCloseable {
             this.users = new Users(store);
             this.consents = new Consents(store);
             this.notes = new Notes(store);
+            this.upstream = opened = Upstream.open(settings, clock, store, users);
             logLoaded();
             this.accessTokens = new AccessTokens(MAX_ACCESS_TOKENS);
             ClientRegistry registry = new ClientRegistry(clients, null);
             this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry));
             this.codes = new AuthorizationCodes(settings.authCodeTtl, 100_000);
-            this.bearer = new AccessTokenVerifier(oauth, users);
-            this.mcp = new McpEndpoint(settings, bearer, Tools.builtIn(settings, notes));
+            this.bearer = new AccessTokenVerifier(oauth, users, upstream == null ? null : upstream.tokens);
+            this.mcp = new McpEndpoint(settings, bearer, Tools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()));
             this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), 100_000);
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
-                    new LocalAccounts(users, new PasswordHasher()), browserSessions, null);
+                    new LocalAccounts(users, new PasswordHasher()), browserSessions, upstream == null ? null : upstream.signIn);
             this.sweeper = new Sweeper(sweepTasks(), clock);
             this.app = Javalin.create(this::configure);
         } catch (RuntimeException e) {
+            if (opened != null) opened.close();
             store.close();
             throw e;
         }
@@ -123,6 +130,7 @@ public final class Server implements AutoCloseable {
         tasks.add(Sweeper.Task.of("access_tokens", accessTokens::sweep));
         tasks.add(Sweeper.Task.of("authorization_codes", codes::sweep));
         tasks.add(Sweeper.Task.of("pending_authorizations", flow::sweep));
+        if (upstream != null) tasks.add(Sweeper.Task.of("upstream_states", upstream.signIn::sweep));
         return tasks;
     }
 
@@ -149,6 +157,8 @@ public final class Server implements AutoCloseable {
             Web.json(ctx, ok ? 200 : 503, Map.of("status", ok ? "ok" : "degraded", "store", ok ? "ok" : "failing writes"));
         });
         new AuthorizeEndpoints(flow, browserSessions, clock).routes(config);
+        new AccountEndpoints(settings, clock, browserSessions, users, consents, refreshTokens, clients, new LocalAccounts(users, new PasswordHasher()),
+                upstream == null ? null : upstream.signIn, upstream == null ? null : upstream.tokens).routes(config);
         new TokenEndpoint(oauth, codes).routes(config);
         new ClientEndpoints(oauth).routes(config);
         mcp.mount(config);
@@ -191,6 +201,7 @@ public final class Server implements AutoCloseable {
         }
         sweeper.close();
         mcp.close();
+        if (upstream != null) upstream.close();
         store.close();
         LOG.info("Stopped; data directory released");
     }

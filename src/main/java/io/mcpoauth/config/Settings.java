@@ -36,7 +36,24 @@ public final class Settings {
             Setting.of("AUTH_PROVIDER", "local", "how users sign in: local, google, azure, github or oidc"),
             Setting.of("LOG_LEVEL", "info", "log level: error, warn, info, debug or trace"),
             Setting.secret("ADMIN_TOKEN", "bearer token for /admin/api and introspection; admin API disabled when unset"),
-            Setting.of("ALLOWED_HOSTS", "", "extra Host names accepted on /mcp besides the PUBLIC_URL host (comma-separated)")
+            Setting.of("ALLOWED_HOSTS", "", "extra Host names accepted on /mcp besides the PUBLIC_URL host (comma-separated)"),
+            // Upstream sign-in (AUTH_PROVIDER=google|azure|github|oidc); read by io.mcpoauth.login.UpstreamConfig
+            Setting.of("GOOGLE_CLIENT_ID", "", "AUTH_PROVIDER=google: OAuth client id from Google Cloud Console (APIs & Services > Credentials)"),
+            Setting.secret("GOOGLE_CLIENT_SECRET", "AUTH_PROVIDER=google: that client's secret (used only towards Google's token endpoint)"),
+            Setting.of("AZURE_CLIENT_ID", "", "AUTH_PROVIDER=azure: application (client) id of the Microsoft Entra app registration"),
+            Setting.secret("AZURE_CLIENT_SECRET", "AUTH_PROVIDER=azure: a client secret of that app registration"),
+            Setting.of("AZURE_TENANT", "common", "AUTH_PROVIDER=azure: tenant id or domain; common, organizations or consumers for multi-tenant apps"),
+            Setting.of("GITHUB_CLIENT_ID", "", "AUTH_PROVIDER=github: client id of the GitHub OAuth app (or GitHub App)"),
+            Setting.secret("GITHUB_CLIENT_SECRET", "AUTH_PROVIDER=github: that app's client secret"),
+            Setting.of("OIDC_ISSUER", "", "AUTH_PROVIDER=oidc: issuer URL; <OIDC_ISSUER>/.well-known/openid-configuration is read at start"),
+            Setting.of("OIDC_CLIENT_ID", "", "AUTH_PROVIDER=oidc: client id registered at that provider"),
+            Setting.secret("OIDC_CLIENT_SECRET", "AUTH_PROVIDER=oidc: that client's secret (leave unset for a public client; PKCE is used)"),
+            Setting.of("UPSTREAM_SCOPES", "", "extra scopes asked from the upstream provider for tools (space-separated), e.g. https://www.googleapis.com/auth/drive.readonly"),
+            Setting.of("ALLOWED_EMAILS", "", "upstream sign-in: only these verified e-mail addresses may sign in (comma-separated; empty = no list)"),
+            Setting.of("ALLOWED_DOMAINS", "", "upstream sign-in: only verified e-mail addresses in these domains may sign in (comma-separated; empty = no list)"),
+            Setting.secret("ENCRYPTION_KEY", "key for stored upstream tokens: 32 random bytes in base64 (openssl rand -base64 32); unset: generated once into <OAUTH_DATA_DIR>/encryption.key"),
+            Setting.of("UPSTREAM_TIMEOUT", "10", "seconds allowed for each call to the upstream provider (1-120)"),
+            Setting.of("UPSTREAM_TEST_BASE_URL", "", "tests only: serve the google, azure and github endpoints from this fake provider; never set in production")
     );
 
     public final int port;

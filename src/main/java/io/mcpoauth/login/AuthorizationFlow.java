@@ -179,6 +179,13 @@ public final class AuthorizationFlow {
             }
             return new Result(errorPage(f.status, "Sign-in failed", f.getMessage()), null);
         }
+        if (done.pendingId() == null) {
+            // A sign-in started from the account page: no client waits for a code.
+            BrowserSessions.Session fresh = sessions.signIn(session, done.user().userId(), now);
+            if (fresh == null) return new Result(busy(), null);
+            users.touchLogin(done.user().userId(), now);
+            return new Result(new Step.Redirect(302, AccountEndpoints.PATH), fresh);
+        }
         Pending p = pending.take(done.pendingId(), now);
         if (p == null || !p.browserId().equals(session.browserId())) return new Result(expired(), null);
         BrowserSessions.Session fresh = sessions.signIn(session, done.user().userId(), now);

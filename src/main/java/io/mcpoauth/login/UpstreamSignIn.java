@@ -13,7 +13,10 @@ public interface UpstreamSignIn {
     /** The provider's name as users know it, e.g. "Google". */
     String displayName();
 
-    /** The URL that starts the upstream sign-in for pending authorization {@code pendingId} in browser session {@code sessionId}. */
+    /**
+     * The URL that starts the upstream sign-in for pending authorization {@code pendingId} in browser session
+     * {@code sessionId}; {@code pendingId} null means a sign-in from the account page (no client involved).
+     */
     String begin(String pendingId, String sessionId, Instant now);
 
     /**

@@ -11,14 +11,35 @@ import java.util.Set;
  * @param clientId the OAuth client the token was issued to (or {@code apikey:<id>} for an API key)
  * @param scopes   the scopes granted to the token
  * @param grantId  the grant (refresh-token family) behind the token; null for API keys
+ * @param upstream the user's credentials at the upstream identity provider; null with local sign-in
  */
-public record AuthContext(String userId, String username, String provider, String clientId, Set<String> scopes, String grantId) {
+public record AuthContext(String userId, String username, String provider, String clientId, Set<String> scopes, String grantId,
+                          UpstreamAccess upstream) {
     /** {@code scopes} is never null: a null set becomes empty; the set is an unmodifiable copy. */
     public AuthContext {
         scopes = scopes == null ? Set.of() : java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(scopes));
     }
 
+    /** A caller without upstream credentials (local sign-in, tests). */
+    public AuthContext(String userId, String username, String provider, String clientId, Set<String> scopes, String grantId) {
+        this(userId, username, provider, clientId, scopes, grantId, null);
+    }
+
     public boolean hasScope(String scope) {
         return scope == null || scopes.contains(scope);
+    }
+
+    /**
+     * The user's own access token at the upstream provider (refreshed when needed), for tools that call the provider's
+     * APIs as the user. Never the client's bearer token.
+     *
+     * @throws UpstreamAccess.ReauthenticationRequired when the user has to sign in upstream again (or signs in locally)
+     * @throws UpstreamAccess.Unavailable              when the provider cannot be reached right now
+     */
+    public String upstreamAccessToken() {
+        if (upstream == null) {
+            throw new UpstreamAccess.ReauthenticationRequired("This server signs users in locally: there is no upstream account to use.");
+        }
+        return upstream.accessToken(userId);
     }
 }

@@ -21,7 +21,14 @@ public final class Tools {
     }
 
     public static List<McpTool> builtIn(Settings settings, Notes notes) {
-        return builtIn(defaultScope(settings), notes, Clock.systemUTC());
+        return builtIn(settings, notes, null);
+    }
+
+    /** The built-in tools plus, when users sign in upstream ({@code upstream} not null), {@code upstream_profile}. */
+    public static List<McpTool> builtIn(Settings settings, Notes notes, UpstreamProfileTool.Endpoint upstream) {
+        List<McpTool> tools = new java.util.ArrayList<>(builtIn(defaultScope(settings), notes, Clock.systemUTC()));
+        if (upstream != null) tools.add(new UpstreamProfileTool(defaultScope(settings), upstream));
+        return List.copyOf(tools);
     }
 
     /**

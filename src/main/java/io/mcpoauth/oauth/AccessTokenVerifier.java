@@ -2,6 +2,7 @@ package io.mcpoauth.oauth;
 
 import io.mcpoauth.mcp.AuthContext;
 import io.mcpoauth.mcp.BearerAuthenticator;
+import io.mcpoauth.mcp.UpstreamAccess;
 import io.mcpoauth.store.AccessToken;
 import io.mcpoauth.store.UserRecord;
 import io.mcpoauth.store.Users;
@@ -14,10 +15,17 @@ import java.time.Instant;
 public final class AccessTokenVerifier implements BearerAuthenticator {
     private final OAuthServices s;
     private final Users users;
+    private final UpstreamAccess upstream;
 
     public AccessTokenVerifier(OAuthServices services, Users users) {
+        this(services, users, null);
+    }
+
+    /** {@code upstream}: the users' upstream credentials for tools (null with local sign-in). */
+    public AccessTokenVerifier(OAuthServices services, Users users, UpstreamAccess upstream) {
         this.s = services;
         this.users = users;
+        this.upstream = upstream;
     }
 
     @Override
@@ -27,6 +35,7 @@ public final class AccessTokenVerifier implements BearerAuthenticator {
         if (t == null || !s.settings().mcpResource().equals(t.resource()) || !s.refreshTokens().isLive(t.grantId(), now)) return null;
         UserRecord u = users.get(t.userId());
         if (u == null) return null;
-        return new AuthContext(u.userId(), u.username(), u.provider(), t.clientId(), t.scopes(), t.grantId());
+        return new AuthContext(u.userId(), u.username(), u.provider(), t.clientId(), t.scopes(), t.grantId(),
+                "local".equals(u.provider()) ? null : upstream);
     }
 }
