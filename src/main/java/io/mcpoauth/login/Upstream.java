@@ -41,10 +41,10 @@ public final class Upstream implements AutoCloseable {
         if (settings.authProvider.equals("local")) return null;
         UpstreamConfig config = UpstreamConfig.from(settings);
         UpstreamTokens stored = new UpstreamTokens(store);
-        TokenCipher cipher = EncryptionKeys.open(settings.raw("ENCRYPTION_KEY"), store.dir(), stored);
         UpstreamCalls calls = new UpstreamCalls(config.timeout);
         try {
             UpstreamProvider provider = UpstreamProviders.create(config, calls);
+            TokenCipher cipher = EncryptionKeys.open(settings.raw("ENCRYPTION_KEY"), store.dir(), stored);
             UpstreamClient client = new UpstreamClient(config, provider, calls);
             UpstreamTokenService tokens = new UpstreamTokenService(client, stored, cipher, clock, settings.url(AccountEndpoints.PATH));
             ScribeUpstream signIn = new ScribeUpstream(client, users, tokens);
