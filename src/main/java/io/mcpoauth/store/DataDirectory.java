@@ -70,9 +70,10 @@ public final class DataDirectory implements AutoCloseable {
             }
             String owner = Files.getOwner(abs, LinkOption.NOFOLLOW_LINKS).getName();
             String me = System.getProperty("user.name");
-            if (me != null && !owner.equals(me)) {
+            Integer uid = effectiveUid();
+            if (!ownedByThisProcess(abs, owner, me, uid)) {
                 throw StoreException.refused("The data directory " + abs + " belongs to user '" + owner + "', not to '" + me
-                        + "' who runs the server; fix the owner (chown) or use another OAUTH_DATA_DIR.");
+                        + "'" + (uid == null ? "" : " (uid " + uid + ")") + " who runs the server; fix the owner (chown) or use another OAUTH_DATA_DIR.");
             }
             String fsType = Files.getFileStore(abs).type().toLowerCase(Locale.ROOT);
             if (NETWORK_FS.contains(fsType)) {
@@ -124,6 +125,34 @@ public final class DataDirectory implements AutoCloseable {
                 HELD_BY_THIS_JVM.remove(heldKey);
             }
         }
+    }
+
+    /**
+     * Compares numeric uids when they are known: a process whose uid has no passwd entry (a container started with
+     * {@code --user 1000}, Kubernetes {@code runAsUser}) has {@code user.name} "?", while the owner of the directory it
+     * created itself reads as "1000", so comparing names would refuse its own directory. Falls back to the names.
+     */
+    static boolean ownedByThisProcess(Path abs, String ownerName, String me, Integer uid) throws IOException {
+        if (uid != null) {
+            try {
+                return Files.getAttribute(abs, "unix:uid", LinkOption.NOFOLLOW_LINKS) instanceof Integer owner && owner.intValue() == uid;
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                // no "unix" attribute view: compare names below
+            }
+        }
+        return me == null || ownerName.equals(me);
+    }
+
+    /** The effective uid of this process from /proc/self/status (Linux), or null when unknown. */
+    static Integer effectiveUid() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
+                if (line.startsWith("Uid:")) return Integer.valueOf(line.substring(4).trim().split("\\s+")[1]);
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or no /proc
+        }
+        return null;
     }
 
     /** The pid recorded by the process holding the lock, or "" when unknown. */

@@ -49,12 +49,17 @@ final class ChildJvm implements AutoCloseable {
 
     /** Starts {@code StoreChild args...}; with {@code umask} set, through {@code bash -c 'umask X && exec java ...'}. */
     static ChildJvm start(Path stderrFile, String umask, String... args) throws IOException {
-        List<String> java = new ArrayList<>();
+        return startWrapped(stderrFile, List.of(), classpath(), umask, args);
+    }
+
+    /** As above, with {@code wrapper} (e.g. setpriv ...) before the java command and an explicit class path. */
+    static ChildJvm startWrapped(Path stderrFile, List<String> wrapper, String classpath, String umask, String... args) throws IOException {
+        List<String> java = new ArrayList<>(wrapper);
         java.add(javaBinary());
         java.add("-Xmx256m");
         java.add("-XX:TieredStopAtLevel=1"); // faster start; the children do little work
         java.add("-cp");
-        java.add(classpath());
+        java.add(classpath);
         java.add(StoreChild.class.getName());
         java.addAll(List.of(args));
         List<String> command;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -115,6 +116,75 @@ class PermissionsTest {
             assertThrows(StoreException.class, () -> Store.open(dir));
             assertTrue(Files.exists(inProgress), "a refused open deletes nothing");
         }
+    }
+
+    /**
+     * A server started under a uid that has no passwd entry (docker --user 1000, Kubernetes runAsUser) has
+     * {@code user.name} "?"; it must still accept the directory it created itself, and still refuse one owned by
+     * someone else. Needs root (to switch uid with setpriv); skipped otherwise.
+     */
+    @Test
+    void aUidWithoutAPasswdEntryAcceptsItsOwnDirectory() throws Exception {
+        assumeTrue(Files.readAllLines(Path.of("/proc/self/status")).stream().anyMatch(l -> l.matches("Uid:\\s+\\d+\\s+0\\s.*")),
+                "needs root (effective uid 0) to run a child under another uid");
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "needs setpriv (util-linux)");
+        int uid = 54321;
+        assumeTrue(Files.readAllLines(Path.of("/etc/passwd")).stream().noneMatch(l -> l.split(":").length > 2 && l.split(":")[2].equals("" + uid)),
+                "uid " + uid + " must have no passwd entry");
+        // the child runs as that uid: give it a readable copy of the class path and a directory it may create in
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String cp = readableCopyOfClasspath(tmp.resolve("cp"));
+        Path parent = Files.createDirectory(tmp.resolve("run"));
+        Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString("rwxrwxrwx"));
+        List<String> asUid = List.of("/usr/bin/setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups");
+
+        Path dir = parent.resolve("data");
+        try (ChildJvm child = ChildJvm.startWrapped(tmp.resolve("uid.err"), asUid, cp, null, "write", dir.toString())) {
+            child.awaitLine(l -> l.equals("DONE $") || l.startsWith("REFUSED"), Duration.ofSeconds(60));
+            assertEquals(0, child.awaitExit(Duration.ofSeconds(30)), child.stderrText());
+        }
+        assertEquals(uid, Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS));
+        assertEquals("rwx------", mode(dir));
+        assertTrue(Files.exists(dir.resolve(RefreshTokens.FILE)));
+
+        Path notTheirs = Files.createDirectory(parent.resolve("root-owned"));
+        try (ChildJvm child = ChildJvm.startWrapped(tmp.resolve("uid2.err"), asUid, cp, null, "open", notTheirs.toString())) {
+            String line = child.awaitLine(l -> l.startsWith("REFUSED") || l.startsWith("OPENED"), Duration.ofSeconds(60));
+            assertTrue(line.startsWith("REFUSED") && line.contains("belongs to user 'root'") && line.contains("uid " + uid), line);
+            assertEquals(3, child.awaitExit(Duration.ofSeconds(30)));
+        }
+    }
+
+    /** Copies the class path entries the child needs (class directories, Jackson and SLF4J jars), readable by all. */
+    private static String readableCopyOfClasspath(Path target) throws IOException {
+        List<String> out = new java.util.ArrayList<>();
+        int i = 0;
+        for (String entry : ChildJvm.classpath().split(java.io.File.pathSeparator)) {
+            Path src = Path.of(entry);
+            String name = src.getFileName() == null ? "" : src.getFileName().toString();
+            Path dst = target.resolve((i++) + "-" + name);
+            if (Files.isDirectory(src)) {
+                try (Stream<Path> walk = Files.walk(src)) {
+                    for (Path p : walk.toList()) {
+                        Path d = dst.resolve(src.relativize(p).toString());
+                        if (Files.isDirectory(p)) Files.createDirectories(d);
+                        else Files.copy(p, d);
+                    }
+                }
+            } else if (name.endsWith(".jar") && (name.startsWith("jackson") || name.startsWith("slf4j"))) {
+                Files.createDirectories(target);
+                Files.copy(src, dst);
+            } else {
+                continue;
+            }
+            out.add(dst.toString());
+        }
+        try (Stream<Path> walk = Files.walk(target)) {
+            for (Path p : walk.toList()) {
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(Files.isDirectory(p) ? "rwxr-xr-x" : "rw-r--r--"));
+            }
+        }
+        return String.join(java.io.File.pathSeparator, out);
     }
 
     private static String mode(Path p) throws IOException {
