@@ -128,6 +128,39 @@ public final class DataDirectory implements AutoCloseable {
     }
 
     /**
+     * Whether a process holds the lock of {@code dir} right now: its pid (this JVM's pid when this JVM holds it, "?"
+     * when it recorded none), or null when nobody does. Changes nothing. Inside a process that holds the lock it never
+     * opens a channel on {@code .lock} (closing one would drop the POSIX lock); elsewhere it briefly takes and frees
+     * the lock to test it.
+     */
+    public static String runningServer(Path dir) {
+        Path abs = dir.toAbsolutePath().normalize();
+        Path lockFile = abs.resolve(LOCK_FILE);
+        if (!Files.isDirectory(abs) || !Files.exists(lockFile, LinkOption.NOFOLLOW_LINKS)) return null;
+        try {
+            if (HELD_BY_THIS_JVM.contains(abs.toRealPath())) return String.valueOf(ProcessHandle.current().pid());
+        } catch (IOException e) {
+            return null;
+        }
+        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                return String.valueOf(ProcessHandle.current().pid());
+            }
+            if (lock != null) {
+                lock.release();
+                return null;
+            }
+            String pid = readPid(ch);
+            return pid.isEmpty() ? "?" : pid;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
      * Compares numeric uids when they are known: a process whose uid has no passwd entry (a container started with
      * {@code --user 1000}, Kubernetes {@code runAsUser}) has {@code user.name} "?", while the owner of the directory it
      * created itself reads as "1000", so comparing names would refuse its own directory. Falls back to the names.

@@ -133,6 +133,7 @@ public final class DurableMap<V> {
     private void awaitDurable(long mySeq) {
         List<Map.Entry<String, V>> snapshot;
         long snapshotSeq;
+        long batch;
         long gen;
         lock.lock();
         try {
@@ -146,6 +147,7 @@ public final class DurableMap<V> {
             }
             flushing = true;
             snapshotSeq = seq;
+            batch = snapshotSeq - Math.max(durableSeq, failedThroughSeq);
             gen = ++generation;
             snapshot = new ArrayList<>(data.entrySet());
         } finally {
@@ -173,10 +175,35 @@ public final class DurableMap<V> {
         } finally {
             lock.unlock();
         }
-        if (stats != null) stats.record(kind, elapsed, failure == null);
+        if (stats != null) stats.record(kind, elapsed, failure == null, batch);
         if (failure != null) {
             throw StoreException.unavailable("could not write " + writer.target().getFileName() + " durably: " + failure.getMessage(), failure);
         }
+    }
+
+    /** The records, sequence number and generation as of one instant; taken with the lock held (see {@link Backup}). */
+    record Captured<V>(DurableMap<V> map, List<Map.Entry<String, V>> records, long seq, long generation) {}
+
+    void lockForCapture() {
+        lock.lock();
+    }
+
+    void unlockAfterCapture() {
+        lock.unlock();
+    }
+
+    /** Call between {@link #lockForCapture} and {@link #unlockAfterCapture}. */
+    Captured<V> captureLocked() {
+        return new Captured<>(this, new ArrayList<>(data.entrySet()), seq, generation);
+    }
+
+    /** Returns once every change up to {@code s} is on disk; throws like {@link #update} when it cannot be. */
+    void awaitDurableThrough(long s) {
+        awaitDurable(s);
+    }
+
+    SnapshotFormat.Layout layout() {
+        return layout;
     }
 
     /** Stops accepting mutations and waits (bounded) for an in-flight write to finish. */

@@ -142,6 +142,17 @@ public final class Store implements AutoCloseable {
         return found;
     }
 
+    /**
+     * Writes a consistent copy of the data directory into {@code target} (new or empty, outside the data directory):
+     * every open file as of one instant, the others verified and copied. See {@link Backup}.
+     *
+     * @throws StoreException (refused) when the target is unusable or a file is damaged; (unavailable) when a change
+     *                        could not be made durable first
+     */
+    public Backup.Result backup(Path target) {
+        return Backup.run(this, maps(), target, format);
+    }
+
     /** Stops mutations, lets in-flight commits finish (bounded), releases the lock. */
     @Override
     public void close() {
