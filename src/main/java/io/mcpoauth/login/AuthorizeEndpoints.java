@@ -2,6 +2,7 @@ package io.mcpoauth.login;
 
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import io.mcpoauth.oauth.OAuthError;
 import io.mcpoauth.oauth.Params;
 import io.mcpoauth.util.Web;
@@ -37,6 +38,10 @@ public final class AuthorizeEndpoints {
             return Web.form(ctx);
         } catch (OAuthError e) {
             throw new PageError(400, "Request refused", e.description());
+        } catch (HttpResponseException e) {
+            if (e.getStatus() != 413) throw e;
+            io.mcpoauth.oauth.TokenEndpoint.drain(ctx);
+            throw new PageError(413, "Request refused", "The form is too large.");
         }
     }
 
