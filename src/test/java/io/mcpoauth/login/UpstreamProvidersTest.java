@@ -229,7 +229,7 @@ class UpstreamProvidersTest {
         env.put("ENCRYPTION_KEY", "not-a-key-super-secret");
         ConfigException k = assertThrows(ConfigException.class, () -> TestServer.start(dir, env));
         assertEquals("ENCRYPTION_KEY=<hidden>: expected 32 random bytes in base64, e.g. from `openssl rand -base64 32`", k.getMessage());
-        assertEquals(List.of(), List.of(), "");
+        assertFalse(k.getMessage().contains("super-secret"), k.getMessage());
     }
 
     @Test
