@@ -18,6 +18,7 @@ import io.mcpoauth.oauth.AuthorizeRequests;
 import io.mcpoauth.oauth.ClientAuthentication;
 import io.mcpoauth.oauth.ClientEndpoints;
 import io.mcpoauth.oauth.ClientRegistry;
+import io.mcpoauth.oauth.MetadataEndpoints;
 import io.mcpoauth.oauth.OAuthError;
 import io.mcpoauth.oauth.OAuthServices;
 import io.mcpoauth.oauth.TokenEndpoint;
@@ -160,6 +161,7 @@ public final class Server implements AutoCloseable {
         new AccountEndpoints(settings, clock, browserSessions, users, consents, refreshTokens, clients, new LocalAccounts(users, new PasswordHasher()),
                 upstream == null ? null : upstream.signIn, upstream == null ? null : upstream.tokens).routes(config);
         new TokenEndpoint(oauth, codes).routes(config);
+        new MetadataEndpoints(oauth).routes(config);
         new ClientEndpoints(oauth).routes(config);
         mcp.mount(config);
     }
