@@ -155,7 +155,11 @@ class MetadataTest {
 
     /** A request with a forged Host header (java.net.http refuses to send one). */
     private String rawGet(String path, String host) throws IOException {
-        try (Socket socket = new Socket("127.0.0.1", app.port())) {
+        return rawGet(app.port(), path, host);
+    }
+
+    private static String rawGet(int port, String path, String host) throws IOException {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
             socket.setSoTimeout(10_000);
             OutputStream out = socket.getOutputStream();
             out.write(("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nX-Forwarded-Host: " + host
@@ -203,6 +207,18 @@ class MetadataTest {
             Metadata.authorizationServer(s.server.settings, cimd).forEach((k, v) -> assertTrue(v != null, k));
         }
         Metadata.protectedResource(s.server.settings).forEach((k, v) -> assertTrue(v != null, k));
+    }
+
+    @Test
+    void theRealServerServesTheSameDocumentsFromConfigurationOnly() throws IOException {
+        s = TestServer.start(dir);
+        local = s.url;
+        JsonNode as = document("/.well-known/oauth-authorization-server");
+        assertEquals(s.url, as.get("issuer").asText());
+        assertEquals(s.server.oauth.registry().metadataDocumentsEnabled(), as.has("client_id_metadata_document_supported"));
+        assertEquals(as.get("issuer"), document("/.well-known/oauth-protected-resource/mcp").get("authorization_servers").get(0));
+        String raw = rawGet(s.server.port(), "/.well-known/oauth-authorization-server", "evil.example");
+        assertTrue(raw.startsWith("HTTP/1.1 200") && raw.contains(s.url + "/token") && !raw.contains("evil"), raw);
     }
 
     private static Set<String> strings(JsonNode array) {
