@@ -28,7 +28,8 @@ public final class Main {
 
     /** The commands, in the order --help lists them. Add new subcommands here. */
     static List<Command> commands() {
-        return List.of(new ServeCommand(), new io.mcpoauth.admin.UsersCommand(), new StoreCommand());
+        return List.of(new ServeCommand(), new io.mcpoauth.admin.UsersCommand(), new io.mcpoauth.admin.ClientsCommand(),
+                new io.mcpoauth.admin.TokensCommand(), new io.mcpoauth.admin.ApiKeysCommand(), new StoreCommand());
     }
 
     static int run(String[] argv, PrintStream out, PrintStream err, InputStream in, Supplier<Settings> settings) {

@@ -18,10 +18,12 @@ import io.mcpoauth.oauth.AuthorizeRequests;
 import io.mcpoauth.oauth.ClientAuthentication;
 import io.mcpoauth.oauth.ClientEndpoints;
 import io.mcpoauth.oauth.ClientRegistry;
+import io.mcpoauth.oauth.HttpClientIdMetadata;
 import io.mcpoauth.oauth.MetadataEndpoints;
 import io.mcpoauth.oauth.OAuthError;
 import io.mcpoauth.oauth.OAuthServices;
 import io.mcpoauth.oauth.TokenEndpoint;
+import io.mcpoauth.ops.Operations;
 import io.mcpoauth.store.AccessTokens;
 import io.mcpoauth.store.Clients;
 import io.mcpoauth.store.Consents;
@@ -65,12 +67,15 @@ public final class Server implements AutoCloseable {
     private final AuthorizationFlow flow;
     private final BrowserSessions browserSessions;
     public final Sweeper sweeper;
+    /** Listeners (HTTP/HTTPS, loopback admin port), API keys, /admin/api, /metrics, audit log, trusted proxies. */
+    public final Operations ops;
     private final Javalin app;
     private volatile boolean started;
 
     private Server(Settings settings, Clock clock) {
         this.settings = settings;
         this.clock = clock;
+        this.ops = Operations.create(settings, clock); // TLS_KEYSTORE and AUDIT_LOG checked before the lock is taken
         this.store = Store.open(settings.dataDir);
         Upstream opened = null;
         try {
@@ -83,15 +88,16 @@ public final class Server implements AutoCloseable {
             this.upstream = opened = Upstream.open(settings, clock, store, users);
             logLoaded();
             this.accessTokens = new AccessTokens(MAX_ACCESS_TOKENS);
-            ClientRegistry registry = new ClientRegistry(clients, null);
-            this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry));
+            ClientRegistry registry = new ClientRegistry(clients, new HttpClientIdMetadata(settings, clock));
+            this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry), ops.events());
             this.codes = new AuthorizationCodes(settings.authCodeTtl, 100_000);
             this.bearer = new AccessTokenVerifier(oauth, users, upstream == null ? null : upstream.tokens);
-            this.mcp = new McpEndpoint(settings, bearer, Tools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()));
+            this.mcp = new McpEndpoint(settings, ops.authenticator(bearer), Tools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()));
             this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), 100_000);
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
-                    new LocalAccounts(users, new PasswordHasher()), browserSessions, upstream == null ? null : upstream.signIn);
+                    new LocalAccounts(users, new PasswordHasher()), browserSessions, upstream == null ? null : upstream.signIn).events(ops.events());
             this.sweeper = new Sweeper(sweepTasks(), clock);
+            ops.bind(store, clients, refreshTokens, users, consents, notes, accessTokens, mcp);
             this.app = Javalin.create(this::configure);
         } catch (RuntimeException e) {
             if (opened != null) opened.close();
@@ -143,6 +149,7 @@ public final class Server implements AutoCloseable {
         config.http.maxRequestSize = 64 * 1024;
         // Large enough that an oversized bearer token reaches /mcp and gets a proper 401 rather than Jetty's 431 page.
         config.jetty.modifyHttpConfiguration(hc -> hc.setRequestHeaderSize(32 * 1024));
+        ops.configure(config);
         config.routes.exception(OAuthError.class, (e, ctx) -> Web.oauthError(ctx, e));
         config.routes.exception(AuthorizeEndpoints.PageError.class, (e, ctx) -> e.render(ctx));
         config.routes.exception(StoreException.class, (e, ctx) -> {
@@ -181,6 +188,7 @@ public final class Server implements AutoCloseable {
     public Server start() {
         app.start();
         started = true;
+        ops.started();
         sweeper.start(settings.cleanupInterval);
         LOG.info("Listening on {}:{}; issuer {}; MCP endpoint {}", settings.host, app.port(), settings.issuer, settings.mcpResource());
         return this;
@@ -203,6 +211,7 @@ public final class Server implements AutoCloseable {
         }
         sweeper.close();
         mcp.close();
+        ops.close();
         if (upstream != null) upstream.close();
         store.close();
         LOG.info("Stopped; data directory released");

@@ -1,11 +1,26 @@
 package io.mcpoauth.admin;
 
+import io.mcpoauth.config.Settings;
+import io.mcpoauth.ops.Admin;
+import io.mcpoauth.ops.AdminException;
+import io.mcpoauth.ops.AuditLog;
+import io.mcpoauth.ops.Events;
+import io.mcpoauth.ops.Metrics;
+import io.mcpoauth.ops.RemoteAdmin;
+import io.mcpoauth.store.Backup;
+import io.mcpoauth.store.DataDirectory;
 import io.mcpoauth.store.Recovery;
+import io.mcpoauth.store.Store;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 
-/** {@code store check} and {@code store recover [--discard FILE]...}. */
+/**
+ * {@code store check}, {@code store backup DIR} and {@code store recover [--discard FILE]...}. While a server runs,
+ * check and backup go through it (the backup is then taken under its locks); recover refuses, it needs the server
+ * stopped. With the server stopped, check reads the files without the lock and backup takes the lock itself.
+ */
 public final class StoreCommand implements Command {
     @Override
     public String name() {
@@ -14,28 +29,65 @@ public final class StoreCommand implements Command {
 
     @Override
     public List<String> usage() {
-        return List.of("store check", "store recover [--discard FILE]...");
+        return List.of("store check", "store backup DIR", "store recover [--discard FILE]...");
     }
 
     @Override
     public int run(List<String> args, Cli cli) throws Exception {
-        if (args.isEmpty()) throw new UsageException("Which store command? check or recover.");
-        Path dir = cli.settings().dataDir;
-        Recovery recovery = new Recovery();
+        if (args.isEmpty()) throw new UsageException("Which store command? check, backup or recover.");
+        Settings settings = cli.settings();
+        Path dir = settings.dataDir;
         switch (args.get(0)) {
             case "check" -> {
                 if (args.size() != 1) throw new UsageException("store check takes no arguments.");
-                List<Recovery.FileState> states = recovery.check(dir);
-                boolean ok = true;
-                Table t = new Table("FILE", "STATE", "RECORDS", "PREVIOUS GENERATION");
-                for (Recovery.FileState s : states) {
-                    ok &= s.ok();
-                    t.row(s.name(), s.ok() ? "ok" : "DAMAGED: " + s.problem(), s.ok() ? s.records() : "-", s.previousUsable() ? "usable" : "none");
+                String pid = DataDirectory.runningServer(dir);
+                Admin.StoreReport report;
+                if (pid != null) {
+                    try (Admin admin = RemoteAdmin.connect(dir.toAbsolutePath(), pid)) {
+                        report = admin.checkStore();
+                    } catch (AdminException e) {
+                        cli.err.println(e.getMessage());
+                        return 1;
+                    }
+                } else {
+                    List<Admin.FileInfo> files = new ArrayList<>();
+                    for (Recovery.FileState s : new Recovery().check(dir)) {
+                        files.add(new Admin.FileInfo(s.name(), s.ok(), s.problem(), s.records(), s.previousUsable()));
+                    }
+                    report = new Admin.StoreReport(dir.toAbsolutePath().toString(), true, files);
                 }
-                if (states.isEmpty()) cli.out.println("No data files in " + dir.toAbsolutePath() + " yet.");
-                else t.print(cli.out);
-                if (!ok) cli.err.println("Some files are damaged; run: java -jar mcp-oauth-server.jar store recover");
-                return ok ? 0 : 1;
+                return printCheck(report, pid, cli);
+            }
+            case "backup" -> {
+                if (args.size() != 2 || args.get(1).startsWith("--")) throw new UsageException("Give the directory to write the backup to.");
+                Path target = Path.of(args.get(1)).toAbsolutePath().normalize();
+                String pid = DataDirectory.runningServer(dir);
+                Admin.BackupReport report;
+                if (pid != null) {
+                    try (Admin admin = RemoteAdmin.connect(dir.toAbsolutePath(), pid)) {
+                        report = admin.backup(target.toString());
+                    } catch (AdminException e) {
+                        cli.err.println(e.getMessage());
+                        return 1;
+                    }
+                } else {
+                    try (Store store = Store.open(dir)) {
+                        Backup.Result r = store.backup(target);
+                        List<Admin.BackupFile> files = new ArrayList<>();
+                        for (Backup.File f : r.files()) files.add(new Admin.BackupFile(f.name(), f.records(), f.bytes()));
+                        report = new Admin.BackupReport(r.dir().toString(), r.takenAt(), files);
+                    }
+                    if (settings.auditLog != null) {
+                        new Events(AuditLog.toFile(settings.auditLog, Clock.systemUTC()), new Metrics()).backupTaken(report.dir(), report.files().size());
+                    }
+                }
+                cli.out.println("Backed up " + report.files().size() + " files to " + report.dir() + " (" + (pid != null
+                        ? "taken by the running server, pid " + pid : "server stopped") + "; consistent as of " + report.takenAt() + "):");
+                Table t = new Table("FILE", "RECORDS", "BYTES");
+                for (Admin.BackupFile f : report.files()) t.row(f.name(), f.records() < 0 ? "-" : f.records(), f.bytes());
+                t.print(cli.out);
+                cli.out.println("To restore: stop the server, copy these files into an empty data directory (OAUTH_DATA_DIR), start it.");
+                return 0;
             }
             case "recover" -> {
                 List<String> discard = new ArrayList<>();
@@ -43,7 +95,12 @@ public final class StoreCommand implements Command {
                     if (args.get(i).equals("--discard") && i + 1 < args.size()) discard.add(args.get(++i));
                     else throw new UsageException("Unexpected argument " + args.get(i) + ".");
                 }
-                List<String> failed = recovery.recover(dir, discard, cli.out::println);
+                String pid = DataDirectory.runningServer(dir);
+                if (pid != null) {
+                    cli.err.println("The server (pid " + pid + ") is running on " + dir.toAbsolutePath() + "; stop it before recovering.");
+                    return 1;
+                }
+                List<String> failed = new Recovery().recover(dir, discard, cli.out::println);
                 if (!failed.isEmpty()) {
                     cli.err.println("Not recovered: " + String.join(", ", failed));
                     return 1;
@@ -53,5 +110,26 @@ public final class StoreCommand implements Command {
             }
             default -> throw new UsageException("Unknown store command '" + args.get(0) + "'.");
         }
+    }
+
+    private static int printCheck(Admin.StoreReport report, String pid, Cli cli) {
+        boolean ok = true;
+        Table t = new Table("FILE", "STATE", "RECORDS", "PREVIOUS GENERATION");
+        for (Admin.FileInfo s : report.files()) {
+            ok &= s.ok();
+            t.row(s.name(), s.ok() ? "ok" : "DAMAGED: " + s.problem(), s.ok() ? s.records() : "-", s.previousUsable() ? "usable" : "none");
+        }
+        if (report.files().isEmpty()) cli.out.println("No data files in " + report.dir() + " yet.");
+        else t.print(cli.out);
+        if (pid != null) {
+            cli.out.println("Checked through the running server (pid " + pid + "); its writes are "
+                    + (report.writesHealthy() ? "healthy." : "FAILING (see its log)."));
+        }
+        if (!ok) {
+            cli.err.println("Some files are damaged; " + (pid != null ? "stop the server, then " : "") + "run: java -jar mcp-oauth-server.jar store recover");
+        } else if (!report.writesHealthy()) {
+            cli.err.println("The server cannot write durably right now; see its log.");
+        }
+        return ok && report.writesHealthy() ? 0 : 1;
     }
 }

@@ -1,19 +1,11 @@
 package io.mcpoauth.admin;
 
-import io.mcpoauth.config.Settings;
-import io.mcpoauth.login.LocalAccounts;
-import io.mcpoauth.login.PasswordHasher;
-import io.mcpoauth.store.RefreshTokens;
-import io.mcpoauth.store.Store;
-import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.Users;
-import java.time.Instant;
+import io.mcpoauth.ops.Admin;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 
-/** {@code users add|passwd|remove|list}: local accounts, changed in the data directory while the server is stopped. */
-public final class UsersCommand implements Command {
+/** {@code users add|passwd|remove|list}: accounts, through the running server or in the data directory when it is stopped. */
+public final class UsersCommand extends AdminCommand {
     @Override
     public String name() {
         return "users";
@@ -25,65 +17,56 @@ public final class UsersCommand implements Command {
     }
 
     @Override
-    public int run(List<String> args, Cli cli) throws Exception {
-        if (args.isEmpty()) throw new UsageException("Which users command? add, passwd, remove or list.");
-        String sub = args.get(0);
+    void validate(List<String> args) {
+        String sub = sub(args, "users (add, passwd, remove or list)");
         List<String> rest = args.subList(1, args.size());
-        Settings settings = cli.settings();
-        try (Store store = Store.open(settings.dataDir)) {
-            Users users = new Users(store);
-            LocalAccounts accounts = new LocalAccounts(users, new PasswordHasher());
-            try {
-                return switch (sub) {
-                    case "add" -> {
-                        String name = oneName(rest, true);
-                        UserRecord u = accounts.add(name, password(rest, cli), Instant.now());
-                        cli.out.println("Added user '" + u.username() + "'.");
-                        yield 0;
-                    }
-                    case "passwd" -> {
-                        String name = oneName(rest, true);
-                        accounts.setPassword(name, password(rest, cli));
-                        cli.out.println("Changed the password of '" + LocalAccounts.normalizeName(name) + "'.");
-                        yield 0;
-                    }
-                    case "remove" -> {
-                        String name = LocalAccounts.normalizeName(oneName(rest, false));
-                        String id = Users.localId(name);
-                        if (!users.remove(id)) {
-                            cli.err.println("There is no local user named '" + name + "'.");
-                            yield 1;
-                        }
-                        int revoked = new RefreshTokens(store, settings.refreshTokenTtl).revokeIf(f -> id.equals(f.userId()));
-                        cli.out.println("Removed user '" + name + "' and revoked " + revoked + " of their grants.");
-                        yield 0;
-                    }
-                    case "list" -> {
-                        if (!rest.isEmpty()) throw new UsageException("users list takes no arguments.");
-                        list(users, cli);
-                        yield 0;
-                    }
-                    default -> throw new UsageException("Unknown users command '" + sub + "'.");
-                };
-            } catch (LocalAccounts.AccountException e) {
-                cli.err.println(e.getMessage());
-                return 1;
+        switch (sub) {
+            case "add", "passwd" -> oneName(rest, true);
+            case "remove" -> oneName(rest, false);
+            case "list" -> {
+                if (!rest.isEmpty()) throw new UsageException("users list takes no arguments.");
             }
+            default -> throw new UsageException("Unknown users command '" + sub + "'.");
         }
     }
 
-    private static void list(Users users, Cli cli) {
-        List<UserRecord> all = new ArrayList<>(users.all());
-        all.sort(Comparator.comparing(UserRecord::userId));
-        if (all.isEmpty()) {
-            cli.out.println("No users.");
-            return;
+    @Override
+    int run(List<String> args, Cli cli, Admin admin) throws Exception {
+        List<String> rest = args.subList(1, args.size());
+        switch (args.get(0)) {
+            case "add" -> {
+                String name = oneName(rest, true);
+                Admin.UserInfo u = admin.addUser(name, password(rest, cli));
+                cli.out.println("Added user '" + u.username() + "'.");
+                return 0;
+            }
+            case "passwd" -> {
+                String name = oneName(rest, true);
+                Admin.UserInfo u = admin.setPassword(name, password(rest, cli));
+                cli.out.println("Changed the password of '" + u.username() + "'.");
+                return 0;
+            }
+            case "remove" -> {
+                Admin.UserRemoved r = admin.removeUser(oneName(rest, false));
+                String name = r.userId().startsWith("local:") ? r.userId().substring(6) : r.userId();
+                cli.out.println("Removed user '" + name + "' and revoked " + r.grantsRevoked() + " of their grants and "
+                        + plural(r.apiKeysRevoked(), "API key", "API keys") + ".");
+                return 0;
+            }
+            default -> {
+                List<Admin.UserInfo> all = admin.users();
+                if (all.isEmpty()) {
+                    cli.out.println("No users.");
+                    return 0;
+                }
+                Table t = new Table("USER", "PROVIDER", "EMAIL", "CREATED", "LAST SIGN-IN");
+                for (Admin.UserInfo u : all) {
+                    t.row(u.username(), u.provider(), u.email(), Table.time(u.createdAt()), Table.time(u.lastLoginAt()));
+                }
+                t.print(cli.out);
+                return 0;
+            }
         }
-        Table t = new Table("USER", "PROVIDER", "EMAIL", "CREATED", "LAST SIGN-IN");
-        for (UserRecord u : all) {
-            t.row(u.username(), u.provider(), u.email(), Table.time(u.createdAt()), Table.time(u.lastLoginAt()));
-        }
-        t.print(cli.out);
     }
 
     private static String oneName(List<String> rest, boolean allowPasswordFlag) {

@@ -53,7 +53,12 @@ public final class Settings {
             Setting.of("ALLOWED_DOMAINS", "", "upstream sign-in: only verified e-mail addresses in these domains may sign in (comma-separated; empty = no list)"),
             Setting.secret("ENCRYPTION_KEY", "key for stored upstream tokens: 32 random bytes in base64 (openssl rand -base64 32); unset: generated once into <OAUTH_DATA_DIR>/encryption.key"),
             Setting.of("UPSTREAM_TIMEOUT", "10", "seconds allowed for each call to the upstream provider (1-120)"),
-            Setting.of("UPSTREAM_TEST_BASE_URL", "", "tests only: serve the google, azure and github endpoints from this fake provider; never set in production")
+            Setting.of("UPSTREAM_TEST_BASE_URL", "", "tests only: serve the google, azure and github endpoints from this fake provider; never set in production"),
+            // Operations: read by io.mcpoauth.ops
+            Setting.of("TLS_KEYSTORE", "", "PKCS12 file with the certificate and private key: serve HTTPS directly on PORT (unset: plain HTTP)"),
+            Setting.secret("TLS_KEYSTORE_PASSWORD", "password of TLS_KEYSTORE (and of its key)"),
+            Setting.of("TRUSTED_PROXIES", "", "reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client for rate limits and the audit log"),
+            Setting.of("AUDIT_LOG", "", "file the audit log (one JSON line per security event) is appended to; unset: the 'audit' logger on standard error")
     );
 
     public final int port;
@@ -76,6 +81,12 @@ public final class Settings {
     public final String logLevel;
     public final String adminToken;
     public final List<String> allowedHosts;
+    /** {@code TLS_KEYSTORE}, or null for plain HTTP. */
+    public final Path tlsKeystore;
+    public final String tlsKeystorePassword;
+    public final List<io.mcpoauth.util.Cidr> trustedProxies;
+    /** {@code AUDIT_LOG}, or null for the {@code audit} logger. */
+    public final Path auditLog;
     private final Map<String, String> raw;
 
     private Settings(Map<String, String> raw) {
@@ -83,7 +94,9 @@ public final class Settings {
         port = integer("PORT", 0, 65535, "a TCP port between 0 and 65535");
         host = text("HOST");
         if (host.isBlank()) throw bad("HOST", host, "an address such as 127.0.0.1 or 0.0.0.0");
-        String defaultUrl = "http://localhost:" + port;
+        tlsKeystore = text("TLS_KEYSTORE").isEmpty() ? null : Path.of(text("TLS_KEYSTORE"));
+        tlsKeystorePassword = raw("TLS_KEYSTORE_PASSWORD");
+        String defaultUrl = (tlsKeystore == null ? "http" : "https") + "://localhost:" + port;
         String url = value("PUBLIC_URL", defaultUrl);
         publicUrl = parsePublicUrl(url);
         issuer = stripSlash(publicUrl.toString());
@@ -110,6 +123,13 @@ public final class Settings {
         }
         adminToken = admin.isEmpty() ? null : admin;
         allowedHosts = list("ALLOWED_HOSTS");
+        try {
+            trustedProxies = io.mcpoauth.util.Cidr.parseList(text("TRUSTED_PROXIES"));
+        } catch (IllegalArgumentException e) {
+            throw bad("TRUSTED_PROXIES", text("TRUSTED_PROXIES"), "IP addresses or CIDR ranges, comma-separated, e.g. 127.0.0.1, 10.0.0.0/8, fd00::/8 ("
+                    + e.getMessage() + ")");
+        }
+        auditLog = text("AUDIT_LOG").isEmpty() ? null : Path.of(text("AUDIT_LOG"));
     }
 
     /** Reads and validates every setting; throws {@link ConfigException} with one clear line on the first bad value. */

@@ -8,6 +8,7 @@ import io.mcpoauth.oauth.AuthorizeRequests;
 import io.mcpoauth.oauth.OAuthError;
 import io.mcpoauth.oauth.Params;
 import io.mcpoauth.oauth.RedirectUris;
+import io.mcpoauth.ops.Events;
 import io.mcpoauth.store.Consents;
 import io.mcpoauth.store.ExpiringMap;
 import io.mcpoauth.store.UserRecord;
@@ -59,6 +60,7 @@ public final class AuthorizationFlow {
     private final ExpiringMap<Pending> pending = new ExpiringMap<>(100_000);
     private final RateLimiter perUser = new RateLimiter(10, Duration.ofMinutes(15), 100_000);
     private final RateLimiter perAddress = new RateLimiter(30, Duration.ofMinutes(15), 100_000);
+    private volatile Events events = Events.NONE;
 
     public AuthorizationFlow(Settings settings, Clock clock, AuthorizeRequests requests, AuthorizationCodes codes, Consents consents,
                              Users users, LocalAccounts accounts, BrowserSessions sessions, UpstreamSignIn upstream) {
@@ -94,6 +96,12 @@ public final class AuthorizationFlow {
         return new Result(loginPage(p, 200, null, null), set);
     }
 
+    /** Where sign-ins, consents and approvals are reported (audit log and metrics). */
+    public AuthorizationFlow events(Events events) {
+        this.events = events == null ? Events.NONE : events;
+        return this;
+    }
+
     /** POST /login. */
     public Result login(Params form, BrowserSessions.Session session, String address) {
         Instant now = clock.instant();
@@ -110,10 +118,16 @@ public final class AuthorizationFlow {
         RateLimiter.Decision byAddress = perAddress.tryAcquire(address == null ? "?" : address, now);
         if (!byUser.allowed() || !byAddress.allowed()) {
             long wait = Math.max(byUser.retryAfterSeconds(), byAddress.retryAfterSeconds());
+            events.signIn(users.local(name) == null ? null : Users.localId(name), p.request().client().clientId(), false, "rate_limited");
             return new Result(loginPage(p, 429, "Too many sign-in attempts. Wait " + minutes(wait) + " and try again.", username), null);
         }
         UserRecord user = accounts.verify(name, password.toCharArray());
-        if (user == null) return new Result(loginPage(p, 401, "The user name or password is wrong.", username), null);
+        if (user == null) {
+            boolean known = users.local(name) != null;
+            events.signIn(known ? Users.localId(name) : null, p.request().client().clientId(), false, known ? "wrong_password" : "unknown_user");
+            return new Result(loginPage(p, 401, "The user name or password is wrong.", username), null);
+        }
+        events.signIn(user.userId(), p.request().client().clientId(), true, null);
         perUser.reset(name);
         users.touchLogin(user.userId(), now);
         BrowserSessions.Session fresh = sessions.signIn(session, user.userId(), now);
@@ -150,6 +164,7 @@ public final class AuthorizationFlow {
         }
         if (pending.take(txn, now) == null) return new Result(expired(), null);
         AuthorizationRequest req = p.request();
+        events.consent(p.userId(), req.client().clientId(), decision.equals("allow"), req.scopes());
         if (decision.equals("deny")) {
             return new Result(new Step.Redirect(303, clientError(req, OAuthError.ACCESS_DENIED, "The user denied access.")), null);
         }
@@ -174,11 +189,14 @@ public final class AuthorizationFlow {
             done = upstream.finish(query, session.id(), now);
         } catch (UpstreamSignIn.Failure f) {
             Pending p = f.pendingId == null ? null : pending.take(f.pendingId, now);
+            events.signIn(null, p == null ? null : p.request().client().clientId(), false, "upstream_error");
             if (p != null && f.oauthError != null) {
                 return new Result(new Step.Redirect(302, clientError(p.request(), f.oauthError, f.getMessage())), null);
             }
             return new Result(errorPage(f.status, "Sign-in failed", f.getMessage()), null);
         }
+        Pending waiting = done.pendingId() == null ? null : pending.get(done.pendingId(), now);
+        events.signIn(done.user().userId(), waiting == null ? null : waiting.request().client().clientId(), true, null);
         if (done.pendingId() == null) {
             // A sign-in started from the account page: no client waits for a code.
             BrowserSessions.Session fresh = sessions.signIn(session, done.user().userId(), now);
@@ -227,6 +245,7 @@ public final class AuthorizationFlow {
         AuthorizationRequest req = p.request();
         String code = codes.issue(req, p.userId(), now);
         if (code == null) return busy();
+        events.authorizationApproved(p.userId(), req.client().clientId());
         Map<String, String> params = new LinkedHashMap<>();
         params.put("code", code);
         params.put("state", req.state());

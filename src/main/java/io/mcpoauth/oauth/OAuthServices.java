@@ -1,12 +1,16 @@
 package io.mcpoauth.oauth;
 
 import io.mcpoauth.config.Settings;
+import io.mcpoauth.ops.Events;
 import io.mcpoauth.store.AccessTokens;
 import io.mcpoauth.store.Clients;
 import io.mcpoauth.store.RefreshTokens;
 import java.time.Clock;
 
-/** The shared pieces of the authorization server, handed to each group of endpoints. */
+/**
+ * The shared pieces of the authorization server, handed to each group of endpoints. {@code events} receives the
+ * security events (audit log and metrics): e.g. {@code s.events().clientRegistered(id, name)}.
+ */
 public record OAuthServices(
         Settings settings,
         Clock clock,
@@ -14,5 +18,16 @@ public record OAuthServices(
         RefreshTokens refreshTokens,
         AccessTokens accessTokens,
         ClientRegistry registry,
-        ClientAuthentication clientAuthentication) {
+        ClientAuthentication clientAuthentication,
+        Events events) {
+
+    public OAuthServices {
+        events = events == null ? Events.NONE : events;
+    }
+
+    /** Without an event sink (tests of single components). */
+    public OAuthServices(Settings settings, Clock clock, Clients clients, RefreshTokens refreshTokens, AccessTokens accessTokens,
+                         ClientRegistry registry, ClientAuthentication clientAuthentication) {
+        this(settings, clock, clients, refreshTokens, accessTokens, registry, clientAuthentication, Events.NONE);
+    }
 }

@@ -43,6 +43,7 @@ public final class RefreshTokenGrant {
             }
             case REUSED -> {
                 s.accessTokens().revokeGrant(r.family().familyId());
+                s.events().reuseDetected("refresh_token", r.family().userId(), r.family().clientId(), r.family().familyId());
                 throw OAuthError.invalidGrant("This refresh token was already used and replaced. For safety the whole sign-in was revoked; sign in again.");
             }
             case EXPIRED -> throw OAuthError.invalidGrant("The refresh token has expired; sign in again.");

@@ -64,6 +64,7 @@ public final class Registration {
                     + " MAX_CLIENTS or remove unused clients; try again later.");
         }
         LOG.info("Registered client {} ({}, {})", clientId, printable(md.clientName()), md.tokenEndpointAuthMethod());
+        s.events().clientRegistered(clientId, md.clientName());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("client_id", clientId);
         out.put("client_id_issued_at", client.createdAt().getEpochSecond());
@@ -128,6 +129,7 @@ public final class Registration {
         int revoked = s.refreshTokens().revokeIf(f -> c.clientId().equals(f.clientId()));
         for (String g : grants) s.accessTokens().revokeGrant(g);
         LOG.info("Deleted client {} and revoked {} of its grants", c.clientId(), revoked);
+        s.events().clientRemoved(c.clientId(), "client", revoked);
     }
 
     /**

@@ -49,6 +49,7 @@ public final class Revocation {
         s.refreshTokens().revoke(f.familyId());
         s.accessTokens().revokeGrant(f.familyId());
         LOG.info("Client {} revoked grant {}", client.clientId(), f.familyId());
+        s.events().tokensRevoked("client", "grant", f.userId(), f.clientId(), f.familyId(), 1);
         return true;
     }
 
@@ -60,6 +61,7 @@ public final class Revocation {
             return true;
         }
         s.accessTokens().revoke(token);
+        s.events().tokensRevoked("client", "access_token", t.userId(), t.clientId(), t.grantId(), 1);
         return true;
     }
 }

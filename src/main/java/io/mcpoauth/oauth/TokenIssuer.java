@@ -26,6 +26,8 @@ public final class TokenIssuer {
         body.put("expires_in", s.settings().accessTokenTtl.toSeconds());
         if (refreshToken != null) body.put("refresh_token", refreshToken);
         body.put("scope", Scopes.format(scopes));
+        s.events().tokensIssued(grant.rotations() == 0 ? "authorization_code" : "refresh_token", grant.userId(), grant.clientId(),
+                grant.familyId(), scopes);
         return body;
     }
 }

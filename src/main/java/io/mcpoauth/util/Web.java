@@ -10,6 +10,9 @@ import java.util.Map;
 
 /** The few things every HTTP edge does the same way: JSON without nulls, no-store, OAuth errors, HTML pages. */
 public final class Web {
+    /** The request attribute holding the OAuth error code of a refused request (see {@link #oauthError}). */
+    public static final String ERROR_ATTRIBUTE = "io.mcpoauth.oauth_error";
+
     private Web() {}
 
     public static void json(Context ctx, int status, Object body) {
@@ -29,6 +32,7 @@ public final class Web {
     /** {@code {"error": ..., "error_description": ...}} with the error's status and no-store. */
     public static void oauthError(Context ctx, OAuthError e) {
         noStore(ctx);
+        ctx.attribute(ERROR_ATTRIBUTE, e.code()); // counted by error code in /metrics
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("error", e.code());
         body.put("error_description", e.description());

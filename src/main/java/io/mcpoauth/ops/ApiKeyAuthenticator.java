@@ -1,0 +1,62 @@
+package io.mcpoauth.ops;
+
+import io.mcpoauth.mcp.AuthContext;
+import io.mcpoauth.mcp.BearerAuthenticator;
+import io.mcpoauth.store.ApiKeyRecord;
+import io.mcpoauth.store.ApiKeys;
+import io.mcpoauth.store.StoreException;
+import io.mcpoauth.store.UserRecord;
+import io.mcpoauth.store.Users;
+import io.mcpoauth.util.Secrets;
+import java.time.Clock;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code Authorization: Bearer mcpk_...} on {@code /mcp}: the key's user, with the key's scopes (those the server
+ * still supports), as client {@code apikey:<id>}. Any other bearer token goes to the OAuth access-token check.
+ * The key's last-used time is written at most once a minute; a failure to write it never refuses the request.
+ */
+public final class ApiKeyAuthenticator implements BearerAuthenticator {
+    private static final Logger LOG = LoggerFactory.getLogger(ApiKeyAuthenticator.class);
+
+    private final ApiKeys keys;
+    private final Users users;
+    private final Set<String> supportedScopes;
+    private final Clock clock;
+    private final Events events;
+    private final BearerAuthenticator accessTokens;
+
+    public ApiKeyAuthenticator(ApiKeys keys, Users users, Set<String> supportedScopes, Clock clock, Events events,
+                               BearerAuthenticator accessTokens) {
+        this.keys = keys;
+        this.users = users;
+        this.supportedScopes = Set.copyOf(supportedScopes);
+        this.clock = clock;
+        this.events = events;
+        this.accessTokens = accessTokens;
+    }
+
+    @Override
+    public AuthContext authenticate(String token) {
+        if (token == null || !token.startsWith(Secrets.API_KEY)) return accessTokens.authenticate(token);
+        ApiKeyRecord r = keys.find(token);
+        UserRecord u = r == null ? null : users.get(r.userId());
+        if (u == null) {
+            events.apiKeyRejected(ApiKeys.idOf(token));
+            return null;
+        }
+        boolean wrote = false;
+        try {
+            wrote = keys.markUsed(r.id(), clock.instant());
+        } catch (StoreException e) {
+            LOG.warn("Cannot record the last use of API key {}: {}", r.id(), e.getMessage());
+        }
+        events.apiKeyUsed(r.id(), u.userId(), wrote);
+        Set<String> scopes = new LinkedHashSet<>(r.scopes());
+        scopes.retainAll(supportedScopes);
+        return new AuthContext(u.userId(), u.username(), u.provider(), "apikey:" + r.id(), scopes, null);
+    }
+}

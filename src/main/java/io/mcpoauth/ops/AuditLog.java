@@ -1,0 +1,136 @@
+package io.mcpoauth.ops;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.mcpoauth.config.ConfigException;
+import io.mcpoauth.store.FileOps;
+import io.mcpoauth.util.Json;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The audit log: one JSON object per line per security event, with {@code ts}, {@code event}, {@code outcome},
+ * {@code user}, {@code client_id}, {@code ip} and event-specific fields. It never holds a token, secret, password or
+ * code: callers pass identifiers only (user ids, client ids, grant and key ids), and {@link #write} refuses field
+ * names that suggest a secret.
+ *
+ * <p>With {@code AUDIT_LOG} set, lines are appended to that file (created 0600; opened in append mode, so
+ * {@code logrotate copytruncate} works); otherwise they go to the logger named {@code audit} at INFO (standard error).
+ */
+public final class AuditLog implements AutoCloseable {
+    /** Discards everything (tests, commands with no audit file). */
+    public static final AuditLog NONE = new AuditLog(null, null, false, Clock.systemUTC());
+
+    private static final Logger AUDIT = LoggerFactory.getLogger("audit");
+    private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
+    private static final Set<String> FORBIDDEN = Set.of("token", "access_token", "refresh_token", "code", "password", "secret",
+            "client_secret", "key", "api_key", "authorization");
+
+    private final Path file;
+    private final FileChannel channel;
+    private final boolean toLogger;
+    private final Clock clock;
+    private volatile boolean failing;
+
+    private AuditLog(Path file, FileChannel channel, boolean toLogger, Clock clock) {
+        this.file = file;
+        this.channel = channel;
+        this.toLogger = toLogger;
+        this.clock = clock;
+    }
+
+    /** Lines to {@code file} (appended; created 0600). Throws {@link ConfigException} naming {@code AUDIT_LOG} when it cannot be opened. */
+    public static AuditLog toFile(Path file, Clock clock) {
+        try {
+            Path abs = file.toAbsolutePath();
+            if (abs.getParent() != null) Files.createDirectories(abs.getParent());
+            if (Files.isSymbolicLink(abs)) throw new IOException("it is a symbolic link");
+            FileChannel ch = FileChannel.open(abs, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND),
+                    FileOps.FILE_ATTR);
+            if (!Files.getPosixFilePermissions(abs, LinkOption.NOFOLLOW_LINKS).equals(FileOps.FILE_MODE)) {
+                Files.setPosixFilePermissions(abs, FileOps.FILE_MODE);
+            }
+            return new AuditLog(abs, ch, false, clock);
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new ConfigException("AUDIT_LOG=" + file + ": cannot be opened for appending (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Lines to the {@code audit} logger. */
+    public static AuditLog toLogger(Clock clock) {
+        return new AuditLog(null, null, true, clock);
+    }
+
+    /** The file written to, or null. */
+    public Path file() {
+        return file;
+    }
+
+    /**
+     * Writes one event. {@code fields} are added after the standard ones, in order; null values are left out.
+     *
+     * @param outcome {@code success} or {@code failure}
+     */
+    public void write(String event, String outcome, String user, String clientId, String ip, Map<String, ?> fields) {
+        if (channel == null && !toLogger) return;
+        Map<String, Object> line = new LinkedHashMap<>();
+        line.put("ts", clock.instant().toString());
+        line.put("event", event);
+        line.put("outcome", outcome);
+        line.put("user", user);
+        line.put("client_id", clientId);
+        line.put("ip", ip);
+        if (fields != null) {
+            fields.forEach((k, v) -> {
+                if (FORBIDDEN.contains(k)) throw new IllegalArgumentException("audit field '" + k + "' would hold a secret");
+                if (v != null) line.putIfAbsent(k, v);
+            });
+        }
+        String json;
+        try {
+            json = Json.MAPPER.writeValueAsString(line);
+        } catch (JsonProcessingException e) {
+            LOG.warn("Cannot write audit event {}: {}", event, e.getOriginalMessage());
+            return;
+        }
+        if (toLogger) {
+            AUDIT.info(json);
+            return;
+        }
+        byte[] bytes = (json + "\n").getBytes(StandardCharsets.UTF_8);
+        synchronized (this) {
+            try {
+                ByteBuffer buf = ByteBuffer.wrap(bytes);
+                while (buf.hasRemaining()) channel.write(buf);
+                if (failing) {
+                    failing = false;
+                    LOG.info("Writing the audit log {} works again", file);
+                }
+            } catch (IOException e) {
+                if (!failing) LOG.error("Cannot append to the audit log {}: {}; audit events are lost until it works again", file, e.toString());
+                failing = true;
+            }
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (channel == null) return;
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing more to write
+        }
+    }
+}
