@@ -16,15 +16,22 @@ export const PASSWORDS = {
 /**
  * A server for one test: a temp data dir with `users` added, started on a free port.
  * Stopped (and its data dir removed) when the test ends.
- * Returns { server, url, mcpUrl, dataDir, port, tmp, restart({ kill9 }) }; `server` is replaced by
- * restart(), which stops the process (SIGTERM, or SIGKILL with kill9) and starts it again on the
- * same data dir and port.
+ * Returns { server, url, mcpUrl, dataDir, port, tmp, file(name), stop({ kill9 }), start(),
+ * restart({ kill9 }) }; `server` is replaced by start()/restart(), which start the process again
+ * on the same data dir and port.
  */
 export async function testServer(t, { users = ['alice'], env = {}, publicHost } = {}) {
   const dataDir = await makeTempDir('mcp-e2e-data-');
   const tmp = await makeTempDir('mcp-e2e-client-'); // client-side files (provider state)
+  let h;
+  // Registered first, so that the directories go away even when a user or the server fails to start.
+  t.after(async () => {
+    try { await h?.server.stop('SIGTERM'); } catch {}
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
+  });
   for (const u of users) await addUser(DEFAULT_JAR, dataDir, u, PASSWORDS[u] ?? `${u}-e2e-password-12345`);
-  const h = {
+  h = {
     dataDir, tmp, env, publicHost,
     server: await startServer({ dataDir, env, publicHost }),
     get url() { return this.server.url; },
@@ -50,11 +57,6 @@ export async function testServer(t, { users = ['alice'], env = {}, publicHost } 
     },
     file(name) { return path.join(tmp, name); },
   };
-  t.after(async () => {
-    try { await h.server.stop('SIGTERM'); } catch {}
-    await rm(dataDir, { recursive: true, force: true });
-    await rm(tmp, { recursive: true, force: true });
-  });
   return h;
 }
 
