@@ -25,31 +25,44 @@ public final class AuthorizationCodeGrant {
         if (verifier == null) throw OAuthError.invalidRequest("The code_verifier parameter is missing (PKCE is required).");
         AuthorizationCodes.Code c = codes.take(code, now);
         if (c == null) {
-            String grant = codes.redeemedGrant(code, now);
+            String grant = codes.replayed(code, now);
             if (grant != null) {
-                s.refreshTokens().revoke(grant);
-                s.accessTokens().revokeGrant(grant);
+                if (!grant.isEmpty()) revoke(grant);
                 throw OAuthError.invalidGrant("This authorization code was already used. Everything issued from it has been revoked; sign in again.");
             }
             throw OAuthError.invalidGrant("The authorization code is unknown or has expired; start the authorization again.");
         }
-        if (!c.clientId().equals(client.clientId())) throw OAuthError.invalidGrant("The authorization code was issued to another client.");
-        String redirect = form.first("redirect_uri");
-        if (c.redirectUriGiven() && redirect == null) {
-            throw OAuthError.invalidGrant("The redirect_uri sent to /authorize must be repeated in the token request.");
+        boolean redeemed = false;
+        try {
+            if (!c.clientId().equals(client.clientId())) throw OAuthError.invalidGrant("The authorization code was issued to another client.");
+            String redirect = form.first("redirect_uri");
+            if (c.redirectUriGiven() && redirect == null) {
+                throw OAuthError.invalidGrant("The redirect_uri sent to /authorize must be repeated in the token request.");
+            }
+            if (redirect != null && !redirect.equals(c.redirectUri())) {
+                throw OAuthError.invalidGrant("The redirect_uri differs from the one used to get the authorization code.");
+            }
+            if (!Pkce.isValidVerifier(verifier) || !Pkce.verifyS256(verifier, c.codeChallenge())) {
+                throw OAuthError.invalidGrant("The code_verifier does not match the code_challenge sent to /authorize.");
+            }
+            String resource = form.first("resource");
+            if (resource != null) Resources.requireOurResource(resource, s.settings().mcpResource());
+            boolean refresh = client.grantTypes().contains(ClientMetadata.REFRESH_TOKEN);
+            RefreshTokens.Issued issued = s.refreshTokens().create(client.clientId(), c.userId(), Scopes.format(c.scopes()), c.resource(), refresh, now);
+            redeemed = true;
+            if (!codes.markRedeemed(code, issued.family().familyId(), now)) {
+                // Presented again while we were issuing: exactly one caller gets tokens, and they are already revoked.
+                revoke(issued.family().familyId());
+            }
+            s.registry().markUsed(client, now);
+            return issuer.issue(issued.family(), c.scopes(), issued.refreshToken(), now);
+        } finally {
+            if (!redeemed) codes.forget(code);
         }
-        if (redirect != null && !redirect.equals(c.redirectUri())) {
-            throw OAuthError.invalidGrant("The redirect_uri differs from the one used to get the authorization code.");
-        }
-        if (!Pkce.isValidVerifier(verifier) || !Pkce.verifyS256(verifier, c.codeChallenge())) {
-            throw OAuthError.invalidGrant("The code_verifier does not match the code_challenge sent to /authorize.");
-        }
-        String resource = form.first("resource");
-        if (resource != null) Resources.requireOurResource(resource, s.settings().mcpResource());
-        boolean refresh = client.grantTypes().contains(ClientMetadata.REFRESH_TOKEN);
-        RefreshTokens.Issued issued = s.refreshTokens().create(client.clientId(), c.userId(), Scopes.format(c.scopes()), c.resource(), refresh, now);
-        codes.markRedeemed(code, issued.family().familyId(), now);
-        s.registry().markUsed(client, now);
-        return issuer.issue(issued.family(), c.scopes(), issued.refreshToken(), now);
+    }
+
+    private void revoke(String grant) {
+        s.refreshTokens().revoke(grant);
+        s.accessTokens().revokeGrant(grant);
     }
 }
