@@ -15,10 +15,19 @@ import java.util.function.Function;
 
 /**
  * Records of one kind, kept in memory and in one file, with group commit: a mutation is applied in memory under a
- * short lock and takes a sequence number; one waiting thread becomes the leader, writes a snapshot of everything
- * up to the newest sequence number with the crash-safe recipe of {@link SnapshotWriter}, and wakes the others.
- * {@link #update} returns only once its change is durable; if the write fails it throws
- * {@link StoreException#unavailable} and the store is marked unhealthy until a later write succeeds.
+ * short lock and takes a sequence number; one waiting thread becomes the leader, makes everything up to the newest
+ * sequence number durable, and wakes the others. {@link #update} returns only once its change is durable; if the
+ * write fails it throws {@link StoreException#unavailable} and the store is marked unhealthy until a later write
+ * succeeds (which then rewrites the whole file from memory).
+ *
+ * <p>Two ways to make a batch durable, chosen per file:
+ * <ul>
+ * <li>snapshot: rewrite the whole file with the crash-safe recipe of {@link SnapshotWriter} (small, rarely changed
+ * files such as {@code clients.json});
+ * <li>journal: append one frame holding the batch's changed records to a {@link Journal} segment and fdatasync it;
+ * a background compaction rewrites the readable snapshot and drops older segments once the journal has grown
+ * (hot files such as {@code refresh_tokens.json}, where a whole-file rewrite per commit would not scale).
+ * </ul>
  *
  * <p>Reads ({@link #get}, {@link #values}) never block and see every applied change. Values must be immutable.
  */
@@ -41,8 +50,15 @@ public final class DurableMap<V> {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition flushed = lock.newCondition();
     private final CommitStats stats;
+    private final Journal journal;
+    private final JournalCodec<V> codec;
+    private final java.util.concurrent.Executor compactor;
+    private final long compactBytes;
 
     // guarded by lock
+    private List<Map.Entry<String, V>> pending = new ArrayList<>();
+    private boolean needsSnapshot;
+    private boolean compacting;
     private long seq;
     private long durableSeq;
     private long failedThroughSeq;
@@ -53,6 +69,12 @@ public final class DurableMap<V> {
 
     DurableMap(String kind, Class<V> type, SnapshotWriter writer, SnapshotFormat.Layout layout, Map<String, V> initial,
                long generation, CommitStats stats) {
+        this(kind, type, writer, layout, initial, generation, stats, null, null, 0);
+    }
+
+    /** A journaled map: {@code journal} is open on a fresh segment; {@code compactBytes} is the growth that triggers compaction. */
+    DurableMap(String kind, Class<V> type, SnapshotWriter writer, SnapshotFormat.Layout layout, Map<String, V> initial,
+               long generation, CommitStats stats, Journal journal, java.util.concurrent.Executor compactor, long compactBytes) {
         this.kind = kind;
         this.type = type;
         this.writer = writer;
@@ -60,6 +82,14 @@ public final class DurableMap<V> {
         this.data.putAll(initial);
         this.generation = generation;
         this.stats = stats;
+        this.journal = journal;
+        this.codec = journal == null ? null : new JournalCodec<>(type);
+        this.compactor = compactor;
+        this.compactBytes = compactBytes;
+    }
+
+    public boolean journaled() {
+        return journal != null;
     }
 
     public String kind() {
@@ -107,6 +137,7 @@ public final class DurableMap<V> {
                 for (Map.Entry<String, V> c : tx.changes.entrySet()) {
                     if (c.getValue() == null) data.remove(c.getKey());
                     else data.put(c.getKey(), c.getValue());
+                    if (journal != null) pending.add(new java.util.AbstractMap.SimpleImmutableEntry<>(c.getKey(), c.getValue()));
                 }
                 seq++;
             }
@@ -118,12 +149,13 @@ public final class DurableMap<V> {
         return result;
     }
 
-    /** Writes the whole map now (used after an unhealthy period, by recovery, and by the sweeper's commit path). */
+    /** Writes the whole map now (a full snapshot, also in journal mode). */
     public void flush() {
         long s;
         lock.lock();
         try {
             s = ++seq;
+            needsSnapshot = true;
         } finally {
             lock.unlock();
         }
@@ -132,6 +164,7 @@ public final class DurableMap<V> {
 
     private void awaitDurable(long mySeq) {
         List<Map.Entry<String, V>> snapshot;
+        List<Map.Entry<String, V>> changes;
         long snapshotSeq;
         long batch;
         long gen;
@@ -142,21 +175,37 @@ public final class DurableMap<V> {
                 if (failedThroughSeq >= mySeq) {
                     throw StoreException.unavailable("could not write " + writer.target().getFileName() + " durably", null);
                 }
-                if (!flushing) break;
+                if (!flushing && !(compacting && needsSnapshot)) break;
                 flushed.awaitUninterruptibly();
             }
             flushing = true;
             snapshotSeq = seq;
             batch = snapshotSeq - Math.max(durableSeq, failedThroughSeq);
-            gen = ++generation;
-            snapshot = new ArrayList<>(data.entrySet());
+            if (journal == null || needsSnapshot) {
+                gen = ++generation;
+                snapshot = new ArrayList<>(data.entrySet());
+                changes = null;
+            } else {
+                gen = generation;
+                snapshot = null;
+                changes = pending;
+            }
+            pending = new ArrayList<>();
         } finally {
             lock.unlock();
         }
         long start = System.nanoTime();
         IOException failure = null;
+        boolean compact = false;
         try {
-            writer.write(kind, gen, snapshot, layout);
+            if (changes != null) {
+                journal.append(codec.encode(snapshotSeq, changes));
+                compact = journal.bytes() >= compactBytes;
+            } else if (journal != null) {
+                rewriteAndRestartJournal(gen, snapshot);
+            } else {
+                writer.write(kind, gen, snapshot, layout);
+            }
         } catch (IOException | RuntimeException e) {
             failure = e instanceof IOException io ? io : new IOException(e);
         }
@@ -167,9 +216,15 @@ public final class DurableMap<V> {
             if (failure == null) {
                 durableSeq = snapshotSeq;
                 healthy = true;
+                if (snapshot != null) needsSnapshot = false;
             } else {
                 failedThroughSeq = snapshotSeq;
                 healthy = false;
+                needsSnapshot = journal != null; // the lost batch is only in memory now: the next write is a full snapshot
+            }
+            if (compact && !compacting && compactor != null) {
+                compacting = true;
+                compactor.execute(this::compact);
             }
             flushed.signalAll();
         } finally {
@@ -178,6 +233,69 @@ public final class DurableMap<V> {
         if (stats != null) stats.record(kind, elapsed, failure == null, batch);
         if (failure != null) {
             throw StoreException.unavailable("could not write " + writer.target().getFileName() + " durably: " + failure.getMessage(), failure);
+        }
+    }
+
+    /**
+     * Journal mode, synchronous (as a leader, after a failure or for {@link #flush}): the snapshot covers every change,
+     * so it is written first, pointing at a new segment; then the new segment is opened and older ones deleted.
+     */
+    private void rewriteAndRestartJournal(long gen, List<Map.Entry<String, V>> snapshot) throws IOException {
+        long next = journal.segment() + 1;
+        writer.write(kind, gen, snapshot, layout, next);
+        journal.startSegment(next);
+        journal.deleteBefore(next);
+    }
+
+    /**
+     * Journal mode, in the background: switch appends to a new segment and capture the records at that instant
+     * (under the lock, with no append in progress), then write the snapshot pointing at the new segment and delete the
+     * older ones. Commits continue meanwhile; a change captured in the snapshot may also be replayed from the new
+     * segment, which is harmless since every change carries the whole record.
+     */
+    private void compact() {
+        List<Map.Entry<String, V>> snapshot;
+        long next;
+        long gen;
+        lock.lock();
+        try {
+            while (flushing) flushed.awaitUninterruptibly();
+            if (closed || needsSnapshot) {
+                compacting = false;
+                return;
+            }
+            next = journal.segment() + 1;
+            try {
+                journal.startSegment(next);
+            } catch (IOException e) {
+                compacting = false;
+                needsSnapshot = true;
+                return;
+            }
+            gen = ++generation;
+            snapshot = new ArrayList<>(data.entrySet());
+        } finally {
+            lock.unlock();
+        }
+        // Appends go on while the snapshot is written; a leader that must rewrite the snapshot itself waits (awaitDurable).
+        try {
+            writer.write(kind, gen, snapshot, layout, next);
+            journal.deleteBefore(next);
+        } catch (IOException | RuntimeException e) {
+            lock.lock();
+            try {
+                needsSnapshot = true;
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            lock.lock();
+            try {
+                compacting = false;
+                flushed.signalAll();
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -206,13 +324,19 @@ public final class DurableMap<V> {
         return layout;
     }
 
-    /** Stops accepting mutations and waits (bounded) for an in-flight write to finish. */
+    /**
+     * Stops accepting mutations and waits (bounded) for in-flight writes to finish; a journaled map then writes a
+     * final snapshot so the next start reads no journal.
+     */
     void close(long timeoutMillis) {
+        boolean finalSnapshot;
+        List<Map.Entry<String, V>> snapshot = null;
+        long gen = 0;
         lock.lock();
         try {
             closed = true;
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-            while (flushing) {
+            while (flushing || compacting) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) break;
                 try {
@@ -222,9 +346,35 @@ public final class DurableMap<V> {
                     break;
                 }
             }
+            finalSnapshot = journal != null && !flushing && !compacting && durableSeq == seq && pending.isEmpty();
+            if (finalSnapshot) {
+                gen = ++generation;
+                snapshot = new ArrayList<>(data.entrySet());
+                flushing = true;
+            }
         } finally {
             lock.unlock();
         }
+        if (journal == null) return;
+        if (finalSnapshot) {
+            try {
+                rewriteAndRestartJournal(gen, snapshot);
+            } catch (IOException | RuntimeException e) {
+                // the journal still holds everything; the next start replays it
+            }
+        }
+        journal.close();
+    }
+
+    /** Closes files without writing anything (see {@link Store#crashForTest}). */
+    void abandon() {
+        lock.lock();
+        try {
+            closed = true;
+        } finally {
+            lock.unlock();
+        }
+        if (journal != null) journal.close();
     }
 
     private final class TxImpl implements Tx<V> {

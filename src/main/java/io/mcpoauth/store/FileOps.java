@@ -37,6 +37,11 @@ public interface FileOps {
 
     void deleteIfExists(Path file) throws IOException;
 
+    /** Forces appended data (and the size needed to read it) to disk: fdatasync. */
+    default void forceData(FileChannel channel) throws IOException {
+        channel.force(false);
+    }
+
     /** The real implementation for Linux. */
     FileOps POSIX = new FileOps() {
         @Override

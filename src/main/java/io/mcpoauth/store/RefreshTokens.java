@@ -23,7 +23,7 @@ public final class RefreshTokens {
     private final Duration ttl;
 
     public RefreshTokens(Store store, Duration ttl) {
-        this.map = store.map(FILE, "refresh_tokens", RefreshFamily.class, SnapshotFormat.Layout.ONE_LINE);
+        this.map = store.journaledMap(FILE, "refresh_tokens", RefreshFamily.class, SnapshotFormat.Layout.ONE_LINE);
         this.ttl = ttl;
     }
 

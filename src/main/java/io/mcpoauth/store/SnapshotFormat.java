@@ -57,7 +57,8 @@ public final class SnapshotFormat {
     }
 
     /** What a file held. */
-    public record Decoded(String kind, long generation, ObjectNode records) {}
+    /** {@code journalSegment} is 0 for a file without a journal. */
+    public record Decoded(String kind, long generation, ObjectNode records, long journalSegment) {}
 
     /** The file could not be trusted; {@code reason} is a short phrase (e.g. "checksum mismatch"). */
     public static final class Corrupt extends Exception {
@@ -67,9 +68,15 @@ public final class SnapshotFormat {
     }
 
     public byte[] encode(String kind, long generation, Iterable<? extends Map.Entry<String, ?>> records, Layout layout) {
+        return encode(kind, generation, records, layout, 0);
+    }
+
+    /** With {@code journalSegment > 0}, the file records that the journal is replayed from that segment on. */
+    public byte[] encode(String kind, long generation, Iterable<? extends Map.Entry<String, ?>> records, Layout layout, long journalSegment) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
         try {
             write(out, "{\n  \"format\": " + FORMAT + ",\n  \"kind\": " + quote(kind) + ",\n  \"generation\": " + generation
+                    + (journalSegment > 0 ? ",\n  \"journal_from\": " + journalSegment : "")
                     + ",\n  \"written_at\": \"" + Instant.now() + "\",\n  \"records\": {");
             ObjectWriter w = layout == Layout.INDENTED ? indented : compact;
             Iterator<? extends Map.Entry<String, ?>> it = records.iterator();
@@ -118,7 +125,7 @@ public final class SnapshotFormat {
         if (!hex(crc.getValue()).equals(root.get("crc32c").asText())) throw new Corrupt("its checksum does not match its content");
         JsonNode records = root.get("records");
         if (records == null || !records.isObject()) throw new Corrupt("it has no records object");
-        return new Decoded(kind, root.path("generation").asLong(0), (ObjectNode) records);
+        return new Decoded(kind, root.path("generation").asLong(0), (ObjectNode) records, root.path("journal_from").asLong(0));
     }
 
     public <V> V read(JsonNode node, Class<V> type) throws Corrupt {

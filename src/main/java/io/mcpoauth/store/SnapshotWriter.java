@@ -34,8 +34,13 @@ final class SnapshotWriter {
     }
 
     void write(String kind, long generation, List<? extends Map.Entry<String, ?>> records, SnapshotFormat.Layout layout) throws IOException {
-        byte[] bytes = format.encode(kind, generation, records, layout);
-        writeBytes(bytes);
+        writeBytes(format.encode(kind, generation, records, layout));
+    }
+
+    /** A snapshot of a journaled file: the journal must be replayed from segment {@code journalSegment} on. */
+    void write(String kind, long generation, List<? extends Map.Entry<String, ?>> records, SnapshotFormat.Layout layout,
+               long journalSegment) throws IOException {
+        writeBytes(format.encode(kind, generation, records, layout, journalSegment));
     }
 
     void writeBytes(byte[] bytes) throws IOException {
