@@ -135,6 +135,9 @@ public final class Operations implements AutoCloseable {
     /** Listeners, address resolution, the request filter, {@code /metrics} and {@code /admin/api}. Call early in the configuration. */
     public void configure(JavalinConfig config) {
         config.contextResolver.ip = (Context ctx) -> addresses.of(ctx.req());
+        // Jetty caches header fields per keep-alive connection and, by default, matches them ignoring case: a bearer
+        // token differing from an earlier one on the same connection only in letter case would be read as that one.
+        config.jetty.modifyHttpConfiguration(hc -> hc.setHeaderCacheCaseSensitive(true));
         config.jetty.addConnector((server, http) -> tls == null
                 ? plain(server, http, settings.host, settings.port)
                 : tls.connector(server, http, settings.host, settings.port));
