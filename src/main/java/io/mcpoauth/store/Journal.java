@@ -41,8 +41,13 @@ final class Journal implements AutoCloseable {
 
     /** A damaged journal: the message says where. */
     static final class Damaged extends Exception {
-        Damaged(String message) {
+        final Path segment;
+        final long offset;
+
+        Damaged(Path segment, long offset, String message) {
             super(message, null, false, false);
+            this.segment = segment;
+            this.offset = offset;
         }
     }
 
@@ -88,24 +93,24 @@ final class Journal implements AutoCloseable {
             while (pos < all.length) {
                 String where = p.getFileName() + " at byte " + pos;
                 if (all.length - pos < HEADER) {
-                    if (!last) throw new Damaged(where + ": a frame is cut short in the middle of the journal");
+                    if (!last) throw new Damaged(p, pos, where + ": a frame is cut short in the middle of the journal");
                     break;
                 }
                 ByteBuffer h = ByteBuffer.wrap(all, pos, HEADER).order(ByteOrder.BIG_ENDIAN);
                 int len = h.getInt();
                 int crc = h.getInt();
                 if (len < 0 || len > MAX_FRAME) {
-                    if (!last || !zeroTail(all, pos)) throw new Damaged(where + ": an impossible frame length");
+                    if (!last || !zeroTail(all, pos)) throw new Damaged(p, pos, where + ": an impossible frame length");
                     break;
                 }
                 if (all.length - pos - HEADER < len) {
-                    if (!last) throw new Damaged(where + ": a frame is cut short in the middle of the journal");
+                    if (!last) throw new Damaged(p, pos, where + ": a frame is cut short in the middle of the journal");
                     break;
                 }
                 CRC32C c = new CRC32C();
                 c.update(all, pos + HEADER, len);
                 if ((int) c.getValue() != crc) {
-                    if (!last || pos + HEADER + len != all.length) throw new Damaged(where + ": a frame fails its checksum");
+                    if (!last || pos + HEADER + len != all.length) throw new Damaged(p, pos, where + ": a frame fails its checksum");
                     break;
                 }
                 byte[] payload = new byte[len];
@@ -129,6 +134,23 @@ final class Journal implements AutoCloseable {
     private static boolean zeroTail(byte[] all, int pos) {
         for (int i = pos; i < all.length; i++) if (all[i] != 0) return false;
         return true;
+    }
+
+    /** Cuts the journal at a damaged frame: the segment is truncated there and every later segment deleted. Returns the bytes dropped. */
+    long truncateAt(Damaged d) throws IOException {
+        long dropped = Files.size(d.segment) - d.offset;
+        try (FileChannel ch = FileChannel.open(d.segment, StandardOpenOption.WRITE)) {
+            ch.truncate(d.offset);
+            ch.force(true);
+        }
+        String name = d.segment.getFileName().toString();
+        long n = Long.parseLong(name.substring(name.lastIndexOf('-') + 1));
+        for (var e : segments().tailMap(n, false).entrySet()) {
+            dropped += Files.size(e.getValue());
+            Files.delete(e.getValue());
+        }
+        ops.syncDirectory(dir);
+        return dropped;
     }
 
     /** Starts appending to a new segment numbered {@code n} (created 0600, directory synced). */

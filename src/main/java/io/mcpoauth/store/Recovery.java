@@ -49,6 +49,20 @@ public final class Recovery {
                     continue;
                 }
                 Path file = d.resolve(name);
+                if (st.problem() != null && st.problem().startsWith("its journal is damaged")) {
+                    Journal journal = new Journal(file, FileOps.POSIX);
+                    try {
+                        SnapshotFormat.Decoded snap = format.decode(read(file), kindOf(name));
+                        journal.replay(Math.max(1, snap.journalSegment()), false, frame -> { });
+                    } catch (Journal.Damaged damaged) {
+                        long dropped = journal.truncateAt(damaged);
+                        report.accept(name + ": " + st.problem() + "; kept everything before the damage and dropped " + dropped
+                                + " bytes after it. Sign-ins rotated after that point are lost: those clients will ask their users to sign in again.");
+                        continue;
+                    } catch (SnapshotFormat.Corrupt impossible) {
+                        // state() decoded it a moment ago
+                    }
+                }
                 SnapshotWriter writer = new SnapshotWriter(file, FileOps.POSIX, format);
                 if (Files.exists(file)) {
                     Path aside = file.resolveSibling(name + Store.CORRUPT_INFIX + System.currentTimeMillis());
@@ -89,12 +103,20 @@ public final class Recovery {
         Path prev = dir.resolve(name + SnapshotWriter.PREV_SUFFIX);
         boolean prevOk = Files.exists(prev) && decodeQuietly(read(prev)) != null;
         if (!Files.exists(file)) return new FileState(name, false, "missing", prevOk, 0);
+        SnapshotFormat.Decoded d;
         try {
-            SnapshotFormat.Decoded d = format.decode(read(file), kindOf(name));
-            return new FileState(name, true, null, prevOk, d.records().size());
+            d = format.decode(read(file), kindOf(name));
         } catch (SnapshotFormat.Corrupt c) {
             return new FileState(name, false, c.getMessage(), prevOk, 0);
         }
+        try {
+            new Journal(file, FileOps.POSIX).replay(Math.max(1, d.journalSegment()), false, frame -> { });
+        } catch (Journal.Damaged e) {
+            return new FileState(name, false, "its journal is damaged: " + e.getMessage(), prevOk, d.records().size());
+        } catch (IOException e) {
+            return new FileState(name, false, "its journal cannot be read: " + DataDirectory.describe(e), prevOk, d.records().size());
+        }
+        return new FileState(name, true, null, prevOk, d.records().size());
     }
 
     private SnapshotFormat.Decoded decodeQuietly(byte[] bytes) {
@@ -122,7 +144,7 @@ public final class Recovery {
                 if (n.startsWith(".")) continue;
                 int i = n.indexOf(SUFFIX);
                 if (i > 0 && (n.length() == i + SUFFIX.length() || n.startsWith(SnapshotWriter.PREV_SUFFIX, i + SUFFIX.length())
-                        || n.startsWith(Store.CORRUPT_INFIX, i + SUFFIX.length()))) {
+                        || n.startsWith(Store.CORRUPT_INFIX, i + SUFFIX.length()) || n.startsWith(Journal.INFIX, i + SUFFIX.length()))) {
                     names.add(n.substring(0, i + SUFFIX.length()));
                 }
             }

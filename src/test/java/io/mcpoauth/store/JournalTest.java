@@ -102,6 +102,31 @@ class JournalTest {
     }
 
     @Test
+    void storeCheckReportsJournalDamageAndRecoverCutsItThere() throws IOException {
+        Store s = Store.open(dir);
+        RefreshTokens rt = new RefreshTokens(s, TTL);
+        List<String> early = work(rt, 3, 0);
+        long goodLength = Files.size(segments().get(0));
+        work(rt, 3, 2);
+        s.crashForTest();
+        Path seg = segments().get(0);
+        try (FileChannel ch = FileChannel.open(seg, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {'X'}), goodLength + 20); // inside the first frame after the early ones
+        }
+        Recovery recovery = new Recovery();
+        Recovery.FileState st = recovery.check(dir).stream().filter(f -> f.name().equals(RefreshTokens.FILE)).findFirst().orElseThrow();
+        assertTrue(!st.ok() && st.problem().contains("journal"), String.valueOf(st));
+        List<String> lines = new ArrayList<>();
+        assertEquals(List.of(), recovery.recover(dir, List.of(), lines::add));
+        assertTrue(lines.stream().anyMatch(l -> l.contains("dropped")), String.valueOf(lines));
+        assertEquals(goodLength, Files.size(seg));
+        try (Store again = Store.open(dir)) {
+            RefreshTokens rt2 = new RefreshTokens(again, TTL);
+            assertAllWork(rt2, early);
+        }
+    }
+
+    @Test
     void closeWritesAFinalSnapshotSoTheNextStartReadsNoJournal() throws IOException {
         List<String> tokens;
         try (Store s = Store.open(dir)) {
