@@ -38,7 +38,9 @@ public record AuthContext(String userId, String username, String provider, Strin
      */
     public String upstreamAccessToken() {
         if (upstream == null) {
-            throw new UpstreamAccess.ReauthenticationRequired("This server signs users in locally: there is no upstream account to use.");
+            throw new UpstreamAccess.ReauthenticationRequired("local".equals(provider)
+                    ? "This server signs users in locally: there is no upstream account to use."
+                    : "No upstream credentials come with this kind of access; connect through OAuth to use your upstream account.");
         }
         return upstream.accessToken(userId);
     }
