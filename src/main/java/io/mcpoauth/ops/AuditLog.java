@@ -1,9 +1,9 @@
 package io.mcpoauth.ops;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mcpoauth.config.ConfigException;
 import io.mcpoauth.store.FileOps;
-import io.mcpoauth.util.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -21,55 +21,71 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The audit log: one JSON object per line per security event, with {@code ts}, {@code event}, {@code outcome},
- * {@code user}, {@code client_id}, {@code ip} and event-specific fields. It never holds a token, secret, password or
- * code: callers pass identifiers only (user ids, client ids, grant and key ids), and {@link #write} refuses field
- * names that suggest a secret.
+ * {@code user}, {@code client_id}, {@code ip} (always present, null when unknown) and event-specific fields. It never
+ * holds a token, secret, password or code: callers pass identifiers only (user ids, client ids, grant and key ids),
+ * and {@link #write} refuses field names that suggest a secret.
  *
- * <p>With {@code AUDIT_LOG} set, lines are appended to that file (created 0600; opened in append mode, so
- * {@code logrotate copytruncate} works); otherwise they go to the logger named {@code audit} at INFO (standard error).
+ * <p>With {@code AUDIT_LOG} set, lines are appended to that file (created 0600). The file is opened for each line,
+ * so rotating it (move it away, or copy and truncate it) needs no signal; nothing is held open. Otherwise lines go to
+ * the logger named {@code audit} at INFO (standard error).
  */
-public final class AuditLog implements AutoCloseable {
+public final class AuditLog {
     /** Discards everything (tests, commands with no audit file). */
-    public static final AuditLog NONE = new AuditLog(null, null, false, Clock.systemUTC());
+    public static final AuditLog NONE = new AuditLog(null, false, Clock.systemUTC());
 
     private static final Logger AUDIT = LoggerFactory.getLogger("audit");
+    /** Standard fields are always present (null when unknown), so every line has the same shape. */
+    private static final ObjectMapper LINES = new ObjectMapper();
     private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
     private static final Set<String> FORBIDDEN = Set.of("token", "access_token", "refresh_token", "code", "password", "secret",
             "client_secret", "key", "api_key", "authorization");
+    private static final Set<StandardOpenOption> APPEND = Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
 
     private final Path file;
-    private final FileChannel channel;
     private final boolean toLogger;
     private final Clock clock;
-    private volatile boolean failing;
+    private boolean failing; // guarded by this
 
-    private AuditLog(Path file, FileChannel channel, boolean toLogger, Clock clock) {
+    private AuditLog(Path file, boolean toLogger, Clock clock) {
         this.file = file;
-        this.channel = channel;
         this.toLogger = toLogger;
         this.clock = clock;
     }
 
-    /** Lines to {@code file} (appended; created 0600). Throws {@link ConfigException} naming {@code AUDIT_LOG} when it cannot be opened. */
+    /** Lines to {@code file} (appended; created 0600). Throws {@link ConfigException} naming {@code AUDIT_LOG} when it cannot be written. */
     public static AuditLog toFile(Path file, Clock clock) {
+        Path abs = file.toAbsolutePath();
         try {
-            Path abs = file.toAbsolutePath();
             if (abs.getParent() != null) Files.createDirectories(abs.getParent());
-            if (Files.isSymbolicLink(abs)) throw new IOException("it is a symbolic link");
-            FileChannel ch = FileChannel.open(abs, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND),
-                    FileOps.FILE_ATTR);
+            open(abs).close();
+        } catch (IOException | UnsupportedOperationException e) {
+            throw new ConfigException("AUDIT_LOG=" + file + ": cannot be opened for appending (" + describe(e) + ")");
+        }
+        return new AuditLog(abs, false, clock);
+    }
+
+    private static FileChannel open(Path abs) throws IOException {
+        if (Files.isSymbolicLink(abs)) throw new IOException("it is a symbolic link");
+        FileChannel ch = FileChannel.open(abs, APPEND, FileOps.FILE_ATTR);
+        try {
             if (!Files.getPosixFilePermissions(abs, LinkOption.NOFOLLOW_LINKS).equals(FileOps.FILE_MODE)) {
                 Files.setPosixFilePermissions(abs, FileOps.FILE_MODE);
             }
-            return new AuditLog(abs, ch, false, clock);
-        } catch (IOException | UnsupportedOperationException e) {
-            throw new ConfigException("AUDIT_LOG=" + file + ": cannot be opened for appending (" + e.getMessage() + ")");
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
         }
+        return ch;
+    }
+
+    private static String describe(Exception e) {
+        String m = e.getMessage();
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
 
     /** Lines to the {@code audit} logger. */
     public static AuditLog toLogger(Clock clock) {
-        return new AuditLog(null, null, true, clock);
+        return new AuditLog(null, true, clock);
     }
 
     /** The file written to, or null. */
@@ -83,7 +99,7 @@ public final class AuditLog implements AutoCloseable {
      * @param outcome {@code success} or {@code failure}
      */
     public void write(String event, String outcome, String user, String clientId, String ip, Map<String, ?> fields) {
-        if (channel == null && !toLogger) return;
+        if (file == null && !toLogger) return;
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("ts", clock.instant().toString());
         line.put("event", event);
@@ -99,7 +115,7 @@ public final class AuditLog implements AutoCloseable {
         }
         String json;
         try {
-            json = Json.MAPPER.writeValueAsString(line);
+            json = LINES.writeValueAsString(line);
         } catch (JsonProcessingException e) {
             LOG.warn("Cannot write audit event {}: {}", event, e.getOriginalMessage());
             return;
@@ -110,27 +126,17 @@ public final class AuditLog implements AutoCloseable {
         }
         byte[] bytes = (json + "\n").getBytes(StandardCharsets.UTF_8);
         synchronized (this) {
-            try {
+            try (FileChannel ch = open(file)) {
                 ByteBuffer buf = ByteBuffer.wrap(bytes);
-                while (buf.hasRemaining()) channel.write(buf);
+                while (buf.hasRemaining()) ch.write(buf);
                 if (failing) {
                     failing = false;
                     LOG.info("Writing the audit log {} works again", file);
                 }
-            } catch (IOException e) {
-                if (!failing) LOG.error("Cannot append to the audit log {}: {}; audit events are lost until it works again", file, e.toString());
+            } catch (IOException | RuntimeException e) {
+                if (!failing) LOG.error("Cannot append to the audit log {}: {}; audit events are lost until it works again", file, describe(e));
                 failing = true;
             }
-        }
-    }
-
-    @Override
-    public synchronized void close() {
-        if (channel == null) return;
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // nothing more to write
         }
     }
 }
