@@ -132,4 +132,65 @@ class LoginThrottleTest {
             assertNotNull(redirectTo(again.browserPost("/consent", d), 303, again.redirectUri).get("code"));
         }
     }
+
+    /** POST /login from {@code c}'s browser as if relayed by a proxy for {@code clientIp}. */
+    static HttpResponse<String> attemptVia(OAuthClientSim c, Map<String, String> form, String clientIp, String user, String password) {
+        Map<String, String> f = new java.util.LinkedHashMap<>(form);
+        f.put("username", user);
+        f.put("password", password);
+        java.net.http.HttpRequest.Builder b = c.server.request("/login").header("Content-Type", "application/x-www-form-urlencoded")
+                .header("X-Forwarded-For", clientIp).POST(java.net.http.HttpRequest.BodyPublishers.ofString(TestServer.form(f)));
+        if (c.cookie != null) b.header("Cookie", c.cookie);
+        return c.server.send(b);
+    }
+
+    @Test
+    void row23_behindATrustedProxyTheAddressLimitIsPerClientNotPerProxy() {
+        TestClock clock = new TestClock();
+        try (TestServer s = TestServer.start(dir, Map.of("TRUSTED_PROXIES", "127.0.0.1"), clock)) {
+            List<String> names = List.of("u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "alice");
+            for (String u : names) OAuthClientSim.addUser(s, u, PASSWORD);
+            OAuthClientSim c = new OAuthClientSim(s);
+            c.registerDirect();
+            Map<String, String> form = openForm(c);
+            // one client behind the proxy guesses until its address is refused (a few tries per name, under the per-user limit)
+            HttpResponse<String> r = null;
+            int tries = 0;
+            outer:
+            for (int round = 0; round < 5; round++) {
+                for (String u : names.subList(0, 8)) {
+                    r = attemptVia(c, form, "203.0.113.5", u, "wrong password");
+                    tries++;
+                    if (r.statusCode() == 429) break outer;
+                    assertEquals(401, r.statusCode(), r.body());
+                }
+            }
+            assertNotNull(r);
+            assertEquals(429, r.statusCode(), "no address limit after " + tries + " guesses");
+            // another client behind the same proxy still signs in
+            OAuthClientSim other = new OAuthClientSim(s);
+            other.clientId = c.clientId;
+            other.redirectUri = c.redirectUri;
+            HttpResponse<String> ok = attemptVia(other, openForm(other), "198.51.100.7", "alice", PASSWORD);
+            assertEquals(303, ok.statusCode(), "a different client behind the proxy is locked out: " + ok.body());
+        }
+        // without TRUSTED_PROXIES the header is ignored: rotating it does not escape the limit
+        try (TestServer s = TestServer.start(dir.resolve("2"), Map.of(), clock)) {
+            List<String> names = List.of("u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8");
+            for (String u : names) OAuthClientSim.addUser(s, u, PASSWORD);
+            OAuthClientSim c = new OAuthClientSim(s);
+            c.registerDirect();
+            Map<String, String> form = openForm(c);
+            HttpResponse<String> r = null;
+            int n = 0;
+            outer:
+            for (int round = 0; round < 5; round++) {
+                for (String u : names) {
+                    r = attemptVia(c, form, "192.0.2." + (n++ % 250 + 1), u, "wrong password");
+                    if (r.statusCode() == 429) break outer;
+                }
+            }
+            assertEquals(429, r.statusCode(), "a spoofed X-Forwarded-For escaped the address limit");
+        }
+    }
 }
