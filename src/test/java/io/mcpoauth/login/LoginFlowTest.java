@@ -374,4 +374,42 @@ class LoginFlowTest {
         HttpResponse<String> r = same.browserGet(same.authorizeUrl(Map.of()));
         assertFalse(r.body().contains("name=\"password\""));
     }
+
+    @Test
+    void row24_onAnHttpsPublicUrlTheCookieIsHostPrefixedAndSecure() {
+        int port = TestServer.freePort();
+        try (TestServer h = TestServer.start(dir.resolve("https"), Map.of("PORT", String.valueOf(port), "PUBLIC_URL", "https://mcp.example.test"))) {
+            OAuthClientSim.addUser(h, "alice", PASSWORD);
+            OAuthClientSim c = new OAuthClientSim(h);
+            c.registerDirect();
+            String url = c.authorizeUrl(Map.of()).replace("https://mcp.example.test", "http://127.0.0.1:" + port);
+            HttpResponse<String> page = c.browserGet(url);
+            assertEquals(200, page.statusCode(), page.body());
+            String setCookie = page.headers().firstValue("Set-Cookie").orElseThrow();
+            assertTrue(setCookie.startsWith("__Host-mcp_session="), setCookie);
+            assertTrue(setCookie.contains("; Secure") && setCookie.contains("; Path=/") && setCookie.contains("HttpOnly"), setCookie);
+            assertFalse(setCookie.toLowerCase().contains("domain="), setCookie);
+            String before = c.cookie;
+            Map<String, String> f = login(page, "alice");
+            HttpResponse<String> after = c.browserPost("http://127.0.0.1:" + port + "/login", f);
+            assertEquals(303, after.statusCode(), after.body());
+            String renewed = after.headers().firstValue("Set-Cookie").orElseThrow();
+            assertTrue(renewed.startsWith("__Host-mcp_session=") && renewed.contains("; Secure"), renewed);
+            assertNotEquals(before, renewed.substring(0, renewed.indexOf(';')));
+        }
+    }
+
+    @Test
+    void row19_aTypedUserNameIsEscapedWhenTheLoginPageIsShownAgain() {
+        OAuthClientSim c = client();
+        Map<String, String> f = login(c.browserGet(c.authorizeUrl(Map.of())), "alice");
+        f.put("username", "\"><script>alert(1)</script>\u202E");
+        f.put("password", "wrong password here");
+        HttpResponse<String> r = c.browserPost("/login", f);
+        assertEquals(401, r.statusCode());
+        assertFalse(r.body().contains("<script>alert(1)"), r.body());
+        assertFalse(r.body().contains("\u202E"), r.body());
+        assertTrue(r.body().contains("&quot;&gt;&lt;script&gt;"), r.body());
+        securityHeaders(r);
+    }
 }

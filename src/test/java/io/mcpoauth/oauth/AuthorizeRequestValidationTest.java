@@ -399,6 +399,7 @@ class AuthorizeRequestValidationTest {
                 continue;
             }
             assertEquals(200, r.statusCode(), r.body());
+            assertFalse(r.body().contains("St4te-marker"), "the state is reflected in a page: " + r.body());
             Map<String, String> form = OAuthClientSim.hiddenFields(r.body());
             if (r.body().contains("name=\"password\"")) {
                 form.put("username", "alice");
