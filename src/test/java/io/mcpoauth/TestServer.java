@@ -55,6 +55,11 @@ public final class TestServer implements AutoCloseable {
         return start(dataDir, Map.of());
     }
 
+    /** The HTTP helpers for a server running elsewhere (e.g. a child process); {@link #server} is null, close does nothing. */
+    public static TestServer remote(String url, Path dataDir) {
+        return new TestServer(null, url, dataDir);
+    }
+
     public static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
@@ -124,6 +129,6 @@ public final class TestServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close();
+        if (server != null) server.close();
     }
 }
