@@ -98,6 +98,7 @@ public final class Server implements AutoCloseable {
                     new LocalAccounts(users, new PasswordHasher()), browserSessions, upstream == null ? null : upstream.signIn).events(ops.events());
             this.sweeper = new Sweeper(sweepTasks(), clock);
             ops.bind(store, clients, refreshTokens, users, consents, notes, accessTokens, mcp);
+            if (upstream != null) upstream.tokens.events(ops.events());
             this.app = Javalin.create(this::configure);
         } catch (RuntimeException e) {
             if (opened != null) opened.close();

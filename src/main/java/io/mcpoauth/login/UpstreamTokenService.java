@@ -2,6 +2,7 @@ package io.mcpoauth.login;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.mcp.UpstreamAccess;
+import io.mcpoauth.ops.Events;
 import io.mcpoauth.store.StoreException;
 import io.mcpoauth.store.TokenCipher;
 import io.mcpoauth.store.UpstreamTokenRecord;
@@ -38,6 +39,7 @@ public final class UpstreamTokenService implements UpstreamAccess {
     private final Clock clock;
     private final String accountUrl;
     private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+    private volatile Events events = Events.NONE;
 
     public UpstreamTokenService(UpstreamClient client, UpstreamTokens tokens, TokenCipher cipher, Clock clock, String accountUrl) {
         this.client = client;
@@ -45,6 +47,12 @@ public final class UpstreamTokenService implements UpstreamAccess {
         this.cipher = cipher;
         this.clock = clock;
         this.accountUrl = accountUrl;
+    }
+
+    /** Where refresh outcomes are counted (/metrics). */
+    public UpstreamTokenService events(Events events) {
+        this.events = events == null ? Events.NONE : events;
+        return this;
     }
 
     public UpstreamProvider provider() {
@@ -172,6 +180,7 @@ public final class UpstreamTokenService implements UpstreamAccess {
         try {
             t = client.refresh(s.refreshToken());
         } catch (UpstreamClient.Error e) {
+            events.upstreamRefresh(e.kind.name().toLowerCase(java.util.Locale.ROOT));
             if (e.kind == UpstreamClient.Kind.INVALID_GRANT) {
                 boolean removed = tokens.removeIfSame(r);
                 LOG.info("{} answered invalid_grant to the refresh for {}: {}", client.provider.displayName(), userId,
@@ -183,6 +192,7 @@ public final class UpstreamTokenService implements UpstreamAccess {
             throw new Unavailable(client.provider.displayName() + " could not renew your access right now (" + e.kind.name().toLowerCase(java.util.Locale.ROOT)
                     + "); try again shortly.");
         }
+        events.upstreamRefresh("refreshed");
         Secret next = new Secret(t.accessToken(), t.refreshToken() != null ? t.refreshToken() : s.refreshToken(),
                 t.tokenType() != null ? t.tokenType() : s.tokenType());
         UpstreamTokenRecord updated = record(userId, next, t, r.obtainedAt(), now);

@@ -27,6 +27,7 @@ public final class AuthorizationCodeGrant {
         if (c == null) {
             String grant = codes.replayed(code, now);
             if (grant != null) {
+                s.events().reuseDetected("authorization_code", null, client.clientId(), grant.isEmpty() ? null : grant);
                 if (!grant.isEmpty()) revoke(grant);
                 throw OAuthError.invalidGrant("This authorization code was already used. Everything issued from it has been revoked; sign in again.");
             }

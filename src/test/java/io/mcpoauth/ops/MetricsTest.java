@@ -86,6 +86,23 @@ class MetricsTest {
         }
     }
 
+    @Test
+    void aReplayedCodeIsCountedAsReuse() {
+        try (TestServer s = TestServer.start(dir.resolve("data"))) {
+            OAuthClientSim.addUser(s, "alice", OpsFixture.PASSWORD);
+            OAuthClientSim c = new OAuthClientSim(s);
+            c.register("none");
+            String code = c.authorize("alice", OpsFixture.PASSWORD, "allow").get("code");
+            assertEquals(200, c.exchange(code).statusCode());
+            assertEquals(400, c.exchange(code).statusCode());
+            Map<String, Double> v = parse(s.get("/metrics").body());
+            assertEquals(1, v.get("mcp_oauth_refresh_reuse_detected_total{kind=\"authorization_code\"}"));
+            assertEquals(0, v.get("mcp_oauth_refresh_reuse_detected_total{kind=\"refresh_token\"}"));
+            assertEquals(1, v.get("mcp_oauth_token_failures_total{grant_type=\"authorization_code\",error=\"invalid_grant\"}"));
+            assertEquals(0, v.get("mcp_oauth_refresh_families"), "the grant of the replayed code was revoked");
+        }
+    }
+
     /** Checks the format line by line (HELP and TYPE before every family's samples) and returns sample values in order. */
     static Map<String, Double> parse(String text) {
         Map<String, Double> values = new LinkedHashMap<>();
