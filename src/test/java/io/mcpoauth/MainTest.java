@@ -193,6 +193,7 @@ class MainTest {
         Supplier<Settings> settings = () -> Settings.from(Map.of("OAUTH_DATA_DIR", data.toString(), "PORT", String.valueOf(TestServer.freePort())));
         try (ServeProcessTest.Child server = ServeProcessTest.Child.serve(work, data, TestServer.freePort())) {
             server.awaitLine(l -> l.contains("Listening on"), ServeProcessTest.START);
+            assertEquals(200, ServeProcessTest.healthz(server.port));
             long pid = server.pid();
 
             // a second server on the same directory is refused, naming the one that holds it
