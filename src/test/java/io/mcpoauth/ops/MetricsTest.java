@@ -49,6 +49,11 @@ class MetricsTest {
             assertEquals(400, g.client().refresh(g.refreshToken()).statusCode(), "reuse of a retired token");
             assertEquals(400, s.postForm("/token", TestServer.map("grant_type", "password", "client_id", g.client().clientId)).statusCode());
 
+            HttpResponse<String> health = s.get("/healthz");
+            assertEquals(200, health.statusCode());
+            assertEquals("ok", TestServer.json(health).get("status").asText());
+            assertEquals("ok", TestServer.json(health).get("store").asText());
+
             HttpResponse<String> r = s.get("/metrics");
             assertEquals(200, r.statusCode());
             assertEquals("text/plain; version=0.0.4; charset=utf-8", r.headers().firstValue("Content-Type").orElse(null));
