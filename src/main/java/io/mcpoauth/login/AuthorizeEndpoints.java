@@ -21,15 +21,20 @@ public final class AuthorizeEndpoints {
     }
 
     public void routes(JavalinConfig config) {
-        config.routes.get("/authorize", ctx -> send(ctx, flow.authorize(Params.parseUrlEncoded(query(ctx)), session(ctx))));
+        config.routes.get("/authorize", ctx -> send(ctx, flow.authorize(query(ctx), session(ctx))));
         config.routes.post(AuthorizationFlow.LOGIN_PATH, ctx -> send(ctx, flow.login(form(ctx), session(ctx), ctx.ip())));
-        config.routes.get(AuthorizationFlow.CONSENT_PATH, ctx -> send(ctx, flow.consentPage(Params.parseUrlEncoded(query(ctx)), session(ctx))));
+        config.routes.get(AuthorizationFlow.CONSENT_PATH, ctx -> send(ctx, flow.consentPage(query(ctx), session(ctx))));
         config.routes.post(AuthorizationFlow.CONSENT_PATH, ctx -> send(ctx, flow.decide(form(ctx), session(ctx))));
-        config.routes.get(AuthorizationFlow.CALLBACK_PATH, ctx -> send(ctx, flow.upstreamCallback(Params.parseUrlEncoded(query(ctx)), session(ctx))));
+        config.routes.get(AuthorizationFlow.CALLBACK_PATH, ctx -> send(ctx, flow.upstreamCallback(query(ctx), session(ctx))));
     }
 
-    private static String query(Context ctx) {
-        return ctx.queryString() == null ? "" : ctx.queryString();
+    /** The query of a page GET; a malformed one (bad %-escape, too many parameters) is refused with a page, not JSON. */
+    private static Params query(Context ctx) {
+        try {
+            return Params.parseUrlEncoded(ctx.queryString() == null ? "" : ctx.queryString());
+        } catch (OAuthError e) {
+            throw new PageError(400, "This link is not valid", e.description());
+        }
     }
 
     /** The form of a page POST; a malformed or repeated field is refused with a page, not JSON. */

@@ -244,6 +244,26 @@ class AuthorizeRequestValidationTest {
         noRedirect(get(s.url + "/authorize?state=a&state=b&" + c.authorizeUrl(with("state", null)).split("\\?", 2)[1]), null);
     }
 
+    @Test
+    void row7_malformedOrOversizedQueryIsAPageToo() throws Exception {
+        OAuthClientSim c = client();
+        for (String bad : List.of("client_id=%zz", "client_id=" + c.clientId + "&state=%C3%28", "redirect_uri=%", "a=%ZZ&client_id=" + c.clientId)) {
+            io.mcpoauth.login.RawHttp.Response r = io.mcpoauth.login.RawHttp.get(s.url, "/authorize?" + bad);
+            assertEquals(400, r.status(), bad + ": " + r.body());
+            assertEquals(null, r.header("Location"));
+            assertTrue(r.header("Content-Type").startsWith("text/html"), bad + ": " + r.header("Content-Type"));
+            assertEquals("DENY", r.header("X-Frame-Options"));
+            assertEquals("no-store", r.header("Cache-Control"));
+            assertFalse(r.body().contains("href"));
+        }
+        io.mcpoauth.login.RawHttp.Response consent = io.mcpoauth.login.RawHttp.get(s.url, "/consent?txn=%zz");
+        assertEquals(400, consent.status());
+        assertEquals("DENY", consent.header("X-Frame-Options"));
+        StringBuilder many = new StringBuilder(c.authorizeUrl(Map.of()));
+        for (int i = 0; i < 120; i++) many.append("&p").append(i).append("=1");
+        noRedirect(get(many.toString()), null);
+    }
+
     // ---- row 8 ----
 
     @Test
