@@ -169,8 +169,9 @@ public final class AuthorizationFlow {
             return new Result(new Step.Redirect(303, clientError(req, OAuthError.ACCESS_DENIED, "The user denied access.")), null);
         }
         if (p.userId() == null) {
-            // Upstream sign-in comes after our consent; the pending authorization waits for the callback.
-            Pending consented = p.with(p.browserId(), null);
+            // Upstream sign-in comes after our consent; the pending authorization waits for the callback under a new id,
+            // so this consent form cannot be submitted a second time (row 17).
+            Pending consented = new Pending(Secrets.randomString(24), p.request(), p.browserId(), p.csrf(), null, p.expiresAt());
             pending.put(consented.id(), consented, consented.expiresAt(), now);
             return new Result(new Step.Redirect(303, upstream.begin(consented.id(), session.id(), now)), null);
         }

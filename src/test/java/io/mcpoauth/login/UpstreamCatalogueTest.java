@@ -112,6 +112,44 @@ class UpstreamCatalogueTest {
         }
     }
 
+    // ---- rows 16, 17, 20, 24 with an upstream provider: our consent page's rules come before the provider ----
+
+    @Test
+    void consentRulesHoldBeforeTheBrowserGoesUpstream() {
+        try (UpstreamFixture f = new UpstreamFixture("oidc", dir).start()) {
+            // row 20: deny -> access_denied with the client's state; the provider is never contacted
+            OAuthClientSim c = f.client();
+            Map<String, String> denied = c.authorize(null, null, "deny");
+            assertEquals("access_denied", denied.get("error"));
+            assertEquals(c.state, denied.get("state"));
+            assertEquals(List.of(), f.idp.seen("/authorize"));
+
+            OAuthClientSim d = f.client();
+            HttpResponse<String> page = d.browserGet(d.authorizeUrl(Map.of()));
+            assertEquals(200, page.statusCode());
+            assertTrue(page.body().contains("you will sign in with"), page.body());
+            Map<String, String> form = OAuthClientSim.hiddenFields(page.body());
+            form.put("decision", "allow");
+            // row 16: without the CSRF token: 403, no trip upstream
+            Map<String, String> noCsrf = new java.util.HashMap<>(form);
+            noCsrf.remove("csrf");
+            HttpResponse<String> refused = d.browserPost("/consent", noCsrf);
+            assertEquals(403, refused.statusCode());
+            assertFalse(refused.headers().firstValue("Location").isPresent());
+            // row 22: 303 after the POST; row 17: a second submission fails
+            HttpResponse<String> first = d.browserPost("/consent", form);
+            assertEquals(303, first.statusCode());
+            HttpResponseCheck.page(d.browserPost("/consent", form), 400, "expired");
+            // row 24: the session id changes when the upstream sign-in completes
+            String before = d.cookie;
+            String answer = f.providerAnswer(d, first.headers().firstValue("Location").orElseThrow());
+            HttpResponse<String> back = d.browserGet(answer);
+            assertEquals(302, back.statusCode(), back.body());
+            assertNotEquals(before, d.cookie);
+            assertTrue(back.headers().firstValue("Location").orElseThrow().startsWith(d.redirectUri));
+        }
+    }
+
     // ---- row 26 ----
 
     @Test
