@@ -57,6 +57,8 @@ public final class FakeIdp implements AutoCloseable {
     public volatile boolean issueRefreshToken = true;
     public volatile boolean rotateRefreshTokens = true;
     public volatile boolean sendIdToken = true;
+    /** When false, the discovery document has no userinfo_endpoint (the subject must come from the id_token). */
+    public volatile boolean discoveryUserinfo = true;
     /** When set, the id_token names this subject instead of the user's. */
     public volatile String idTokenSub;
     public final List<Seen> requests = new CopyOnWriteArrayList<>();
@@ -138,7 +140,7 @@ public final class FakeIdp implements AutoCloseable {
         d.put("issuer", url);
         d.put("authorization_endpoint", url + "/authorize");
         d.put("token_endpoint", url + "/token");
-        d.put("userinfo_endpoint", url + "/userinfo");
+        if (discoveryUserinfo) d.put("userinfo_endpoint", url + "/userinfo");
         d.put("jwks_uri", url + "/jwks");
         d.put("response_types_supported", List.of("code"));
         d.put("subject_types_supported", List.of("public"));

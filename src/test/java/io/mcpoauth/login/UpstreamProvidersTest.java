@@ -197,6 +197,36 @@ class UpstreamProvidersTest {
     }
 
     @Test
+    void withoutAUserinfoEndpointTheSubjectComesFromTheIdToken() {
+        try (FakeIdp idp = new FakeIdp()) {
+            idp.discoveryUserinfo = false;
+            Map<String, String> env = new HashMap<>(UpstreamFixture.env("oidc", idp));
+            try (TestServer s = TestServer.start(dir, env)) {
+                OAuthClientSim c = new OAuthClientSim(s);
+                c.registerDirect();
+                String code = c.authorize(null, null, "allow").get("code");
+                assertNotNull(code);
+                UserRecord u = s.server.users.get("oidc:alice-sub");
+                assertNotNull(u, "subject read from the id_token");
+                assertEquals("alice@example.com", u.email());
+                assertEquals(List.of(), idp.seen("/userinfo"));
+
+                idp.sendIdToken = false;
+                idp.user = FakeIdp.User.of("bob-sub", "bob@example.com");
+                OAuthClientSim d = new OAuthClientSim(s);
+                d.registerDirect();
+                java.net.http.HttpResponse<String> consent = d.browserGet(d.authorizeUrl(Map.of()));
+                Map<String, String> form = OAuthClientSim.hiddenFields(consent.body());
+                form.put("decision", "allow");
+                String toIdp = d.browserPost("/consent", form).headers().firstValue("Location").orElseThrow();
+                String answer = d.browserGet(toIdp).headers().firstValue("Location").orElseThrow();
+                HttpResponseCheck.page(d.browserGet(answer), 502, "neither an id_token nor");
+                assertNull(s.server.users.get("oidc:bob-sub"));
+            }
+        }
+    }
+
+    @Test
     void oidcDiscoveryProblemsStopTheStartNamingOidcIssuer() {
         try (FakeIdp idp = new FakeIdp()) {
             Map<String, String> env = new HashMap<>(UpstreamFixture.env("oidc", idp));
