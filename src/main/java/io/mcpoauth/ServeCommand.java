@@ -26,12 +26,13 @@ final class ServeCommand implements Command {
         Logging.configure(settings.logLevel);
         Server server = Server.create(settings);
         server.bootstrapFirstUser(cli.out);
-        server.start();
         CountDownLatch stopped = new CountDownLatch(1);
+        // Registered before the server starts, so a SIGTERM at any moment from here on stops it cleanly.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
             stopped.countDown();
         }, "shutdown"));
+        server.start();
         try {
             stopped.await();
         } catch (InterruptedException e) {

@@ -186,7 +186,7 @@ public final class Server implements AutoCloseable {
         out.flush();
     }
 
-    public Server start() {
+    public synchronized Server start() {
         app.start();
         started = true;
         ops.started();

@@ -20,6 +20,6 @@ public record AuthorizationRequest(
         String resource) {
 
     public AuthorizationRequest {
-        scopes = Set.copyOf(scopes);
+        scopes = java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(scopes)); // keeps the order asked for
     }
 }

@@ -86,9 +86,13 @@ public final class AuthorizeRequests {
         if (client.scope() != null && !client.scope().isBlank()) {
             Set<String> allowed = Scopes.parse(client.scope());
             if (requested == null) {
+                // No scope asked for: the defaults this client registered for, or else everything it registered.
                 Set<String> narrowed = new java.util.LinkedHashSet<>(scopes);
                 narrowed.retainAll(allowed);
                 if (!narrowed.isEmpty()) return narrowed;
+                Set<String> registered = new java.util.LinkedHashSet<>(allowed);
+                registered.retainAll(settings.scopes);
+                if (!registered.isEmpty()) return registered;
             }
             if (!allowed.containsAll(scopes)) {
                 throw OAuthError.invalidScope("This client registered only the scopes '" + client.scope() + "'.");
