@@ -238,6 +238,16 @@ class AdminCommandsTest {
         }
     }
 
+    @Test
+    void serveStopsWithOneLineOnABadKeystore() {
+        Map<String, String> env = Map.of("OAUTH_DATA_DIR", dir.resolve("data").toString(), "PORT", String.valueOf(TestServer.freePort()),
+                "TLS_KEYSTORE", dir.resolve("missing.p12").toString(), "TLS_KEYSTORE_PASSWORD", "secret-password");
+        Run r = cli(env, null, "serve").fails(2);
+        assertEquals("Configuration error: TLS_KEYSTORE=" + dir.resolve("missing.p12") + ": no such file\n", r.err());
+        assertFalse(r.err().contains("secret-password"));
+        assertNull(DataDirectory.runningServer(dir.resolve("data")));
+    }
+
     static HttpResponse<String> tool(TestServer s, String token) {
         String body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"whoami\",\"arguments\":{}}}";
         return s.send(s.request("/mcp").header("Content-Type", "application/json")
