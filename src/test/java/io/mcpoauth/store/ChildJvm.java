@@ -29,6 +29,7 @@ final class ChildJvm implements AutoCloseable {
     final Path stderr;
     private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final List<String> seen = new ArrayList<>();
+    private volatile IOException readFailure;
 
     private ChildJvm(Process process, Path stderr) {
         this.process = process;
@@ -37,8 +38,8 @@ final class ChildJvm implements AutoCloseable {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = r.readLine()) != null) lines.add(line);
-            } catch (IOException ignored) {
-                // the process was killed; whatever was read is in the queue
+            } catch (IOException e) {
+                readFailure = e; // reported by nextLine: lines may have been lost
             } finally {
                 lines.add(EOF);
             }
@@ -124,6 +125,7 @@ final class ChildJvm implements AutoCloseable {
         if (l == null) throw new AssertionError("no output from the child within " + timeout + "; stderr:\n" + stderrText());
         if (l == EOF) {
             lines.add(EOF);
+            if (readFailure != null) throw new AssertionError("reading the child's output failed; lines may be lost", readFailure);
             return null;
         }
         seen.add(l);
@@ -162,9 +164,14 @@ final class ChildJvm implements AutoCloseable {
         return process.exitValue();
     }
 
-    /** SIGKILL (on Linux {@link Process#destroyForcibly()} sends SIGKILL) and wait until the process is gone. */
+    /**
+     * SIGKILL, and wait until the process is gone. Through {@link ProcessHandle#destroyForcibly()}: it sends the same
+     * SIGKILL as {@link Process#destroyForcibly()}, but the latter also closes our end of the child's stdout, so lines
+     * the child had written before it died but we had not read yet would be lost (the SIGKILL test once saw a durable
+     * rotation whose BEGIN line had been dropped that way).
+     */
     void kill() throws InterruptedException {
-        process.destroyForcibly();
+        process.toHandle().destroyForcibly();
         if (!process.waitFor(30, TimeUnit.SECONDS)) throw new AssertionError("the child survived SIGKILL for 30 s");
     }
 

@@ -29,13 +29,14 @@ import org.junit.jupiter.api.io.TempDir;
  * data directory, so every round also proves that a restart after kill -9 works (the kernel freed the lock, the
  * leftover temp file of the interrupted write is cleaned up, the file parses).
  *
- * <p>What this can catch: acknowledging before the write (or before the rename) happened, a group commit that wakes
- * a waiter whose change is not in the written snapshot, writing in place (a torn file is seen after the kill), a
- * stale snapshot overwriting a newer one, a lock that survives its holder, a restart that trips over a leftover temp
- * file. What it cannot catch: a missing or misplaced fsync. SIGKILL ends the process but not the kernel, so data that
- * was written but never fsynced is still in the page cache and is read back intact; only a power cut (or a fault
- * injector such as dm-flakey / LazyFS) loses it. The fsync order is asserted by {@link WriteOrderTest} with a
- * recording {@link FileOps}; fsync failures by {@link FsyncFailureTest}.
+ * <p>What this can catch: acknowledging before the write (snapshot rename or journal append) happened, a group commit
+ * that wakes a waiter whose change is not in the written snapshot or frame, writing in place (a torn file is seen
+ * after the kill), a torn journal frame that is not cut off cleanly at restart, a stale snapshot or a compaction
+ * overwriting newer changes, replay in the wrong order, a lock that survives its holder, a restart that trips over a
+ * leftover temp file. What it cannot catch: a missing or misplaced fsync/fdatasync. SIGKILL ends the process but not
+ * the kernel, so data that was written but never synced is still in the page cache and is read back intact; only a
+ * power cut (or a fault injector such as dm-flakey / LazyFS) loses it. The sync order is asserted by
+ * {@link WriteOrderTest} with a recording {@link FileOps}; sync failures by {@link FsyncFailureTest}.
  *
  * <p>The rule checked for each family (one writer thread per family in the child, so a family's history is a chain
  * {@code t0 -> t1 -> ... -> tk} of acknowledged rotations, possibly followed by an unacknowledged {@code BEGIN tk}):
@@ -59,11 +60,13 @@ class SigkillDurabilityTest {
     private static final class Chain {
         final String familyId;
         final List<String> tokens = new ArrayList<>();
+        final int round;
         boolean inFlight;
         Long settledRotations; // the count seen at the first reopen
 
-        Chain(String familyId, String first) {
+        Chain(String familyId, String first, int round) {
             this.familyId = familyId;
+            this.round = round;
             tokens.add(first);
         }
     }
@@ -97,7 +100,7 @@ class SigkillDurabilityTest {
                 child.kill();
                 lines.addAll(child.drain(Duration.ofSeconds(10))); // acknowledged lines still in the pipe count too
             }
-            totalAcks += apply(lines, chains);
+            totalAcks += apply(lines, chains, round);
 
             boolean leftover = hasTemp(dir);
             if (leftover) roundsWithLeftoverTemp++;
@@ -108,13 +111,13 @@ class SigkillDurabilityTest {
                 assertTrue(store.healthy());
             }
         }
-        System.out.printf("SIGKILL test: %d rounds, %d families, %d acknowledged operations, %d rounds left a temp file (seed %d)%n",
+        System.out.printf("SIGKILL test: %d rounds, %d families, %d acknowledged operations, %d rounds left a snapshot temp file (seed %d)%n",
                 ROUNDS, chains.size(), totalAcks, roundsWithLeftoverTemp, seed);
         assertTrue(chains.size() >= ROUNDS, "families were created in every round");
     }
 
     /** Applies complete lines (those ending with " $") to the chains; returns the acknowledged operations. */
-    private static int apply(List<String> lines, Map<String, Chain> chains) {
+    private static int apply(List<String> lines, Map<String, Chain> chains, int round) {
         int acks = 0;
         for (String l : lines) {
             if (!l.endsWith(" $")) continue; // cut short by SIGKILL: nothing was promised by it
@@ -122,7 +125,7 @@ class SigkillDurabilityTest {
             switch (p[0]) {
                 case "CREATED" -> {
                     String id = RefreshTokens.familyIdOf(p[1]);
-                    chains.put(id, new Chain(id, p[1]));
+                    chains.put(id, new Chain(id, p[1], round));
                     acks++;
                 }
                 case "BEGIN" -> {
@@ -148,8 +151,9 @@ class SigkillDurabilityTest {
     private static void check(Chain c, RefreshTokens tokens, String where) {
         Instant now = Instant.now();
         RefreshFamily f = tokens.get(c.familyId);
-        String ctx = where + ", family " + c.familyId + " with " + (c.tokens.size() - 1) + " acknowledged rotations"
-                + (c.inFlight ? " and one in flight" : "");
+        String ctx = where + ", family " + c.familyId + " (created in round " + c.round
+                + (c.settledRotations == null ? "" : ", seen with " + c.settledRotations + " rotations at an earlier restart") + ") with "
+                + (c.tokens.size() - 1) + " acknowledged rotations" + (c.inFlight ? " and one in flight" : "");
         assertNotNull(f, "an acknowledged family is on disk: " + ctx);
         int k = c.tokens.size() - 1;
         ctx += "; on disk: " + f.rotations() + " rotations, current = token " + indexOf(c, f.tokenHash())
