@@ -39,33 +39,40 @@ class FsyncFailureTest {
     @TempDir
     Path dir;
 
+    private static void put(DurableMap<String> m, String k, String v) {
+        m.update(tx -> {
+            tx.put(k, v);
+            return null;
+        });
+    }
+
+    /** The whole-file rewrite (every snapshot file), failing at each of its steps. */
     @ParameterizedTest
     @EnumSource(value = Op.class, names = {"WRITE_AND_SYNC", "LINK_PREV", "RENAME", "SYNC_DIR"})
     void failedWriteIsNotAcknowledgedAndTheNextCommitRewritesEverything(Op failing) throws Exception {
         RecordingFileOps ops = new RecordingFileOps();
-        Path file = dir.resolve(RefreshTokens.FILE);
-        Path prev = dir.resolve(RefreshTokens.FILE + SnapshotWriter.PREV_SUFFIX);
-        String aToken, aFamily;
+        Path file = dir.resolve("things.json");
+        Path prev = dir.resolve("things.json" + SnapshotWriter.PREV_SUFFIX);
         try (Store store = Store.open(dir, ops)) {
-            RefreshTokens tokens = new RefreshTokens(store, TTL);
-            RefreshTokens.Issued a = tokens.create("client", "alice", "mcp", null, true, NOW);
-            aToken = a.refreshToken();
-            aFamily = a.family().familyId();
-            tokens.create("client", "alice", "mcp", null, true, NOW); // a second write, so .prev exists too
+            DurableMap<String> m = store.map("things.json", "things", String.class, SnapshotFormat.Layout.ONE_LINE);
+            put(m, "a", "1");
+            put(m, "b", "2"); // a second write, so .prev exists too
             byte[] before = Files.readAllBytes(file);
             byte[] prevBefore = Files.readAllBytes(prev);
 
             ops.hook = (op, p) -> {
                 if (op == failing) throw new IOException("injected: Input/output error");
             };
-            StoreException e = assertThrows(StoreException.class, () -> tokens.create("client", "bob", "mcp", null, true, NOW));
+            StoreException e = assertThrows(StoreException.class, () -> put(m, "c", "3"));
             assertTrue(e.unavailable(), "a failed write is 'unavailable' (the request answers 5xx)");
             assertFalse(store.healthy());
+            assertTrue(store.stats().failures() >= 1);
+
             if (failing == Op.SYNC_DIR) {
                 // the rename happened before the directory fsync failed: the new file is in place but was never
                 // acknowledged (either content is allowed after a crash); the previous generation is intact
                 assertArrayEquals(before, Files.readAllBytes(prev), "the old file is intact as .prev");
-                new SnapshotFormat().decode(Files.readAllBytes(file), "refresh_tokens");
+                new SnapshotFormat().decode(Files.readAllBytes(file), "things");
             } else {
                 assertArrayEquals(before, Files.readAllBytes(file), "the old file is intact");
                 // .prev is the generation before (write failed) or the current one (linked just before the rename failed)
@@ -73,33 +80,64 @@ class FsyncFailureTest {
                 if (failing == Op.RENAME) assertArrayEquals(before, Files.readAllBytes(prev));
             }
             assertEquals(List.of(), temps(), "no temp file is left behind");
-
-            String held = aToken;
-            StoreException r = assertThrows(StoreException.class, () -> tokens.rotate(held, "client", NOW, f -> {}));
-            assertTrue(r.unavailable());
-            assertTrue(store.stats().failures() >= 2);
-            assertFalse(store.healthy());
-
-            // kept in memory: bob's family exists, alice's family was rotated (its successor never reached the client)
-            assertEquals(3, tokens.size());
-            String bobFamily = tokens.all().stream().filter(f -> f.userId().equals("bob")).findFirst().orElseThrow().familyId();
-            assertEquals(1, tokens.get(aFamily).rotations());
+            assertEquals("3", m.get("c"), "the change stays in memory");
+            StoreException again = assertThrows(StoreException.class, () -> put(m, "d", "4"));
+            assertTrue(again.unavailable());
 
             ops.hook = (op, p) -> {};
             ops.clear();
-            // the client retries with the token it holds (now "previous"): it rotates again and is written
-            RefreshTokens.Rotation retry = tokens.rotate(aToken, "client", NOW, f -> {});
-            assertEquals(RefreshTokens.Outcome.ROTATED, retry.outcome());
+            put(m, "e", "5");
             assertEquals(Op.WRITE_AND_SYNC, ops.calls().get(0).op(), "recovery writes a new file, it does not just retry the fsync");
             assertTrue(store.healthy(), "a successful commit makes the store healthy again");
-            SnapshotFormat.Decoded d = new SnapshotFormat().decode(Files.readAllBytes(file), "refresh_tokens");
-            assertTrue(d.records().has(bobFamily), "the change of the failed request, kept in memory, is now written");
-            assertEquals(3, d.records().size());
+            SnapshotFormat.Decoded d = new SnapshotFormat().decode(Files.readAllBytes(file), "things");
+            assertEquals(5, d.records().size(), "the changes of the failed requests, kept in memory, are now written: " + d.records());
+        }
+        try (Store store = Store.open(dir)) {
+            DurableMap<String> m = store.map("things.json", "things", String.class, SnapshotFormat.Layout.ONE_LINE);
+            assertEquals(5, m.size());
+        }
+    }
+
+    /**
+     * Refresh tokens through the real store, whichever way their file is made durable (whole-file rewrite, or a
+     * journal append and fdatasync): every durable step fails, then works again.
+     */
+    @Test
+    void aFailedRotationIsNotAcknowledgedAndTheClientsRetryWorksOnceTheDiskRecovers() throws Exception {
+        RecordingFileOps ops = new RecordingFileOps();
+        String aToken, aFamily, bobFamily;
+        try (Store store = Store.open(dir, ops)) {
+            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            RefreshTokens.Issued a = tokens.create("client", "alice", "mcp", null, true, NOW);
+            aToken = a.refreshToken();
+            aFamily = a.family().familyId();
+
+            ops.hook = (op, p) -> {
+                if (op == Op.WRITE_AND_SYNC || op == Op.FORCE_DATA || op == Op.SYNC_DIR) throw new IOException("injected: Input/output error");
+            };
+            StoreException e = assertThrows(StoreException.class, () -> tokens.create("client", "bob", "mcp", null, true, NOW));
+            assertTrue(e.unavailable());
+            assertFalse(store.healthy());
+            String held = aToken;
+            StoreException r = assertThrows(StoreException.class, () -> tokens.rotate(held, "client", NOW, f -> {}));
+            assertTrue(r.unavailable(), "the rotation is not acknowledged: the client keeps its token");
+
+            // kept in memory: bob's family exists, alice's family was rotated (its successor never reached the client)
+            assertEquals(2, tokens.size());
+            bobFamily = tokens.all().stream().filter(f -> f.userId().equals("bob")).findFirst().orElseThrow().familyId();
+            assertEquals(1, tokens.get(aFamily).rotations());
+
+            ops.hook = (op, p) -> {};
+            // the client retries with the token it holds (now "previous"): it rotates again and is made durable
+            RefreshTokens.Rotation retry = tokens.rotate(aToken, "client", NOW, f -> {});
+            assertEquals(RefreshTokens.Outcome.ROTATED, retry.outcome());
+            assertTrue(store.healthy());
             aToken = retry.refreshToken();
         }
         try (Store store = Store.open(dir)) {
             RefreshTokens tokens = new RefreshTokens(store, TTL);
-            assertEquals(3, tokens.size());
+            assertEquals(2, tokens.size(), "the change of the failed request, kept in memory, was written by the next commit");
+            assertNotNull(tokens.get(bobFamily));
             assertNotNull(tokens.find(aToken, NOW));
             assertEquals(2, tokens.get(aFamily).rotations());
         }

@@ -1,6 +1,7 @@
 package io.mcpoauth.store;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -14,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * and lets a test inject a hook before a call (to block on a latch, or to throw an {@link IOException}).
  */
 class RecordingFileOps implements FileOps {
-    enum Op { WRITE_AND_SYNC, LINK_PREV, RENAME, SYNC_DIR, DELETE }
+    enum Op { WRITE_AND_SYNC, LINK_PREV, RENAME, SYNC_DIR, DELETE, FORCE_DATA }
 
     /** One call: {@code a}/{@code b} are its paths, {@code bytes} what was written, {@code mode} the new file's mode. */
     record Call(long seq, Op op, Path a, Path b, byte[] bytes, String mode, boolean ok) {}
@@ -85,6 +86,12 @@ class RecordingFileOps implements FileOps {
     @Override
     public void replaceHardLink(Path link, Path existing) throws IOException {
         call(Op.LINK_PREV, link, existing, null, () -> delegate.replaceHardLink(link, existing));
+    }
+
+    /** fdatasync of an appended journal segment. */
+    @Override
+    public void forceData(FileChannel channel) throws IOException {
+        call(Op.FORCE_DATA, null, null, null, () -> channel.force(false));
     }
 
     @Override

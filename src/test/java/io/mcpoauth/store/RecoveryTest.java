@@ -26,12 +26,16 @@ class RecoveryTest {
 
     @Test
     void recoverRestoresThePreviousGenerationAndListsEveryFamilyItBringsBack() throws Exception {
-        String a, b, aRotated;
+        String a, b, a1, a2;
         try (Store store = Store.open(dir)) {
             RefreshTokens tokens = new RefreshTokens(store, TTL);
             a = tokens.create("c", "alice", "mcp", null, true, T0).refreshToken();
             b = tokens.create("c", "bob", "mcp", null, true, T0).refreshToken();
-            aRotated = tokens.rotate(a, "c", T0, f -> {}).refreshToken(); // .prev now holds the generation before this
+            a1 = tokens.rotate(a, "c", T0, f -> {}).refreshToken();
+        }
+        try (Store store = Store.open(dir)) { // a later session: the file written at the end of the first is now .prev
+            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            a2 = tokens.rotate(a1, "c", T0, f -> {}).refreshToken();
         }
         Path file = dir.resolve(RefreshTokens.FILE);
         Files.write(file, CorruptFileTest.flipInsideAHash(Files.readAllBytes(file)));
@@ -55,8 +59,8 @@ class RecoveryTest {
             RefreshTokens tokens = new RefreshTokens(store, TTL);
             assertEquals(2, tokens.size());
             // the price of going back a generation, which is why recovery is the operator's explicit choice:
-            assertNotNull(tokens.find(a, T0), "the rotated-out token works again");
-            assertNull(tokens.find(aRotated, T0), "its successor from the lost generation does not");
+            assertNotNull(tokens.find(a1, T0), "the token rotated away in the lost generation works again");
+            assertNull(tokens.find(a2, T0), "its successor from the lost generation does not");
             assertNotNull(tokens.find(b, T0));
         }
         assertTrue(new Recovery().check(dir).stream().allMatch(Recovery.FileState::ok));
@@ -65,19 +69,20 @@ class RecoveryTest {
     @Test
     void withoutAPreviousGenerationRecoverNeedsAnExplicitDiscard() throws Exception {
         try (Store store = Store.open(dir)) {
-            new RefreshTokens(store, TTL).create("c", "alice", "mcp", null, true, T0); // one write: no .prev
+            new Clients(store).put(new ClientRecord("c1", "Client", List.of("http://127.0.0.1/cb"), null, null, "none", null, null, null,
+                    null, T0, null, null, null)); // one write: no .prev
         }
-        Files.write(dir.resolve(RefreshTokens.FILE), new byte[0]);
+        Files.write(dir.resolve(Clients.FILE), new byte[0]);
         List<String> report = new ArrayList<>();
-        assertEquals(List.of(RefreshTokens.FILE), new Recovery().recover(dir, List.of(), report::add));
-        assertTrue(String.join("\n", report).contains("--discard " + RefreshTokens.FILE), String.join("\n", report));
+        assertEquals(List.of(Clients.FILE), new Recovery().recover(dir, List.of(), report::add));
+        assertTrue(String.join("\n", report).contains("--discard " + Clients.FILE), String.join("\n", report));
         try (Store store = Store.open(dir)) {
-            assertThrows(StoreException.class, () -> new RefreshTokens(store, TTL), "still refused: nothing was restored");
+            assertThrows(StoreException.class, () -> new Clients(store), "still refused: nothing was restored");
         }
 
-        assertEquals(List.of(), new Recovery().recover(dir, List.of(RefreshTokens.FILE), report::add));
+        assertEquals(List.of(), new Recovery().recover(dir, List.of(Clients.FILE), report::add));
         try (Store store = Store.open(dir)) {
-            assertEquals(0, new RefreshTokens(store, TTL).size(), "started empty, as the operator asked");
+            assertEquals(0, new Clients(store).size(), "started empty, as the operator asked");
         }
     }
 

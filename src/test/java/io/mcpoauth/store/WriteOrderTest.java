@@ -193,25 +193,85 @@ class WriteOrderTest {
         }
     }
 
+    /** Journal mode (refresh_tokens.json): a rotation is acknowledged only after the fdatasync of its frame. */
+    @Test
+    void aJournaledRotationWaitsForTheFdatasyncOfItsFrame() throws Exception {
+        RecordingFileOps ops = new RecordingFileOps();
+        try (Store store = Store.open(dir, ops)) {
+            RefreshTokens tokens = new RefreshTokens(store, Duration.ofHours(1));
+            String t0 = tokens.create("c", "u", "mcp", null, true, Instant.now()).refreshToken();
+            Path segment;
+            try (var s = Files.list(store.dir())) {
+                segment = s.filter(p -> p.getFileName().toString().startsWith(RefreshTokens.FILE + Journal.INFIX))
+                        .max(java.util.Comparator.comparing(Path::toString)).orElseThrow();
+            }
+            long before = Files.size(segment);
+            CountDownLatch inForce = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            ops.hook = (op, p) -> {
+                if (op == Op.FORCE_DATA && inForce.getCount() > 0) {
+                    inForce.countDown();
+                    try {
+                        if (!release.await(30, TimeUnit.SECONDS)) throw new AssertionError("never released");
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+            Future<Long> rotation = pool.submit(() -> {
+                assertEquals(RefreshTokens.Outcome.ROTATED, tokens.rotate(t0, "c", Instant.now(), f -> {}).outcome());
+                return ops.clock.incrementAndGet();
+            });
+            assertTrue(inForce.await(10, TimeUnit.SECONDS), "the commit reached the fdatasync of the journal");
+            assertTrue(Files.size(segment) > before, "the frame is written...");
+            assertThrows(TimeoutException.class, () -> rotation.get(300, TimeUnit.MILLISECONDS), "...but not acknowledged before fdatasync");
+            release.countDown();
+            long returned = rotation.get(10, TimeUnit.SECONDS);
+            Call force = ops.calls().stream().filter(c -> c.op() == Op.FORCE_DATA).reduce((x, y) -> y).orElseThrow();
+            assertTrue(force.ok() && force.seq() < returned);
+        }
+    }
+
     @Test
     void sweeperEvictionsGoThroughTheSameCommitPath() throws Exception {
         RecordingFileOps ops = new RecordingFileOps();
         Instant t0 = Instant.parse("2030-01-01T00:00:00Z");
         try (Store store = Store.open(dir, ops)) {
-            RefreshTokens tokens = new RefreshTokens(store, Duration.ofMinutes(5));
-            String expired = tokens.create("c", "u", "mcp", null, true, t0).refreshToken();
-            String live = tokens.create("c", "u", "mcp", null, true, t0.plus(Duration.ofMinutes(4))).refreshToken();
+            Clients clients = new Clients(store);
+            clients.put(new ClientRecord("stale", "never used", List.of("http://127.0.0.1/cb"), null, null, "none", null, null, null, null,
+                    t0, null, null, null));
+            clients.put(new ClientRecord("fresh", "new", List.of("http://127.0.0.1/cb"), null, null, "none", null, null, null, null,
+                    t0.plus(Duration.ofDays(6)), null, null, null));
             ops.clear();
-            Sweeper sweeper = new Sweeper(List.of(Sweeper.Task.of("refresh_tokens", tokens::sweepExpired)),
-                    Clock.fixed(t0.plus(Duration.ofMinutes(6)), ZoneOffset.UTC));
-            assertEquals(Map.of("refresh_tokens", 1), sweeper.runOnce());
+            Sweeper sweeper = new Sweeper(List.of(Sweeper.Task.of("clients", now -> clients.sweepUnused(now, Duration.ofDays(7)).size())),
+                    Clock.fixed(t0.plus(Duration.ofDays(8)), ZoneOffset.UTC));
+            assertEquals(Map.of("clients", 1), sweeper.runOnce());
             long returned = ops.clock.incrementAndGet();
             List<Call> calls = ops.calls();
             assertEquals(List.of(Op.WRITE_AND_SYNC, Op.LINK_PREV, Op.RENAME, Op.SYNC_DIR), ops(calls));
             assertTrue(calls.get(3).seq() < returned);
-            SnapshotFormat.Decoded d = new SnapshotFormat().decode(calls.get(0).bytes(), "refresh_tokens");
-            assertNull(d.records().get(RefreshTokens.familyIdOf(expired)));
-            assertNotNull(d.records().get(RefreshTokens.familyIdOf(live)));
+            SnapshotFormat.Decoded d = new SnapshotFormat().decode(calls.get(0).bytes(), "clients");
+            assertNull(d.records().get("stale"));
+            assertNotNull(d.records().get("fresh"));
+        }
+    }
+
+    @Test
+    void expiredRefreshFamiliesSweptAreGoneAfterARestart() throws Exception {
+        Instant t0 = Instant.parse("2030-01-01T00:00:00Z");
+        String expired, live;
+        try (Store store = Store.open(dir)) {
+            RefreshTokens tokens = new RefreshTokens(store, Duration.ofMinutes(5));
+            expired = tokens.create("c", "u", "mcp", null, true, t0).refreshToken();
+            live = tokens.create("c", "u", "mcp", null, true, t0.plus(Duration.ofMinutes(4))).refreshToken();
+            Sweeper sweeper = new Sweeper(List.of(Sweeper.Task.of("refresh_tokens", tokens::sweepExpired)),
+                    Clock.fixed(t0.plus(Duration.ofMinutes(6)), ZoneOffset.UTC));
+            assertEquals(Map.of("refresh_tokens", 1), sweeper.runOnce());
+        }
+        try (Store store = Store.open(dir)) {
+            RefreshTokens tokens = new RefreshTokens(store, Duration.ofMinutes(5));
+            assertNull(tokens.get(RefreshTokens.familyIdOf(expired)));
+            assertNotNull(tokens.get(RefreshTokens.familyIdOf(live)));
         }
     }
 
