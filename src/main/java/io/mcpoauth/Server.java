@@ -97,7 +97,7 @@ public final class Server implements AutoCloseable {
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
                     new LocalAccounts(users, new PasswordHasher()), browserSessions, upstream == null ? null : upstream.signIn).events(ops.events());
             this.sweeper = new Sweeper(sweepTasks(), clock);
-            ops.bind(store, clients, refreshTokens, users, consents, notes, accessTokens, mcp);
+            ops.bind(store, clients, refreshTokens, users, consents, notes, accessTokens, mcp, upstream == null ? null : upstream.tokens);
             if (upstream != null) upstream.tokens.events(ops.events());
             this.app = Javalin.create(this::configure);
         } catch (RuntimeException e) {

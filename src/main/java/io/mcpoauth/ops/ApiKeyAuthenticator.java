@@ -1,6 +1,7 @@
 package io.mcpoauth.ops;
 
 import io.mcpoauth.mcp.AuthContext;
+import io.mcpoauth.mcp.UpstreamAccess;
 import io.mcpoauth.mcp.BearerAuthenticator;
 import io.mcpoauth.store.ApiKeyRecord;
 import io.mcpoauth.store.ApiKeys;
@@ -28,15 +29,18 @@ public final class ApiKeyAuthenticator implements BearerAuthenticator {
     private final Clock clock;
     private final Events events;
     private final BearerAuthenticator accessTokens;
+    private final UpstreamAccess upstream;
 
+    /** @param upstream the users' upstream credentials (null with local sign-in): a key acts as its user there too */
     public ApiKeyAuthenticator(ApiKeys keys, Users users, Set<String> supportedScopes, Clock clock, Events events,
-                               BearerAuthenticator accessTokens) {
+                               BearerAuthenticator accessTokens, UpstreamAccess upstream) {
         this.keys = keys;
         this.users = users;
         this.supportedScopes = Set.copyOf(supportedScopes);
         this.clock = clock;
         this.events = events;
         this.accessTokens = accessTokens;
+        this.upstream = upstream;
     }
 
     @Override
@@ -57,6 +61,7 @@ public final class ApiKeyAuthenticator implements BearerAuthenticator {
         events.apiKeyUsed(r.id(), u.userId(), wrote);
         Set<String> scopes = new LinkedHashSet<>(r.scopes());
         scopes.retainAll(supportedScopes);
-        return new AuthContext(u.userId(), u.username(), u.provider(), "apikey:" + r.id(), scopes, null);
+        return new AuthContext(u.userId(), u.username(), u.provider(), "apikey:" + r.id(), scopes, null,
+                "local".equals(u.provider()) ? null : upstream);
     }
 }

@@ -5,6 +5,7 @@ import io.javalin.http.Context;
 import io.mcpoauth.config.Settings;
 import io.mcpoauth.mcp.BearerAuthenticator;
 import io.mcpoauth.mcp.McpEndpoint;
+import io.mcpoauth.mcp.UpstreamAccess;
 import io.mcpoauth.store.AccessTokens;
 import io.mcpoauth.store.ApiKeys;
 import io.mcpoauth.store.Clients;
@@ -108,7 +109,7 @@ public final class Operations implements AutoCloseable {
 
     /** Opens {@code api_keys.json} and builds the admin service over the server's components. */
     public void bind(Store store, Clients clients, RefreshTokens refreshTokens, Users users, Consents consents, Notes notes,
-                     AccessTokens accessTokens, McpEndpoint mcp) {
+                     AccessTokens accessTokens, McpEndpoint mcp, UpstreamAccess upstream) {
         this.dataDir = store.dir();
         AdminSocket.deleteStale(store.dir());
         ApiKeys keys = new ApiKeys(store);
@@ -116,7 +117,7 @@ public final class Operations implements AutoCloseable {
         this.apiKeyAuthenticator = new ApiKeyAuthenticator(keys, users, settings.scopes, clock, events, token -> {
             BearerAuthenticator other = oauthTokens;
             return other == null ? null : other.authenticate(token);
-        });
+        }, upstream);
         this.admin = new AdminService(settings, clock, store, clients, refreshTokens, users, consents, notes, keys, accessTokens, events,
                 "the running server (pid " + ProcessHandle.current().pid() + ")");
         metrics.commitStats(store.stats());
