@@ -40,7 +40,7 @@ import java.util.zip.CRC32C;
  * System properties: {@code bench.warmup} (s, default 3), {@code bench.measure} (s, default 10),
  * {@code bench.threads} (32), {@code bench.scales} (1000,10000,100000), {@code bench.modes} (group,serial),
  * {@code bench.dir} (data directories, default target/storebench), {@code bench.out} (bench/results/store.md;
- * "-" for stdout only). Quick run: {@code -Dbench.warmup=1 -Dbench.measure=2 -Dbench.scales=1000,10000 -Dbench.out=-}.
+ * "-" for stdout only), {@code bench.note} (a line added to the output, e.g. the commit measured). Quick run: {@code -Dbench.warmup=1 -Dbench.measure=2 -Dbench.scales=1000,10000 -Dbench.out=-}.
  */
 public final class StoreBench {
     private static final Duration TTL = Duration.ofDays(30);
@@ -293,6 +293,8 @@ public final class StoreBench {
                 .append(", max heap ").append(rt.maxMemory() / (1024 * 1024)).append(" MiB\n");
         sb.append("- OS: ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version"))
                 .append("; data directory on ").append(fsType).append(" (").append(base).append(")\n");
+        String note = System.getProperty("bench.note", "");
+        if (!note.isBlank()) sb.append("- Note: ").append(note).append('\n');
         if (!load.isEmpty()) {
             sb.append("- Load average (1/5/15 min) during the run: ").append(load)
                     .append(" (other processes share these cores; expect noise)\n");
