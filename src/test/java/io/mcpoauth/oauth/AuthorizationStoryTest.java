@@ -14,7 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The whole story over real HTTP: authorize, sign in, consent, token, refresh, restart, refresh again without a sign-in. */
+/** The whole story over real HTTP: register, authorize, sign in, consent, token, refresh, restart, refresh again without a sign-in or consent. */
 class AuthorizationStoryTest {
     @TempDir
     Path dir;
@@ -27,7 +27,7 @@ class AuthorizationStoryTest {
         try (TestServer s = TestServer.start(dir, env)) {
             OAuthClientSim c = new OAuthClientSim(s);
             OAuthClientSim.addUser(s, "alice", "correct horse battery");
-            c.registerDirect();
+            c.register("none");
             clientId = c.clientId;
             Map<String, String> back = c.authorize("alice", "correct horse battery", "allow");
             assertEquals(c.state, back.get("state"));
@@ -56,6 +56,7 @@ class AuthorizationStoryTest {
             JsonNode t = TestServer.json(rr);
             assertEquals("alice", s.server.bearer.authenticate(t.get("access_token").asText()).username());
             assertEquals(0, c.loginPages);
+            assertEquals(0, c.consentPages);
         }
     }
 }
