@@ -2,9 +2,11 @@
 # mcp-oauth-server
 #   ./run.sh            build the jar if it is missing or older than the sources, then serve
 #   ./run.sh test       every test: Java unit and HTTP tests, then the end-to-end tests in e2e/
-#   ./run.sh bench      the benchmarks; results go to bench/results/
+#   ./run.sh bench      the benchmarks (about 10 minutes); results go to bench/results/
+#                       ./run.sh bench -Dbench.quick=true: a short run (-D options go to both benchmarks' JVMs)
 #   ./run.sh ARGS...    any other arguments go to the jar (users, store, ... see ./run.sh --help)
 # Settings come from the environment and from .env in this directory (the server reads it; the environment wins).
+# JAVA_OPTS, when set, goes to the server's JVM (e.g. JAVA_OPTS=-XX:TieredStopAtLevel=1, see README: Performance).
 set -euo pipefail
 cd "$(dirname "$0")"
 JAR=target/mcp-oauth-server.jar
@@ -39,14 +41,14 @@ case "${1:-}" in
     mvn -q -B package -DskipTests
     cp=$(classpath)
     mkdir -p bench/results
-    java -cp "$cp" io.mcpoauth.bench.StoreBench "$@"
+    java "$@" -cp "$cp" io.mcpoauth.bench.StoreBench
     if [[ -f target/test-classes/io/mcpoauth/bench/HttpBench.class ]]; then
-      java -cp "$cp" io.mcpoauth.bench.HttpBench "$@"
+      java "$@" -cp "$cp" io.mcpoauth.bench.HttpBench
     fi
     ;;
   "")
     build_if_needed
-    exec java -jar "$JAR" serve
+    exec java ${JAVA_OPTS:-} -jar "$JAR" serve
     ;;
   *)
     build_if_needed

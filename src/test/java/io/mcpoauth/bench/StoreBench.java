@@ -40,7 +40,8 @@ import java.util.zip.CRC32C;
  * System properties: {@code bench.warmup} (s, default 3), {@code bench.measure} (s, default 10),
  * {@code bench.threads} (32), {@code bench.scales} (1000,10000,100000), {@code bench.modes} (group,serial),
  * {@code bench.dir} (data directories, default target/storebench), {@code bench.out} (bench/results/store.md;
- * "-" for stdout only), {@code bench.note} (a line added to the output, e.g. the commit measured). Quick run: {@code -Dbench.warmup=1 -Dbench.measure=2 -Dbench.scales=1000,10000 -Dbench.out=-}.
+ * "-" for stdout only), {@code bench.note} (a line added to the output, e.g. the commit measured). Quick run: {@code -Dbench.quick=true} (1k and 10k families, group commit only, 1 s warm-up, 3 s measured,
+ * written to bench/results/store-quick.md).
  */
 public final class StoreBench {
     private static final Duration TTL = Duration.ofDays(30);
@@ -62,14 +63,15 @@ public final class StoreBench {
     record Cost(int families, long fileBytes, double encodeMs, double cachedEncodeMs, double writeMs) {}
 
     public static void main(String[] args) throws Exception {
-        double warmup = Double.parseDouble(System.getProperty("bench.warmup", "3"));
-        double measure = Double.parseDouble(System.getProperty("bench.measure", "10"));
+        boolean quick = Boolean.getBoolean("bench.quick"); // a short run: not the reference figures
+        double warmup = Double.parseDouble(System.getProperty("bench.warmup", quick ? "1" : "3"));
+        double measure = Double.parseDouble(System.getProperty("bench.measure", quick ? "3" : "10"));
         int threads = Integer.getInteger("bench.threads", 32);
-        int[] scales = Arrays.stream(System.getProperty("bench.scales", "1000,10000,100000").split(",")).map(String::trim)
+        int[] scales = Arrays.stream(System.getProperty("bench.scales", quick ? "1000,10000" : "1000,10000,100000").split(",")).map(String::trim)
                 .mapToInt(Integer::parseInt).toArray();
-        List<String> modes = List.of(System.getProperty("bench.modes", "group,serial").split(","));
+        List<String> modes = List.of(System.getProperty("bench.modes", quick ? "group" : "group,serial").split(","));
         Path base = Path.of(System.getProperty("bench.dir", "target/storebench")).toAbsolutePath();
-        String out = System.getProperty("bench.out", "bench/results/store.md");
+        String out = System.getProperty("bench.out", quick ? "bench/results/store-quick.md" : "bench/results/store.md");
 
         Files.createDirectories(base);
         String loadBefore = loadAverage();
