@@ -9,9 +9,11 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
@@ -113,7 +115,8 @@ final class McpAuthFilter implements Filter {
 
         // 5. Read the body once, bounded; check it is one JSON-RPC message; check a tool call's scopes; replay.
         long declared = req.getContentLengthLong();
-        byte[] body = declared > maxBody ? null : readBounded(req.getInputStream(), maxBody);
+        byte[] body = declared > maxBody ? null : declared >= 0 ? req.getInputStream().readNBytes((int) declared)
+                : readBounded(req.getInputStream(), maxBody);
         if (body == null) {
             refuse(req, res, 413, null, "invalid_request", "request body larger than " + maxBody + " bytes");
             return;
@@ -138,7 +141,33 @@ final class McpAuthFilter implements Filter {
                     "insufficient_scope", "this tool needs the scope: " + scope);
             return;
         }
-        chain.doFilter(new CachedBodyRequest(req, body), res);
+        chain.doFilter(new CachedBodyRequest(req, body), new UnflushedResponse(res));
+    }
+
+    /**
+     * The SDK writes its JSON answer and then flushes the writer, which commits the response in chunked encoding and
+     * costs a second write for the final chunk. Without that flush Jetty sends the whole answer at once, with a
+     * Content-Length, when the (synchronous) request completes.
+     */
+    static final class UnflushedResponse extends HttpServletResponseWrapper {
+        private PrintWriter writer;
+
+        UnflushedResponse(HttpServletResponse res) {
+            super(res);
+        }
+
+        @Override
+        public PrintWriter getWriter() throws IOException {
+            if (writer == null) {
+                writer = new PrintWriter(super.getWriter()) {
+                    @Override
+                    public void flush() {
+                        // sent when the request completes
+                    }
+                };
+            }
+            return writer;
+        }
     }
 
     /** The caller, or null once a 401/400/503 has been sent. */

@@ -101,6 +101,7 @@ public final class McpEndpoint {
                 .capabilities(McpSchema.ServerCapabilities.builder().tools(false).build())
                 .jsonMapper(jsonMapper)
                 .immediateExecution(true)
+                .jsonSchemaValidator(new ToolInputValidator())
                 .tools(this.tools.stream().map(this::specification).toList())
                 .build();
 
