@@ -88,6 +88,11 @@ public final class AuditLog {
         return new AuditLog(null, true, clock);
     }
 
+    /** False when lines go nowhere (no file, and the {@code audit} logger is below INFO): callers may skip building them. */
+    public boolean enabled() {
+        return file != null || toLogger && AUDIT.isInfoEnabled();
+    }
+
     /** The file written to, or null. */
     public Path file() {
         return file;

@@ -32,7 +32,14 @@ public final class ClientAddress {
     public String of(HttpServletRequest req) {
         Object a = req.getAttribute(ATTRIBUTE);
         if (a instanceof String s) return s;
-        return resolve(req.getRemoteAddr(), Collections.list(req.getHeaders("X-Forwarded-For")));
+        return resolve(req);
+    }
+
+    /** {@link #resolve(String, List)} for a request; its {@code X-Forwarded-For} headers are read only from a trusted proxy. */
+    public String resolve(HttpServletRequest req) {
+        String peer = req.getRemoteAddr();
+        if (!trusts(peer)) return normalize(peer);
+        return resolve(peer, Collections.list(req.getHeaders("X-Forwarded-For")));
     }
 
     /**
@@ -62,6 +69,7 @@ public final class ClientAddress {
 
     /** A literal in its canonical text form (so one client is one rate-limit key); other text unchanged. */
     static String normalize(String address) {
+        if (isCanonicalIpv4(address)) return address; // what the servlet container gives for every IPv4 peer
         byte[] b = Cidr.literal(address);
         if (b == null) return address == null ? "?" : address;
         try {
@@ -70,5 +78,22 @@ public final class ClientAddress {
         } catch (java.net.UnknownHostException e) {
             return address;
         }
+    }
+
+    /** {@code a.b.c.d}, each part 0-255 without leading zeros: already the canonical form. */
+    static boolean isCanonicalIpv4(String s) {
+        if (s == null || s.length() < 7 || s.length() > 15) return false;
+        int parts = 0;
+        int i = 0;
+        while (i < s.length()) {
+            int start = i;
+            int v = 0;
+            while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') v = v * 10 + (s.charAt(i++) - '0');
+            int len = i - start;
+            if (len == 0 || len > 3 || v > 255 || len > 1 && s.charAt(start) == '0') return false;
+            if (++parts == 4) return i == s.length();
+            if (i == s.length() || s.charAt(i++) != '.') return false;
+        }
+        return false;
     }
 }

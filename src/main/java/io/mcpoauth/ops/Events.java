@@ -79,6 +79,7 @@ public final class Events {
     /** A token response was sent: new access token (and refresh token) for a grant. */
     public void tokensIssued(String grantType, String userId, String clientId, String grantId, Collection<String> scopes) {
         metrics.grants.inc(Metrics.clean(grantType));
+        if (!audit.enabled()) return; // on every token response: skip building a line that goes nowhere
         write("tokens_issued", SUCCESS, userId, clientId, fields("grant_type", grantType, "grant_id", grantId,
                 "scope", scopes == null ? null : String.join(" ", new TreeSet<>(scopes))));
     }

@@ -9,7 +9,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Collections;
 import java.util.function.IntSupplier;
 
 /**
@@ -38,7 +37,7 @@ final class OpsFilter implements Filter {
     @Override
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain) throws IOException, ServletException {
         HttpServletRequest req = (HttpServletRequest) request;
-        String ip = addresses.resolve(req.getRemoteAddr(), Collections.list(req.getHeaders("X-Forwarded-For")));
+        String ip = addresses.resolve(req);
         req.setAttribute(ClientAddress.ATTRIBUTE, ip);
         int admin = adminPort.getAsInt();
         if (admin > 0 && req.getLocalPort() == admin && !req.getRequestURI().startsWith(AdminApi.PREFIX + "/")) {
