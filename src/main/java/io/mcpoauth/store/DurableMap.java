@@ -7,7 +7,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -30,6 +30,7 @@ import java.util.function.Function;
  * </ul>
  *
  * <p>Reads ({@link #get}, {@link #values}) never block and see every applied change. Values must be immutable.
+ * Records are held in a hash map (a read is one lookup, also with 100,000 records); files list them sorted by key.
  */
 public final class DurableMap<V> {
 
@@ -46,7 +47,8 @@ public final class DurableMap<V> {
     private final Class<V> type;
     private final SnapshotWriter writer;
     private final SnapshotFormat.Layout layout;
-    private final ConcurrentSkipListMap<String, V> data = new ConcurrentSkipListMap<>();
+    private static final java.util.Comparator<Map.Entry<String, ?>> BY_KEY = (a, b) -> a.getKey().compareTo(b.getKey());
+    private final ConcurrentHashMap<String, V> data;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition flushed = lock.newCondition();
     private final CommitStats stats;
@@ -79,6 +81,7 @@ public final class DurableMap<V> {
         this.type = type;
         this.writer = writer;
         this.layout = layout;
+        this.data = new ConcurrentHashMap<>(Math.max(16, initial.size() * 4 / 3 + 1));
         this.data.putAll(initial);
         this.generation = generation;
         this.stats = stats;
@@ -112,7 +115,7 @@ public final class DurableMap<V> {
         return data.size();
     }
 
-    /** A live, weakly consistent view in key order. */
+    /** A live, weakly consistent view, in no particular order. */
     public Collection<V> values() {
         return data.values();
     }
@@ -194,6 +197,7 @@ public final class DurableMap<V> {
         } finally {
             lock.unlock();
         }
+        if (snapshot != null) snapshot.sort(BY_KEY);
         long start = System.nanoTime();
         IOException failure = null;
         boolean compact = false;
@@ -278,6 +282,7 @@ public final class DurableMap<V> {
             lock.unlock();
         }
         // Appends go on while the snapshot is written; a leader that must rewrite the snapshot itself waits (awaitDurable).
+        snapshot.sort(BY_KEY);
         try {
             writer.write(kind, gen, snapshot, layout, next);
             journal.deleteBefore(next);
@@ -312,7 +317,9 @@ public final class DurableMap<V> {
 
     /** Call between {@link #lockForCapture} and {@link #unlockAfterCapture}. */
     Captured<V> captureLocked() {
-        return new Captured<>(this, new ArrayList<>(data.entrySet()), seq, generation);
+        List<Map.Entry<String, V>> records = new ArrayList<>(data.entrySet());
+        records.sort(BY_KEY);
+        return new Captured<>(this, records, seq, generation);
     }
 
     /** Returns once every change up to {@code s} is on disk; throws like {@link #update} when it cannot be. */
@@ -357,6 +364,7 @@ public final class DurableMap<V> {
         }
         if (journal == null) return;
         if (finalSnapshot) {
+            snapshot.sort(BY_KEY);
             try {
                 rewriteAndRestartJournal(gen, snapshot);
             } catch (IOException | RuntimeException e) {
