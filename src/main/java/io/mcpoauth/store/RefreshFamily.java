@@ -25,7 +25,16 @@ public record RefreshFamily(
         long rotations) {
 
     public RefreshFamily {
-        retired = retired == null ? List.of() : List.copyOf(retired);
+        // Shared by many families (a client has one per user, a user one per client): one String each in memory.
+        clientId = intern(clientId);
+        userId = intern(userId);
+        scope = intern(scope);
+        resource = intern(resource);
+        retired = retired == null ? List.of() : CompactStrings.copyOf(retired);
+    }
+
+    private static String intern(String s) {
+        return s == null ? null : s.intern();
     }
 
     public boolean expired(Instant now) {
