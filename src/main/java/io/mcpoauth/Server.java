@@ -78,15 +78,16 @@ public final class Server implements AutoCloseable {
         this.ops = Operations.create(settings, clock); // TLS_KEYSTORE and AUDIT_LOG checked before the lock is taken
         this.store = Store.open(settings.dataDir);
         Upstream opened = null;
+        RefreshTokens loading = null;
         try {
             LOG.info("Persistent storage initialized at {}", store.dir());
             this.clients = new Clients(store);
-            this.refreshTokens = new RefreshTokens(store, settings.refreshTokenTtl);
+            // The largest file by far (about a second for 100,000 families): loaded on another core while the rest is built.
+            this.refreshTokens = loading = RefreshTokens.loadInBackground(store, settings.refreshTokenTtl);
             this.users = new Users(store);
             this.consents = new Consents(store);
             this.notes = new Notes(store);
             this.upstream = opened = Upstream.open(settings, clock, store, users);
-            logLoaded();
             this.accessTokens = new AccessTokens(MAX_ACCESS_TOKENS);
             ClientRegistry registry = new ClientRegistry(clients, new HttpClientIdMetadata(settings, clock));
             this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry), ops.events());
@@ -100,7 +101,9 @@ public final class Server implements AutoCloseable {
             ops.bind(store, clients, refreshTokens, users, consents, notes, accessTokens, mcp, upstream == null ? null : upstream.tokens);
             if (upstream != null) upstream.tokens.events(ops.events());
             this.app = Javalin.create(this::configure);
+            logLoaded(); // waits for the refresh tokens; a damaged file is refused here
         } catch (RuntimeException e) {
+            if (loading != null) loading.awaitQuietly();
             if (opened != null) opened.close();
             store.close();
             throw e;

@@ -102,7 +102,8 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
     private final boolean allowPrivateAddresses;
     private final Clock clock;
     private final ThreadPoolExecutor executor;
-    private final HttpClient http;
+    private final SSLContext sslContext;
+    private HttpClient http; // guarded by this; built at the first fetch (it initializes TLS, a tenth of the server's start)
     private final Map<String, Entry> cache = new LinkedHashMap<>(64, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Entry> eldest) {
@@ -134,12 +135,19 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
                     return t;
                 });
         this.executor.allowCoreThreadTimeOut(true);
-        HttpClient.Builder b = HttpClient.newBuilder()
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .proxy(HttpClient.Builder.NO_PROXY)
-                .connectTimeout(TIMEOUT);
-        if (sslContext != null) b.sslContext(sslContext);
-        this.http = b.build();
+        this.sslContext = sslContext;
+    }
+
+    private synchronized HttpClient http() {
+        if (http == null) {
+            HttpClient.Builder b = HttpClient.newBuilder()
+                    .followRedirects(HttpClient.Redirect.NEVER)
+                    .proxy(HttpClient.Builder.NO_PROXY)
+                    .connectTimeout(TIMEOUT);
+            if (sslContext != null) b.sslContext(sslContext);
+            http = b.build();
+        }
+        return http;
     }
 
     @Override
@@ -364,7 +372,7 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
                 .build();
         CompletableFuture<HttpResponse<byte[]>> pending;
         try {
-            pending = http.sendAsync(request, info -> {
+            pending = http().sendAsync(request, info -> {
                 if (info.statusCode() != 200) return new Limited(-1);
                 long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1);
                 return new Limited(declared > MAX_DOCUMENT_BYTES ? -2 : MAX_DOCUMENT_BYTES);

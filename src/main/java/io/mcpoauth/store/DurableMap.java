@@ -81,8 +81,8 @@ public final class DurableMap<V> {
         this.type = type;
         this.writer = writer;
         this.layout = layout;
-        this.data = new ConcurrentHashMap<>(Math.max(16, initial.size() * 4 / 3 + 1));
-        this.data.putAll(initial);
+        // The map a file was loaded into is taken over as it is (no second copy of 100,000 records).
+        this.data = initial instanceof ConcurrentHashMap<String, V> loaded ? loaded : new ConcurrentHashMap<>(initial);
         this.generation = generation;
         this.stats = stats;
         this.journal = journal;

@@ -6,6 +6,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -19,12 +21,44 @@ public final class RefreshTokens {
     static final int RETIRED_KEPT = 5;
     static final int SHORT_HASH = 22;
 
-    private final DurableMap<RefreshFamily> map;
+    private final CompletableFuture<DurableMap<RefreshFamily>> loading;
     private final Duration ttl;
 
     public RefreshTokens(Store store, Duration ttl) {
-        this.map = store.journaledMap(FILE, "refresh_tokens", RefreshFamily.class, SnapshotFormat.Layout.ONE_LINE);
+        this(CompletableFuture.completedFuture(open(store)), ttl);
+    }
+
+    private RefreshTokens(CompletableFuture<DurableMap<RefreshFamily>> loading, Duration ttl) {
+        this.loading = loading;
         this.ttl = ttl;
+    }
+
+    private static DurableMap<RefreshFamily> open(Store store) {
+        return store.journaledMap(FILE, "refresh_tokens", RefreshFamily.class, SnapshotFormat.Layout.ONE_LINE);
+    }
+
+    /**
+     * Starts loading {@code refresh_tokens.json} on another thread and returns at once: it is by far the largest file
+     * (about a second for 100,000 families), so the server builds everything else meanwhile. Every method waits for
+     * the load and throws what it threw (e.g. {@link StoreException} for a damaged file).
+     */
+    public static RefreshTokens loadInBackground(Store store, Duration ttl) {
+        CompletableFuture<DurableMap<RefreshFamily>> loading = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                loading.complete(open(store));
+            } catch (Throwable e) {
+                loading.completeExceptionally(e);
+            }
+        }, "load-refresh-tokens");
+        t.setDaemon(true);
+        t.start();
+        return new RefreshTokens(loading, ttl);
+    }
+
+    /** Returns once the load has ended, however it ended (before closing the store after another failure). */
+    public void awaitQuietly() {
+        loading.handle((m, e) -> null).join();
     }
 
     /** A new family and, when asked for, its first refresh token (shown to the client once, never stored). */
@@ -40,7 +74,7 @@ public final class RefreshTokens {
         String token = withRefreshToken ? mint(familyId) : null;
         RefreshFamily f = new RefreshFamily(familyId, clientId, userId, scope, resource,
                 token == null ? null : Secrets.hash(token), null, List.of(), now, now, now.plus(ttl), 0);
-        map.update(tx -> {
+        map().update(tx -> {
             tx.put(familyId, f);
             return null;
         });
@@ -54,11 +88,11 @@ public final class RefreshTokens {
      */
     public Rotation rotate(String presented, String clientId, Instant now, Consumer<RefreshFamily> precheck) {
         String familyId = familyIdOf(presented);
-        if (familyId == null || map.get(familyId) == null) return new Rotation(Outcome.UNKNOWN, null, null);
+        if (familyId == null || map().get(familyId) == null) return new Rotation(Outcome.UNKNOWN, null, null);
         String hash = Secrets.hash(presented);
         String successor = mint(familyId);
         String successorHash = Secrets.hash(successor);
-        return map.update(tx -> {
+        return map().update(tx -> {
             RefreshFamily f = tx.get(familyId);
             if (f == null) return new Rotation(Outcome.UNKNOWN, null, null);
             boolean isCurrent = equal(hash, f.tokenHash());
@@ -91,14 +125,14 @@ public final class RefreshTokens {
     /** The live family a refresh token (current or previous) belongs to, or null. Does not change anything. */
     public RefreshFamily find(String presented, Instant now) {
         String familyId = familyIdOf(presented);
-        RefreshFamily f = familyId == null ? null : map.get(familyId);
+        RefreshFamily f = familyId == null ? null : map().get(familyId);
         if (f == null || f.expired(now)) return null;
         String hash = Secrets.hash(presented);
         return equal(hash, f.tokenHash()) || equal(hash, f.previousHash()) ? f : null;
     }
 
     public RefreshFamily get(String familyId) {
-        return familyId == null ? null : map.get(familyId);
+        return familyId == null ? null : map().get(familyId);
     }
 
     /** True while the grant exists and has not expired: access tokens of a revoked grant die with it. */
@@ -108,8 +142,8 @@ public final class RefreshTokens {
     }
 
     public boolean revoke(String familyId) {
-        if (familyId == null || map.get(familyId) == null) return false;
-        return map.update(tx -> {
+        if (familyId == null || map().get(familyId) == null) return false;
+        return map().update(tx -> {
             if (tx.get(familyId) == null) return false;
             tx.remove(familyId);
             return true;
@@ -119,11 +153,11 @@ public final class RefreshTokens {
     /** Revokes every family matching {@code which}; returns how many. */
     public int revokeIf(Predicate<RefreshFamily> which) {
         List<String> ids = new ArrayList<>();
-        for (RefreshFamily f : map.values()) {
+        for (RefreshFamily f : map().values()) {
             if (which.test(f)) ids.add(f.familyId());
         }
         if (ids.isEmpty()) return 0;
-        return map.update(tx -> {
+        return map().update(tx -> {
             int n = 0;
             for (String id : ids) {
                 RefreshFamily f = tx.get(id);
@@ -141,15 +175,21 @@ public final class RefreshTokens {
     }
 
     public Collection<RefreshFamily> all() {
-        return map.values();
+        return map().values();
     }
 
     public int size() {
-        return map.size();
+        return map().size();
     }
 
     DurableMap<RefreshFamily> map() {
-        return map;
+        try {
+            return loading.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error r) throw r;
+            throw e;
+        }
     }
 
     static String mint(String familyId) {

@@ -1,6 +1,9 @@
 package io.mcpoauth.store;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;
@@ -14,9 +17,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32C;
 
 /**
@@ -44,6 +49,16 @@ public final class SnapshotFormat {
 
     /** How records are laid out: one line each (compact, for large files) or indented (for files admins read). */
     public enum Layout { ONE_LINE, INDENTED }
+
+    /**
+     * For {@link #decodeRecords}: names are not interned in the JVM (100,000 family ids) and not checked for
+     * duplicates field by field (a file is only taken from the fast path when its checksum matches, i.e. as this code
+     * wrote it; a key seen twice still sends it to {@link #decode}, which refuses duplicates).
+     */
+    private static final JsonFactory LOADING = JsonFactory.builder()
+            .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .streamReadConstraints(MAPPER.getFactory().streamReadConstraints())
+            .build();
 
     private final ObjectWriter compact;
     private final ObjectWriter indented;
@@ -126,6 +141,81 @@ public final class SnapshotFormat {
         JsonNode records = root.get("records");
         if (records == null || !records.isObject()) throw new Corrupt("it has no records object");
         return new Decoded(kind, root.path("generation").asLong(0), (ObjectNode) records, root.path("journal_from").asLong(0));
+    }
+
+    /**
+     * {@link #decode} then {@link #read} of every record, into a new map, without building a tree of the whole file:
+     * records are bound one by one as the parser reaches them (100,000 families, about 60 MB, load in a fraction of
+     * the time and memory). A file this fast path does not accept as it is goes through {@link #decode} and
+     * {@link #read}, so a damaged file is refused with the same reason as before.
+     */
+    public <V> Map<String, V> decodeRecords(byte[] bytes, String expectedKind, Class<V> type, long[] generationAndJournal) throws Corrupt {
+        try {
+            Map<String, V> fast = stream(bytes, expectedKind, type, generationAndJournal);
+            if (fast != null) return fast;
+        } catch (IOException | RuntimeException e) {
+            // below: the same reason as decode() and read() give
+        }
+        Decoded d = decode(bytes, expectedKind);
+        Map<String, V> out = new HashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = d.records().fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            out.put(e.getKey(), read(e.getValue(), type));
+        }
+        generationAndJournal[0] = d.generation();
+        generationAndJournal[1] = d.journalSegment();
+        return out;
+    }
+
+    /** The records of a well-formed file of {@code expectedKind} with a matching checksum; null for anything else. */
+    private <V> Map<String, V> stream(byte[] bytes, String expectedKind, Class<V> type, long[] generationAndJournal) throws IOException {
+        int marker = lastIndexOf(bytes, CRC_MARKER);
+        if (marker < 0) return null;
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, marker);
+        Map<String, V> out = new ConcurrentHashMap<>(bytes.length / 600); // about one record per 600 bytes; kept by DurableMap
+        Integer format = null;
+        String kind = null;
+        String checksum = null;
+        boolean records = false;
+        long generation = 0;
+        long journal = 0;
+        try (JsonParser p = LOADING.createParser(bytes)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) return null;
+            for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
+                String field = p.currentName();
+                JsonToken v = p.nextToken();
+                switch (field) {
+                    case "format" -> format = v == JsonToken.VALUE_NUMBER_INT && p.getNumberType() == JsonParser.NumberType.INT ? p.getIntValue() : null;
+                    case "kind" -> kind = v == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "generation" -> generation = v == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : Long.MIN_VALUE;
+                    case "journal_from" -> journal = v == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : Long.MIN_VALUE;
+                    case "crc32c" -> checksum = v == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "records" -> {
+                        if (v != JsonToken.START_OBJECT) return null;
+                        for (JsonToken r = p.nextToken(); r == JsonToken.FIELD_NAME; r = p.nextToken()) {
+                            String key = p.currentName();
+                            if (p.nextToken() != JsonToken.START_OBJECT) return null;
+                            V value = MAPPER.readValue(p, type);
+                            if (value == null) return null;
+                            // a family's id is also its key: keep one String for both
+                            if (out.put(value instanceof RefreshFamily f && key.equals(f.familyId()) ? f.familyId() : key, value) != null) {
+                                return null; // a key twice
+                            }
+                        }
+                        records = true;
+                    }
+                    default -> p.skipChildren();
+                }
+            }
+        }
+        if (format == null || format > FORMAT || kind == null || expectedKind != null && !kind.equals(expectedKind) || !records
+                || generation == Long.MIN_VALUE || journal == Long.MIN_VALUE || !hex(crc.getValue()).equals(checksum)) {
+            return null;
+        }
+        generationAndJournal[0] = generation;
+        generationAndJournal[1] = journal;
+        return out;
     }
 
     public <V> V read(JsonNode node, Class<V> type) throws Corrupt {

@@ -1,6 +1,5 @@
 package io.mcpoauth.store;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -9,7 +8,6 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -148,12 +146,15 @@ public final class Store implements AutoCloseable {
         Map<String, V> initial = new HashMap<>();
         if (Files.exists(file)) {
             try {
-                SnapshotFormat.Decoded d = decode(file, kind);
-                for (Iterator<Map.Entry<String, JsonNode>> it = d.records().fields(); it.hasNext(); ) {
-                    Map.Entry<String, JsonNode> e = it.next();
-                    initial.put(e.getKey(), format.read(e.getValue(), type));
+                byte[] bytes;
+                try {
+                    bytes = Files.readAllBytes(file);
+                } catch (IOException e) {
+                    throw new SnapshotFormat.Corrupt("it cannot be read: " + DataDirectory.describe(e));
                 }
-                return new Loaded<>(file, initial, d.generation(), d.journalSegment(), true);
+                long[] generationAndJournal = new long[2];
+                initial = format.decodeRecords(bytes, kind, type, generationAndJournal);
+                return new Loaded<>(file, initial, generationAndJournal[0], generationAndJournal[1], true);
             } catch (SnapshotFormat.Corrupt c) {
                 throw refuseDamaged(file, c.getMessage());
             }
