@@ -32,7 +32,8 @@ final class JournalCodec<V> {
                 g.writeStringField("k", c.getKey());
                 if (c.getValue() != null) {
                     g.writeFieldName("v");
-                    writer.writeValue(g, c.getValue());
+                    if (c.getValue() instanceof RefreshFamily f) RefreshFamilyJson.write(g, f); // the hot record, by hand
+                    else writer.writeValue(g, c.getValue());
                 }
                 g.writeEndObject();
             }
