@@ -36,7 +36,7 @@ final class ServerProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(JAVA_BIN.resolve("java").toString(), "-Xmx" + heap));
         cmd.addAll(jvmArgs);
         if (jfr != null) cmd.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.mcpoauth.Main", "serve"));
+        cmd.addAll(List.of("-cp", absoluteClassPath(), "io.mcpoauth.Main", "serve"));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dataDir.getParent().toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile());
         Map<String, String> env = pb.environment();
@@ -52,6 +52,15 @@ final class ServerProcess implements AutoCloseable {
         env.put("LOG_LEVEL", "warn");
         long t0 = System.nanoTime();
         return new ServerProcess(pb.start(), t0, log, port);
+    }
+
+    /** This JVM's class path with absolute entries: the server runs in another working directory. */
+    private static String absoluteClassPath() {
+        List<String> out = new ArrayList<>();
+        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            if (!e.isEmpty()) out.add(Path.of(e).toAbsolutePath().toString());
+        }
+        return String.join(java.io.File.pathSeparator, out);
     }
 
     long pid() {

@@ -334,12 +334,39 @@ public final class StoreBench {
                     .append("are immutable, so each record's JSON could be kept from the previous write and only changed records ")
                     .append("re-encoded; a commit would then only concatenate bytes and compute the CRC.\n");
         }
+        sb.append(beforeAndAfter(results));
         results.stream().filter(r -> r.families() == 10_000 && r.mode().equals("group")).findFirst().ifPresent(r -> {
             boolean tput = r.perSecond() >= 2000, lat = r.p99() < 50;
             sb.append("\n## Design goal: at least 2,000 durable rotations/s at 10k families with p99 under 50 ms\n\n");
             sb.append(String.format(Locale.ROOT, "Measured with group commit: %,.0f rotations/s (%s), p99 %.1f ms (%s): **%s**.%n",
                     r.perSecond(), tput ? "met" : "not met", r.p99(), lat ? "met" : "not met", tput && lat ? "goal met" : "goal not met"));
         });
+        return sb.toString();
+    }
+
+    /**
+     * This run's group-commit rows next to those of {@code bench/results/store-before-journal.md} (the same benchmark when
+     * every commit rewrote the whole file), when that file is there.
+     */
+    static String beforeAndAfter(List<Result> results) {
+        Path before = Path.of("bench/results/store-before-journal.md");
+        Map<Integer, String[]> old = new TreeMap<>();
+        try {
+            for (String line : Files.readAllLines(before)) {
+                String[] c = line.split("\\|");
+                if (c.length > 7 && c[3].trim().equals("group")) old.put(Integer.parseInt(c[1].trim().replace(",", "")), c);
+            }
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+        StringBuilder sb = new StringBuilder("\n## Before and after the journal (group commit, same benchmark)\n\n");
+        sb.append("Before: every commit rewrote the whole file (" + before.getFileName() + "). After: this run.\n\n");
+        sb.append("| Families | Before: rotations/s | Before: p99 ms | After: rotations/s | After: p99 ms |\n|---:|---:|---:|---:|---:|\n");
+        for (Result r : results) {
+            String[] b = old.get(r.families());
+            if (b == null || !r.mode().equals("group")) continue;
+            sb.append(String.format(Locale.ROOT, "| %,d | %s | %s | %,.0f | %.1f |%n", r.families(), b[4].trim(), b[6].trim(), r.perSecond(), r.p99()));
+        }
         return sb.toString();
     }
 
