@@ -80,9 +80,16 @@ public final class SnapshotFormat {
     public record Decoded(String kind, long generation, ObjectNode records, long journalSegment) {}
 
     /** The file could not be trusted; {@code reason} is a short phrase (e.g. "checksum mismatch"). */
-    public static final class Corrupt extends Exception {
+    public static class Corrupt extends Exception {
         public Corrupt(String reason) {
             super(reason, null, false, false);
+        }
+    }
+
+    /** The file is fine but was written by a newer version: nothing is wrong with it, this version just cannot read it. */
+    public static final class NewerFormat extends Corrupt {
+        public NewerFormat(String reason) {
+            super(reason);
         }
     }
 
@@ -151,7 +158,7 @@ public final class SnapshotFormat {
         JsonNode format = root.get("format");
         if (format == null || !format.canConvertToInt()) throw new Corrupt("it has no format version");
         if (format.asInt() > FORMAT) {
-            throw new Corrupt("it was written by a newer version of mcp-oauth-server (format " + format.asInt()
+            throw new NewerFormat("it was written by a newer version of mcp-oauth-server (format " + format.asInt()
                     + "; this version reads format " + FORMAT + ")");
         }
         String kind = root.path("kind").asText("");

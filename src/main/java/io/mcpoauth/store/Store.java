@@ -155,6 +155,9 @@ public final class Store implements AutoCloseable {
                 long[] generationAndJournal = new long[2];
                 initial = format.decodeRecords(bytes, kind, type, generationAndJournal);
                 return new Loaded<>(file, initial, generationAndJournal[0], generationAndJournal[1], true);
+            } catch (SnapshotFormat.NewerFormat n) {
+                throw StoreException.refused(file + " cannot be read: " + n.getMessage() + ". The file was left as it is."
+                        + " Run the newer version of mcp-oauth-server, or start this one on a backup it wrote.");
             } catch (SnapshotFormat.Corrupt c) {
                 throw refuseDamaged(file, c.getMessage());
             }

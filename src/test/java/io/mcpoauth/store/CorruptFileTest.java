@@ -66,7 +66,7 @@ class CorruptFileTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Damage.class)
+    @EnumSource(value = Damage.class, names = "NEWER_FORMAT", mode = EnumSource.Mode.EXCLUDE)
     void damagedFileIsRefusedMovedAsideAndStaysRefused(Damage damage) throws Exception {
         populate();
         Path file = dir.resolve(RefreshTokens.FILE);
@@ -93,6 +93,22 @@ class CorruptFileTest {
         assertTrue(second.contains(RefreshTokens.FILE) && second.contains("store recover"), second);
         assertFalse(Files.exists(file), "a refused start never creates an empty file");
         assertEquals(aside, aside(), "nothing else was moved");
+    }
+
+    /** A file from a newer version is not damage: it stays where it is (so going back to that version just works). */
+    @Test
+    void newerFormatIsRefusedAndLeftInPlace() throws Exception {
+        populate();
+        Path file = dir.resolve(RefreshTokens.FILE);
+        byte[] newer = Damage.NEWER_FORMAT.damage.apply(Files.readAllBytes(file));
+        Files.write(file, newer);
+        for (int attempt = 0; attempt < 2; attempt++) {
+            String msg = refusal();
+            assertTrue(msg.contains(file.toAbsolutePath().toString()) && msg.contains("newer version"), msg);
+            assertFalse(msg.contains("store recover"), "recovering an older generation is not the advice here: " + msg);
+            assertArrayEquals(newer, Files.readAllBytes(file), "left in place, byte for byte");
+            assertEquals(List.of(), aside());
+        }
     }
 
     @Test
