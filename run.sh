@@ -6,7 +6,8 @@
 #                       ./run.sh bench -Dbench.quick=true: a short run (-D options go to both benchmarks' JVMs)
 #   ./run.sh ARGS...    any other arguments go to the jar (users, store, ... see ./run.sh --help)
 # Settings come from the environment and from .env in this directory (the server reads it; the environment wins).
-# JAVA_OPTS, when set, goes to the server's JVM (e.g. JAVA_OPTS=-XX:TieredStopAtLevel=1, see README: Performance).
+# JAVA_OPTS goes to the server's JVM. Unset, it is -XX:TieredStopAtLevel=1: the JIT stops at C1, so a restart with many
+# connected clients is absorbed quickly (see README: Performance); JAVA_OPTS= (empty) gives the full JIT.
 set -euo pipefail
 cd "$(dirname "$0")"
 JAR=target/mcp-oauth-server.jar
@@ -48,7 +49,7 @@ case "${1:-}" in
     ;;
   "")
     build_if_needed
-    exec java ${JAVA_OPTS:-} -jar "$JAR" serve
+    exec java ${JAVA_OPTS--XX:TieredStopAtLevel=1} -jar "$JAR" serve
     ;;
   *)
     build_if_needed

@@ -554,7 +554,7 @@ public final class HttpBench {
         sb.append("- Date: ").append(DateTimeFormatter.ISO_INSTANT.format(Instant.now().atOffset(ZoneOffset.UTC).withNano(0))).append('\n');
         sb.append("- Cores (Runtime.availableProcessors): ").append(rt.availableProcessors()).append(", shared by the server and the load generator\n");
         sb.append("- JVM: ").append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.runtime.version"))
-                .append("; server: a child JVM, `java -Xmx").append(SERVER_HEAP).append(" -cp ... io.mcpoauth.Main serve`, default collector and JIT, ")
+                .append("; server: a child JVM, `java -Xmx").append(SERVER_HEAP).append(" -cp ... io.mcpoauth.Main serve`, default collector and JIT (as plain `java -jar`), ")
                 .append("`LOG_LEVEL=warn`\n");
         sb.append("- OS: ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version"))
                 .append("; data directories under ").append(base).append('\n');
@@ -594,10 +594,10 @@ public final class HttpBench {
         if (smC1 != null && restartC1 != null) {
             Herd h1 = restartC1.herd();
             Load r1 = smC1.rotation().load();
-            sb.append("\n## The same with the JIT limited to C1 (`-XX:TieredStopAtLevel=1`)\n\n");
+            sb.append("\n## The JIT limited to C1 (`-XX:TieredStopAtLevel=1`): how `./run.sh` starts the server\n\n");
             sb.append("Right after a start, the C2 compiler threads take about as much CPU as the requests (see the herd below), and ")
-                    .append("C2's code only pays off later. A server sized by its restart herd may prefer to stop at C1, at some cost in ")
-                    .append("peak throughput. Same data and method; only the server's JVM flag differs.\n\n");
+                    .append("C2's code only pays off later. The server is sized by its restart herd, so `./run.sh` stops the JIT at C1 ")
+                    .append("(override with `JAVA_OPTS`), at some cost in peak throughput. Same data and method; only the server's JVM flag differs.\n\n");
             sb.append("| Scenario, C1 only | Figure | Target | Met? |\n|---|---:|---|---|\n");
             row(sb, String.format(Locale.ROOT, "Restart herd: %,d reconnects, %d concurrent", h1.clients(), h1.concurrency()),
                     String.format(Locale.ROOT, "%.2f s (errors %d, durable %d / %d)", h1.drainSeconds(), h1.errors(), h1.durableFound(), h1.durableChecked()),
