@@ -64,6 +64,7 @@ public final class DurableMap<V> {
     private long seq;
     private long durableSeq;
     private long failedThroughSeq;
+    private long failedWrites;
     private boolean flushing;
     private long generation;
     private boolean closed;
@@ -173,10 +174,17 @@ public final class DurableMap<V> {
         long gen;
         lock.lock();
         try {
+            long failuresSeen = failedWrites;
             while (true) {
                 if (durableSeq >= mySeq) return;
                 if (failedThroughSeq >= mySeq) {
-                    throw StoreException.unavailable("could not write " + writer.target().getFileName() + " durably", null);
+                    if (failedWrites != failuresSeen) {
+                        throw StoreException.unavailable("could not write " + writer.target().getFileName() + " durably", null);
+                    }
+                    // The write this caller depends on failed before it arrived (it changed nothing itself, but saw
+                    // state that is not on disk): try again with a fresh commit, which rewrites everything.
+                    mySeq = ++seq;
+                    continue;
                 }
                 if (!flushing && !(compacting && needsSnapshot)) break;
                 flushed.awaitUninterruptibly();
@@ -223,6 +231,7 @@ public final class DurableMap<V> {
                 if (snapshot != null) needsSnapshot = false;
             } else {
                 failedThroughSeq = snapshotSeq;
+                failedWrites++;
                 healthy = false;
                 needsSnapshot = journal != null; // the lost batch is only in memory now: the next write is a full snapshot
             }
