@@ -215,6 +215,11 @@ public final class UpstreamTokenService implements UpstreamAccess {
                 r.obtainedAt(), r.refreshedAt());
     }
 
+    @Override
+    public boolean forget(String userId) {
+        return tokens.remove(userId);
+    }
+
     /** Forgets the user's upstream tokens (the user's own choice on the account page). */
     public boolean disconnect(String userId) {
         boolean removed = tokens.remove(userId);

@@ -14,6 +14,11 @@ public interface UpstreamAccess {
      */
     String accessToken(String userId);
 
+    /** Deletes everything stored for the user upstream (when the user is removed); true when something was deleted. */
+    default boolean forget(String userId) {
+        return false;
+    }
+
     /** The user has to sign in upstream again; the message says where, and is safe to show. */
     final class ReauthenticationRequired extends RuntimeException {
         public ReauthenticationRequired(String message) {

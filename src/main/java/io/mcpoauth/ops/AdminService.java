@@ -53,6 +53,8 @@ public final class AdminService implements Admin {
     private final String where;
 
     /** Components of a running server; {@code accessTokens} may be null when no server runs (none are live then). */
+    private java.util.function.Predicate<String> forgetUpstream = id -> false;
+
     public AdminService(Settings settings, Clock clock, Store store, Clients clients, RefreshTokens refreshTokens, Users users,
                         Consents consents, Notes notes, ApiKeys apiKeys, AccessTokens accessTokens, Events events, String where) {
         this(settings, clock, store, false, clients, refreshTokens, users, consents, notes, apiKeys, accessTokens, events, where);
@@ -75,13 +77,24 @@ public final class AdminService implements Admin {
         this.where = where;
     }
 
+    /** Removing a user also deletes their stored upstream tokens through this. */
+    public AdminService upstreamTokens(java.util.function.Predicate<String> forget) {
+        this.forgetUpstream = forget;
+        return this;
+    }
+
     /** Opens (and locks) the data directory itself: for commands while the server is stopped. */
     public static AdminService open(Settings settings, Clock clock, Events events) {
         Store store = Store.open(settings.dataDir);
         try {
-            return new AdminService(settings, clock, store, true, new Clients(store), new RefreshTokens(store, settings.refreshTokenTtl),
+            AdminService svc = new AdminService(settings, clock, store, true, new Clients(store), new RefreshTokens(store, settings.refreshTokenTtl),
                     new Users(store), new Consents(store), new Notes(store), new ApiKeys(store), null, events,
                     "the data directory " + store.dir());
+            if (java.nio.file.Files.exists(store.dir().resolve(io.mcpoauth.store.UpstreamTokens.FILE))) {
+                // removing an entry needs no key: ciphertexts are only deleted, never read
+                svc.upstreamTokens(new io.mcpoauth.store.UpstreamTokens(store)::remove);
+            }
+            return svc;
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -335,6 +348,7 @@ public final class AdminService implements Admin {
         int grants = revokeFamilies(f -> id.equals(f.userId()));
         int keys = apiKeys.revokeIf(k -> id.equals(k.userId()));
         int notesRemoved = notes.removeAll(id);
+        forgetUpstream.test(id);
         int consentsRemoved = consents.revokeIf(c -> id.equals(c.userId()));
         events.userRemoved(id, grants, keys);
         return new UserRemoved(id, grants, keys, notesRemoved, consentsRemoved);

@@ -118,8 +118,10 @@ public final class Operations implements AutoCloseable {
             BearerAuthenticator other = oauthTokens;
             return other == null ? null : other.authenticate(token);
         }, upstream);
-        this.admin = new AdminService(settings, clock, store, clients, refreshTokens, users, consents, notes, keys, accessTokens, events,
-                "the running server (pid " + ProcessHandle.current().pid() + ")");
+        AdminService service = new AdminService(settings, clock, store, clients, refreshTokens, users, consents, notes, keys, accessTokens,
+                events, "the running server (pid " + ProcessHandle.current().pid() + ")");
+        if (upstream != null) service.upstreamTokens(upstream::forget);
+        this.admin = service;
         metrics.commitStats(store.stats());
         metrics.gauge("mcp_oauth_clients", "Registered clients stored.", clients::size)
                 .gauge("mcp_oauth_refresh_families", "Live grants (refresh-token families) stored.", refreshTokens::size)
