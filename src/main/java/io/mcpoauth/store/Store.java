@@ -142,6 +142,11 @@ public final class Store implements AutoCloseable {
 
     private <V> Loaded<V> load(String fileName, String kind, Class<V> type) {
         if (!kind.equals(Recovery.kindOf(fileName))) throw new IllegalArgumentException("kind must be the file name without .json");
+        for (DurableMap<?> m : maps) {
+            if (m.file().getFileName().toString().equals(fileName)) {
+                throw new IllegalStateException(fileName + " is already open in this store: two maps would overwrite each other's writes");
+            }
+        }
         Path file = dir.path().resolve(fileName);
         Map<String, V> initial = new HashMap<>();
         if (Files.exists(file)) {
