@@ -93,7 +93,7 @@ public final class Html {
             ".actions button{flex:1 1 140px}",
             "ul{margin:0 0 12px;padding-left:20px}",
             "li{margin:4px 0}",
-            "code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;word-break:break-all}",
+            "code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:anywhere}",
             "strong{word-break:break-word}");
 
     /**
