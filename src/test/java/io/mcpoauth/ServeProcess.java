@@ -131,12 +131,13 @@ public final class ServeProcess implements AutoCloseable {
         if (process.isAlive()) kill();
     }
 
-    static String javaBinary() {
+    /** The java binary running these tests, for child JVMs. */
+    public static String javaBinary() {
         return ProcessHandle.current().info().command().orElse(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     }
 
     /** The test classpath (surefire may hand the JVM a manifest-only jar; then the entries are in its Class-Path). */
-    static String classpath() {
+    public static String classpath() {
         String surefire = System.getProperty("surefire.test.class.path");
         if (surefire != null && !surefire.isBlank()) return surefire;
         String cp = System.getProperty("java.class.path");

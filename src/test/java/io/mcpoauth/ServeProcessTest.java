@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mcpoauth.config.Settings;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +17,6 @@ import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -141,30 +137,11 @@ class ServeProcessTest {
         }
 
         static String javaBinary() {
-            return ProcessHandle.current().info().command().orElse(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+            return ServeProcess.javaBinary();
         }
 
-        /** The test classpath (surefire may hide it in a manifest-only jar). */
         static String classpath() {
-            String surefire = System.getProperty("surefire.test.class.path");
-            if (surefire != null && !surefire.isBlank()) return surefire;
-            String cp = System.getProperty("java.class.path");
-            String[] parts = cp.split(File.pathSeparator);
-            if (parts.length == 1 && parts[0].endsWith(".jar")) {
-                try (JarFile jar = new JarFile(parts[0])) {
-                    Manifest m = jar.getManifest();
-                    String manifestCp = m == null ? null : m.getMainAttributes().getValue("Class-Path");
-                    if (manifestCp != null && !manifestCp.isBlank()) {
-                        List<String> entries = new ArrayList<>();
-                        Path base = Paths.get(parts[0]).toAbsolutePath().getParent();
-                        for (String e : manifestCp.trim().split("\\s+")) entries.add(Paths.get(base.toUri().resolve(e)).toString());
-                        return String.join(File.pathSeparator, entries);
-                    }
-                } catch (IOException | RuntimeException ignored) {
-                    // the plain class path then
-                }
-            }
-            return cp;
+            return ServeProcess.classpath();
         }
 
         /** Lines up to and including the first that matches; fails on end of output or after {@code timeout}. */

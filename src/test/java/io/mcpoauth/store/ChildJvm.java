@@ -1,22 +1,17 @@
 package io.mcpoauth.store;
 
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.jar.JarFile;
-import java.util.jar.Manifest;
 
 /**
  * A child JVM running {@link StoreChild}, launched with the current {@code java} binary and the test classpath.
@@ -78,37 +73,11 @@ final class ChildJvm implements AutoCloseable {
     }
 
     static String javaBinary() {
-        return ProcessHandle.current().info().command()
-                .orElse(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        return io.mcpoauth.ServeProcess.javaBinary();
     }
 
-    /**
-     * The test classpath. Surefire may run tests with a manifest-only jar as {@code java.class.path}; then the real
-     * entries are in the jar's {@code Class-Path} (as URIs), and surefire also sets {@code surefire.test.class.path}.
-     */
     static String classpath() {
-        String surefire = System.getProperty("surefire.test.class.path");
-        if (surefire != null && !surefire.isBlank()) return surefire;
-        String cp = System.getProperty("java.class.path");
-        String[] parts = cp.split(File.pathSeparator);
-        if (parts.length == 1 && parts[0].endsWith(".jar")) {
-            try (JarFile jar = new JarFile(parts[0])) {
-                Manifest m = jar.getManifest();
-                String manifestCp = m == null ? null : m.getMainAttributes().getValue("Class-Path");
-                if (manifestCp != null && !manifestCp.isBlank()) {
-                    List<String> entries = new ArrayList<>();
-                    Path base = Paths.get(parts[0]).toAbsolutePath().getParent();
-                    for (String e : manifestCp.trim().split("\\s+")) {
-                        URI u = base.toUri().resolve(e);
-                        entries.add(Paths.get(u).toString());
-                    }
-                    return String.join(File.pathSeparator, entries);
-                }
-            } catch (IOException | RuntimeException ignored) {
-                // fall back to the plain class path
-            }
-        }
-        return cp;
+        return io.mcpoauth.ServeProcess.classpath();
     }
 
     private static String shellQuote(String s) {
