@@ -29,8 +29,10 @@ public interface McpTool {
      */
     String requiredScope();
 
-    /** JSON Schema (an object schema) of the arguments, as a JSON-like map. */
-    Map<String, Object> inputSchema();
+    /** JSON Schema (an object schema) of the arguments, as a JSON-like map; by default the tool takes none. */
+    default Map<String, Object> inputSchema() {
+        return objectSchema(Map.of());
+    }
 
     /**
      * Runs the tool for {@code ctx}. {@code args} is never null (empty when the client sent none).

@@ -34,11 +34,6 @@ public final class NotesListTool implements McpTool {
     }
 
     @Override
-    public Map<String, Object> inputSchema() {
-        return McpTool.objectSchema(Map.of());
-    }
-
-    @Override
     public McpSchema.ToolAnnotations annotations() {
         return new McpSchema.ToolAnnotations("List my notes", true, false, true, false, null);
     }

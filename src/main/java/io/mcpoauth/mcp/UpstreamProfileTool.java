@@ -51,11 +51,6 @@ public final class UpstreamProfileTool implements McpTool {
     }
 
     @Override
-    public Map<String, Object> inputSchema() {
-        return McpTool.objectSchema(Map.of());
-    }
-
-    @Override
     public McpSchema.ToolAnnotations annotations() {
         return new McpSchema.ToolAnnotations("My upstream profile", true, false, true, true, null);
     }

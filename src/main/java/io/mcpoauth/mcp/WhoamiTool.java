@@ -30,11 +30,6 @@ public final class WhoamiTool implements McpTool {
     }
 
     @Override
-    public Map<String, Object> inputSchema() {
-        return McpTool.objectSchema(Map.of());
-    }
-
-    @Override
     public McpSchema.ToolAnnotations annotations() {
         return new McpSchema.ToolAnnotations("Who am I", true, false, true, false, null);
     }

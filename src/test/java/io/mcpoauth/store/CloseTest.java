@@ -1,5 +1,7 @@
 package io.mcpoauth.store;
 
+import static io.mcpoauth.store.Maps.put;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,13 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 class CloseTest {
     @TempDir
     Path tmp;
-
-    private static void put(DurableMap<String> m, String k, String v) {
-        m.update(tx -> {
-            tx.put(k, v);
-            return null;
-        });
-    }
 
     @Test
     void closeLetsInFlightCommitsFinishAndNothingIsWrittenAfterIt() throws Exception {

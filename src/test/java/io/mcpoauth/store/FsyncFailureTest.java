@@ -1,5 +1,7 @@
 package io.mcpoauth.store;
 
+import static io.mcpoauth.store.Maps.put;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -38,13 +40,6 @@ class FsyncFailureTest {
 
     @TempDir
     Path dir;
-
-    private static void put(DurableMap<String> m, String k, String v) {
-        m.update(tx -> {
-            tx.put(k, v);
-            return null;
-        });
-    }
 
     /** The whole-file rewrite (every snapshot file), failing at each of its steps. */
     @ParameterizedTest

@@ -1,5 +1,7 @@
 package io.mcpoauth.store;
 
+import static io.mcpoauth.store.Maps.put;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -44,13 +46,6 @@ class WriteOrderTest {
     void stop() throws InterruptedException {
         pool.shutdownNow();
         assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
-    }
-
-    private static void put(DurableMap<String> m, String key, String value) {
-        m.update(tx -> {
-            tx.put(key, value);
-            return null;
-        });
     }
 
     @Test
