@@ -2,17 +2,25 @@ package io.mcpoauth;
 
 import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
+import io.mcpoauth.admin.AdminModule;
+import io.mcpoauth.admin.AdminService;
 import io.mcpoauth.config.Settings;
+import io.mcpoauth.core.BearerAuthenticator;
+import io.mcpoauth.core.IdpAccess;
+import io.mcpoauth.core.Secrets;
+import io.mcpoauth.http.OAuthError;
+import io.mcpoauth.http.PageError;
+import io.mcpoauth.http.Web;
+import io.mcpoauth.idp.Idp;
 import io.mcpoauth.login.AccountEndpoints;
 import io.mcpoauth.login.AuthorizationFlow;
 import io.mcpoauth.login.AuthorizeEndpoints;
 import io.mcpoauth.login.BrowserSessions;
 import io.mcpoauth.login.LocalAccounts;
+import io.mcpoauth.login.Pages;
 import io.mcpoauth.login.PasswordHasher;
-import io.mcpoauth.login.Upstream;
-import io.mcpoauth.mcp.McpEndpoint;
-import io.mcpoauth.mcp.Tools;
 import io.mcpoauth.oauth.AccessTokenVerifier;
+import io.mcpoauth.oauth.ApiKeyAuthenticator;
 import io.mcpoauth.oauth.AuthorizationCodes;
 import io.mcpoauth.oauth.AuthorizeRequests;
 import io.mcpoauth.oauth.ClientAuthentication;
@@ -20,21 +28,22 @@ import io.mcpoauth.oauth.ClientEndpoints;
 import io.mcpoauth.oauth.ClientRegistry;
 import io.mcpoauth.oauth.HttpClientIdMetadata;
 import io.mcpoauth.oauth.MetadataEndpoints;
-import io.mcpoauth.oauth.OAuthError;
 import io.mcpoauth.oauth.OAuthServices;
 import io.mcpoauth.oauth.TokenEndpoint;
+import io.mcpoauth.ops.Metrics;
 import io.mcpoauth.ops.Operations;
+import io.mcpoauth.resource.McpEndpoint;
+import io.mcpoauth.resource.tools.BuiltInTools;
 import io.mcpoauth.store.AccessTokens;
-import io.mcpoauth.store.Clients;
-import io.mcpoauth.store.Consents;
-import io.mcpoauth.store.Notes;
-import io.mcpoauth.store.RefreshTokens;
-import io.mcpoauth.store.Store;
 import io.mcpoauth.store.StoreException;
 import io.mcpoauth.store.Sweeper;
-import io.mcpoauth.store.Users;
-import io.mcpoauth.util.Secrets;
-import io.mcpoauth.util.Web;
+import io.mcpoauth.store.file.ApiKeys;
+import io.mcpoauth.store.file.Clients;
+import io.mcpoauth.store.file.Consents;
+import io.mcpoauth.store.file.FileStore;
+import io.mcpoauth.store.file.Notes;
+import io.mcpoauth.store.file.RefreshTokens;
+import io.mcpoauth.store.file.Users;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Instant;
@@ -51,14 +60,14 @@ public final class Server implements AutoCloseable {
 
     public final Settings settings;
     public final Clock clock;
-    public final Store store;
+    public final FileStore store;
     public final Clients clients;
     public final RefreshTokens refreshTokens;
     public final Users users;
     public final Consents consents;
     public final Notes notes;
-    /** Upstream sign-in (providers, encrypted upstream tokens); null with AUTH_PROVIDER=local. */
-    public final Upstream upstream;
+    /** Idp sign-in (providers, encrypted upstream tokens); null with AUTH_PROVIDER=local. */
+    public final Idp upstream;
     public final AccessTokens accessTokens;
     public final OAuthServices oauth;
     public final AuthorizationCodes codes;
@@ -67,8 +76,12 @@ public final class Server implements AutoCloseable {
     private final AuthorizationFlow flow;
     private final BrowserSessions browserSessions;
     public final Sweeper sweeper;
-    /** Listeners (HTTP/HTTPS, loopback admin port), API keys, /admin/api, /metrics, audit log, trusted proxies. */
+    /** Listeners (HTTP/HTTPS, loopback admin port), /metrics, audit log, trusted proxies. */
     public final Operations ops;
+    /** API keys ({@code mcpk_...}): accepted on /mcp as their user. */
+    public final ApiKeys apiKeys;
+    /** {@code /admin/api} and the credential the commands use to reach this server. */
+    public final AdminModule admin;
     private final Javalin app;
     private volatile boolean started;
 
@@ -76,8 +89,8 @@ public final class Server implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.ops = Operations.create(settings, clock); // TLS_KEYSTORE and AUDIT_LOG checked before the lock is taken
-        this.store = Store.open(settings.dataDir);
-        Upstream opened = null;
+        this.store = FileStore.open(settings.dataDir);
+        Idp opened = null;
         RefreshTokens loading = null;
         try {
             LOG.info("Persistent storage initialized at {}", store.dir());
@@ -87,18 +100,25 @@ public final class Server implements AutoCloseable {
             this.users = new Users(store);
             this.consents = new Consents(store);
             this.notes = new Notes(store);
-            this.upstream = opened = Upstream.open(settings, clock, store, users);
+            this.upstream = opened = Idp.open(settings, clock, store, users, settings.url(AccountEndpoints.PATH));
             this.accessTokens = new AccessTokens(MAX_ACCESS_TOKENS);
             ClientRegistry registry = new ClientRegistry(clients, new HttpClientIdMetadata(settings, clock));
             this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry), ops.events());
             this.codes = new AuthorizationCodes(settings.authCodeTtl, 100_000);
             this.bearer = new AccessTokenVerifier(oauth, users, upstream == null ? null : upstream.tokens);
-            this.mcp = new McpEndpoint(settings, ops.authenticator(bearer), Tools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()));
+            this.apiKeys = new ApiKeys(store);
+            IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
+            BearerAuthenticator callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess);
+            this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()));
             this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), 100_000);
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
                     new LocalAccounts(users, new PasswordHasher()), browserSessions, upstream == null ? null : upstream.signIn).events(ops.events());
             this.sweeper = new Sweeper(sweepTasks(), clock);
-            ops.bind(store, clients, refreshTokens, users, consents, notes, accessTokens, mcp, upstream == null ? null : upstream.tokens);
+            AdminService service = new AdminService(settings, clock, store, clients, refreshTokens, users, consents, notes, apiKeys, accessTokens,
+                    ops.events(), "the running server (pid " + ProcessHandle.current().pid() + ")");
+            if (upstream != null) service.upstreamTokens(upstream.tokens::forget);
+            this.admin = new AdminModule(store.dir(), service, settings.adminToken, ops::adminPort, clock);
+            gauges();
             if (upstream != null) upstream.tokens.events(ops.events());
             this.app = Javalin.create(this::configure);
             logLoaded(); // waits for the refresh tokens; a damaged file is refused here
@@ -116,6 +136,20 @@ public final class Server implements AutoCloseable {
 
     public static Server create(Settings settings, Clock clock) {
         return new Server(settings, clock);
+    }
+
+    private void gauges() {
+        Instant startedAt = clock.instant();
+        Metrics metrics = ops.metrics();
+        metrics.commitStats(store.stats());
+        metrics.gauge("mcp_oauth_clients", "Registered clients stored.", clients::size)
+                .gauge("mcp_oauth_refresh_families", "Live grants (refresh-token families) stored.", refreshTokens::size)
+                .gauge("mcp_oauth_access_tokens", "Access tokens held in memory (live until they expire or are swept).", accessTokens::size)
+                .gauge("mcp_oauth_users", "Users stored.", users::size)
+                .gauge("mcp_oauth_api_keys", "API keys stored.", apiKeys::size)
+                .gauge("mcp_oauth_store_healthy", "1 while every store file's last write succeeded, else 0.", () -> store.healthy() ? 1 : 0)
+                .gauge("mcp_oauth_start_time_seconds", "When this server started (Unix time).", startedAt::getEpochSecond);
+        metrics.counterFamily("mcp_oauth_tool_calls_total", "MCP tool calls that reached a tool, by tool.", "tool", mcp::toolCallsByTool);
     }
 
     private void logLoaded() {
@@ -154,8 +188,9 @@ public final class Server implements AutoCloseable {
         // Large enough that an oversized bearer token reaches /mcp and gets a proper 401 rather than Jetty's 431 page.
         config.jetty.modifyHttpConfiguration(hc -> hc.setRequestHeaderSize(32 * 1024));
         ops.configure(config);
+        admin.configure(config);
         config.routes.exception(OAuthError.class, (e, ctx) -> Web.oauthError(ctx, e));
-        config.routes.exception(AuthorizeEndpoints.PageError.class, (e, ctx) -> e.render(ctx));
+        config.routes.exception(PageError.class, (e, ctx) -> Web.page(ctx, e.status(), Pages.error(e.title(), e.getMessage())));
         config.routes.exception(StoreException.class, (e, ctx) -> {
             LOG.error("Storage failure: {}", e.getMessage());
             Web.oauthError(ctx, OAuthError.temporarilyUnavailable("The server could not save your change; nothing was changed. Try again shortly."));
@@ -193,6 +228,7 @@ public final class Server implements AutoCloseable {
         app.start();
         started = true;
         ops.started();
+        admin.started();
         sweeper.start(settings.cleanupInterval);
         LOG.info("Listening on {}:{}; issuer {}; MCP endpoint {}", settings.host, app.port(), settings.issuer, settings.mcpResource());
         return this;
@@ -215,7 +251,7 @@ public final class Server implements AutoCloseable {
         }
         sweeper.close();
         mcp.close();
-        ops.close();
+        admin.close();
         if (upstream != null) upstream.close();
         store.close();
         LOG.info("Stopped; data directory released");

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mcpoauth.admin.AdminSocket;
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.ops.AdminSocket;
-import io.mcpoauth.store.DataDirectory;
-import io.mcpoauth.util.Json;
+import io.mcpoauth.core.Json;
+import io.mcpoauth.store.file.DataDirectory;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.admin.Command;
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.oauth.OAuthError;
+import io.mcpoauth.http.OAuthError;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

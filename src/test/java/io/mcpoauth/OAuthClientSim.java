@@ -1,9 +1,9 @@
 package io.mcpoauth;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mcpoauth.core.Secrets;
 import io.mcpoauth.login.LocalAccounts;
 import io.mcpoauth.login.PasswordHasher;
-import io.mcpoauth.util.Secrets;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.http.HttpRequest;

@@ -2,7 +2,7 @@ package io.mcpoauth;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.util.Json;
+import io.mcpoauth.core.Json;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;

@@ -1,14 +1,10 @@
 package io.mcpoauth.admin;
 
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.ops.Admin;
-import io.mcpoauth.ops.AdminException;
-import io.mcpoauth.ops.AdminService;
+import io.mcpoauth.ops.AuditEvents;
 import io.mcpoauth.ops.AuditLog;
-import io.mcpoauth.ops.Events;
 import io.mcpoauth.ops.Metrics;
-import io.mcpoauth.ops.RemoteAdmin;
-import io.mcpoauth.store.DataDirectory;
+import io.mcpoauth.store.file.DataDirectory;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,8 +40,8 @@ abstract class AdminCommand implements Command {
     static Admin open(Settings settings) {
         String pid = DataDirectory.runningServer(settings.dataDir);
         if (pid != null) return RemoteAdmin.connect(settings.dataDir.toAbsolutePath(), pid);
-        Events events = settings.auditLog == null ? Events.NONE
-                : new Events(AuditLog.toFile(settings.auditLog, Clock.systemUTC()), new Metrics());
+        io.mcpoauth.core.Events events = settings.auditLog == null ? io.mcpoauth.core.Events.NONE
+                : new AuditEvents(AuditLog.toFile(settings.auditLog, Clock.systemUTC()), new Metrics());
         return AdminService.open(settings, Clock.systemUTC(), events);
     }
 

@@ -1,6 +1,5 @@
 package io.mcpoauth.admin;
 
-import io.mcpoauth.ops.Admin;
 import java.util.List;
 import java.util.Set;
 

@@ -1,16 +1,13 @@
 package io.mcpoauth.admin;
 
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.ops.Admin;
-import io.mcpoauth.ops.AdminException;
+import io.mcpoauth.ops.AuditEvents;
 import io.mcpoauth.ops.AuditLog;
-import io.mcpoauth.ops.Events;
 import io.mcpoauth.ops.Metrics;
-import io.mcpoauth.ops.RemoteAdmin;
-import io.mcpoauth.store.Backup;
-import io.mcpoauth.store.DataDirectory;
-import io.mcpoauth.store.Recovery;
-import io.mcpoauth.store.Store;
+import io.mcpoauth.store.file.Backup;
+import io.mcpoauth.store.file.DataDirectory;
+import io.mcpoauth.store.file.FileStore;
+import io.mcpoauth.store.file.Recovery;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -71,14 +68,14 @@ public final class StoreCommand implements Command {
                         return 1;
                     }
                 } else {
-                    try (Store store = Store.open(dir)) {
+                    try (FileStore store = FileStore.open(dir)) {
                         Backup.Result r = store.backup(target);
                         List<Admin.BackupFile> files = new ArrayList<>();
                         for (Backup.File f : r.files()) files.add(new Admin.BackupFile(f.name(), f.records(), f.bytes()));
                         report = new Admin.BackupReport(r.dir().toString(), r.takenAt(), files);
                     }
                     if (settings.auditLog != null) {
-                        new Events(AuditLog.toFile(settings.auditLog, Clock.systemUTC()), new Metrics()).backupTaken(report.dir(), report.files().size());
+                        new AuditEvents(AuditLog.toFile(settings.auditLog, Clock.systemUTC()), new Metrics()).backupTaken(report.dir(), report.files().size());
                     }
                 }
                 cli.out.println("Backed up " + report.files().size() + " files to " + report.dir() + " (" + (pid != null

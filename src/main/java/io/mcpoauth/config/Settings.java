@@ -37,7 +37,7 @@ public final class Settings {
             Setting.of("LOG_LEVEL", "info", "log level: error, warn, info, debug or trace"),
             Setting.secret("ADMIN_TOKEN", "bearer token for /admin/api and introspection; admin API disabled when unset"),
             Setting.of("ALLOWED_HOSTS", "", "extra Host names accepted on /mcp besides the PUBLIC_URL host (comma-separated)"),
-            // Upstream sign-in (AUTH_PROVIDER=google|azure|github|oidc); read by io.mcpoauth.login.UpstreamConfig
+            // Upstream sign-in (AUTH_PROVIDER=google|azure|github|oidc); read by io.mcpoauth.idp.IdpConfig
             Setting.of("GOOGLE_CLIENT_ID", "", "AUTH_PROVIDER=google: OAuth client id from Google Cloud Console (APIs & Services > Credentials)"),
             Setting.secret("GOOGLE_CLIENT_SECRET", "AUTH_PROVIDER=google: that client's secret (used only towards Google's token endpoint)"),
             Setting.of("AZURE_CLIENT_ID", "", "AUTH_PROVIDER=azure: application (client) id of the Microsoft Entra app registration"),
@@ -84,7 +84,7 @@ public final class Settings {
     /** {@code TLS_KEYSTORE}, or null for plain HTTP. */
     public final Path tlsKeystore;
     public final String tlsKeystorePassword;
-    public final List<io.mcpoauth.util.Cidr> trustedProxies;
+    public final List<io.mcpoauth.core.Cidr> trustedProxies;
     /** {@code AUDIT_LOG}, or null for the {@code audit} logger. */
     public final Path auditLog;
     private final Map<String, String> raw;
@@ -124,7 +124,7 @@ public final class Settings {
         adminToken = admin.isEmpty() ? null : admin;
         allowedHosts = list("ALLOWED_HOSTS");
         try {
-            trustedProxies = io.mcpoauth.util.Cidr.parseList(text("TRUSTED_PROXIES"));
+            trustedProxies = io.mcpoauth.core.Cidr.parseList(text("TRUSTED_PROXIES"));
         } catch (IllegalArgumentException e) {
             throw bad("TRUSTED_PROXIES", text("TRUSTED_PROXIES"), "IP addresses or CIDR ranges, comma-separated, e.g. 127.0.0.1, 10.0.0.0/8, fd00::/8 ("
                     + e.getMessage() + ")");

@@ -3,19 +3,22 @@ package io.mcpoauth.login;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.oauth.OAuthError;
-import io.mcpoauth.oauth.Params;
-import io.mcpoauth.store.Clients;
+import io.mcpoauth.core.RateLimiter;
+import io.mcpoauth.core.Secrets;
+import io.mcpoauth.http.OAuthError;
+import io.mcpoauth.http.PageError;
+import io.mcpoauth.http.Params;
+import io.mcpoauth.http.Web;
+import io.mcpoauth.idp.IdpSignIn;
+import io.mcpoauth.idp.IdpTokenService;
 import io.mcpoauth.store.ClientRecord;
 import io.mcpoauth.store.ConsentRecord;
-import io.mcpoauth.store.Consents;
 import io.mcpoauth.store.RefreshFamily;
-import io.mcpoauth.store.RefreshTokens;
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.Users;
-import io.mcpoauth.util.RateLimiter;
-import io.mcpoauth.util.Secrets;
-import io.mcpoauth.util.Web;
+import io.mcpoauth.store.file.Clients;
+import io.mcpoauth.store.file.Consents;
+import io.mcpoauth.store.file.RefreshTokens;
+import io.mcpoauth.store.file.Users;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
@@ -54,15 +57,15 @@ public final class AccountEndpoints {
     private final RefreshTokens refreshTokens;
     private final Clients clients;
     private final LocalAccounts accounts;
-    private final UpstreamSignIn upstream;
-    private final UpstreamTokenService upstreamTokens;
+    private final IdpSignIn upstream;
+    private final IdpTokenService upstreamTokens;
     private final byte[] csrfKey = Secrets.randomBytes(32);
     private final RateLimiter perUser = new RateLimiter(10, Duration.ofMinutes(15), 100_000);
     private final RateLimiter perAddress = new RateLimiter(30, Duration.ofMinutes(15), 100_000);
 
     /** {@code upstream} and {@code upstreamTokens} are null with local sign-in ({@code accounts} is used then). */
     public AccountEndpoints(Settings settings, Clock clock, BrowserSessions sessions, Users users, Consents consents, RefreshTokens refreshTokens,
-                            Clients clients, LocalAccounts accounts, UpstreamSignIn upstream, UpstreamTokenService upstreamTokens) {
+                            Clients clients, LocalAccounts accounts, IdpSignIn upstream, IdpTokenService upstreamTokens) {
         this.settings = settings;
         this.clock = clock;
         this.sessions = sessions;
@@ -249,7 +252,7 @@ public final class AccountEndpoints {
             json(ctx, 404, Map.of("error", "not_found", "error_description", "This server signs users in locally: there is no upstream connection."));
             return;
         }
-        UpstreamTokenService.Status st = upstreamTokens.status(u.userId());
+        IdpTokenService.Status st = upstreamTokens.status(u.userId());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("provider", st.provider());
         out.put("status", st.state());
@@ -327,7 +330,7 @@ public final class AccountEndpoints {
 
     private AccountPages.UpstreamView upstreamView(String userId) {
         if (upstreamTokens == null) return null;
-        UpstreamTokenService.Status st = upstreamTokens.status(userId);
+        IdpTokenService.Status st = upstreamTokens.status(userId);
         return new AccountPages.UpstreamView(upstream.displayName(), st.state(), st.expiresAt(), st.scopes(), st.refreshable(), st.obtainedAt());
     }
 
@@ -368,7 +371,7 @@ public final class AccountEndpoints {
         try {
             return Web.form(ctx);
         } catch (OAuthError e) {
-            throw new AuthorizeEndpoints.PageError(400, "Request refused", e.description());
+            throw new PageError(400, "Request refused", e.description());
         }
     }
 

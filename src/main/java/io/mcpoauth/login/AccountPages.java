@@ -1,7 +1,9 @@
 package io.mcpoauth.login;
 
-import static io.mcpoauth.login.Html.escape;
+import static io.mcpoauth.http.Html.escape;
 
+import io.mcpoauth.http.Html;
+import io.mcpoauth.idp.IdpTokenService;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -85,7 +87,7 @@ public final class AccountPages {
         if (upstream != null) {
             b.append("<h2>").append(escape(upstream.providerName())).append(" connection</h2>\n");
             switch (upstream.state()) {
-                case UpstreamTokenService.Status.CONNECTED -> {
+                case IdpTokenService.Status.CONNECTED -> {
                     b.append("<p>Connected");
                     if (upstream.obtainedAt() != null) b.append(" since ").append(escape(WHEN.format(upstream.obtainedAt())));
                     b.append(".</p>\n<p class=\"muted\">");
@@ -101,7 +103,7 @@ public final class AccountPages {
                 }
                 default -> {
                     b.append("<p class=\"error\">")
-                            .append(UpstreamTokenService.Status.NOT_CONNECTED.equals(upstream.state()) ? "Not connected." : "Re-authentication required.")
+                            .append(IdpTokenService.Status.NOT_CONNECTED.equals(upstream.state()) ? "Not connected." : "Re-authentication required.")
                             .append(" Tools that use your ").append(escape(upstream.providerName())).append(" account will not work until you sign in again.</p>\n");
                     b.append("<form method=\"post\" action=\"").append(AccountEndpoints.SIGNIN_PATH).append("\">\n");
                     b.append("<input type=\"hidden\" name=\"csrf\" value=\"").append(escape(csrf)).append("\">\n");

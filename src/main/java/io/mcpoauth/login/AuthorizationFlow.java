@@ -1,22 +1,24 @@
 package io.mcpoauth.login;
 
 import io.mcpoauth.config.Settings;
+import io.mcpoauth.core.Events;
+import io.mcpoauth.core.RateLimiter;
+import io.mcpoauth.core.Secrets;
+import io.mcpoauth.http.OAuthError;
+import io.mcpoauth.http.Params;
+import io.mcpoauth.idp.IdpConfig;
+import io.mcpoauth.idp.IdpSignIn;
 import io.mcpoauth.oauth.AuthorizationCodes;
 import io.mcpoauth.oauth.AuthorizationRequest;
 import io.mcpoauth.oauth.AuthorizeRejection;
 import io.mcpoauth.oauth.AuthorizeRequests;
-import io.mcpoauth.oauth.OAuthError;
-import io.mcpoauth.oauth.Params;
 import io.mcpoauth.oauth.RedirectUris;
-import io.mcpoauth.ops.Events;
-import io.mcpoauth.store.Consents;
-import io.mcpoauth.store.ExpiringMap;
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.Users;
-import io.mcpoauth.util.RateLimiter;
-import io.mcpoauth.util.Secrets;
-import java.security.MessageDigest;
+import io.mcpoauth.store.file.Consents;
+import io.mcpoauth.store.file.Users;
+import io.mcpoauth.store.memory.ExpiringMap;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,7 +35,7 @@ public final class AuthorizationFlow {
     public static final Duration PENDING_TTL = Duration.ofMinutes(10);
     static final String LOGIN_PATH = "/login";
     static final String CONSENT_PATH = "/consent";
-    public static final String CALLBACK_PATH = "/oauth/callback";
+    public static final String CALLBACK_PATH = IdpConfig.CALLBACK_PATH;
 
     /**
      * A pending authorization: the validated request, its browser ({@link BrowserSessions.Session#browserId}, which
@@ -56,14 +58,14 @@ public final class AuthorizationFlow {
     private final Users users;
     private final LocalAccounts accounts;
     private final BrowserSessions sessions;
-    private final UpstreamSignIn upstream;
+    private final IdpSignIn upstream;
     private final ExpiringMap<Pending> pending = new ExpiringMap<>(100_000);
     private final RateLimiter perUser = new RateLimiter(10, Duration.ofMinutes(15), 100_000);
     private final RateLimiter perAddress = new RateLimiter(30, Duration.ofMinutes(15), 100_000);
     private volatile Events events = Events.NONE;
 
     public AuthorizationFlow(Settings settings, Clock clock, AuthorizeRequests requests, AuthorizationCodes codes, Consents consents,
-                             Users users, LocalAccounts accounts, BrowserSessions sessions, UpstreamSignIn upstream) {
+                             Users users, LocalAccounts accounts, BrowserSessions sessions, IdpSignIn upstream) {
         this.settings = settings;
         this.clock = clock;
         this.requests = requests;
@@ -185,10 +187,10 @@ public final class AuthorizationFlow {
         if (upstream == null || session == null) {
             return new Result(errorPage(400, "Sign-in not recognised", "This sign-in did not start in this browser. Go back to the application and connect again."), null);
         }
-        UpstreamSignIn.Completed done;
+        IdpSignIn.Completed done;
         try {
             done = upstream.finish(query, session.id(), now);
-        } catch (UpstreamSignIn.Failure f) {
+        } catch (IdpSignIn.Failure f) {
             Pending p = f.pendingId == null ? null : pending.take(f.pendingId, now);
             events.signIn(null, p == null ? null : p.request().client().clientId(), false, "upstream_error");
             if (p != null && f.oauthError != null) {

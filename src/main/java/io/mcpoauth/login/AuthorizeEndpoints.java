@@ -3,9 +3,10 @@ package io.mcpoauth.login;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
-import io.mcpoauth.oauth.OAuthError;
-import io.mcpoauth.oauth.Params;
-import io.mcpoauth.util.Web;
+import io.mcpoauth.http.OAuthError;
+import io.mcpoauth.http.PageError;
+import io.mcpoauth.http.Params;
+import io.mcpoauth.http.Web;
 import java.time.Clock;
 
 /** The HTTP edge of the browser flow: {@code GET /authorize}, {@code POST /login}, {@code GET|POST /consent}. */
@@ -65,18 +66,4 @@ public final class AuthorizeEndpoints {
     }
 
     /** A refusal shown as a page by the exception mapper. */
-    public static final class PageError extends RuntimeException {
-        final int status;
-        final String title;
-
-        public PageError(int status, String title, String message) {
-            super(message, null, false, false);
-            this.status = status;
-            this.title = title;
-        }
-
-        public void render(Context ctx) {
-            Web.page(ctx, status, Pages.error(title, getMessage()));
-        }
-    }
 }

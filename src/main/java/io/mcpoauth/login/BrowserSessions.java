@@ -1,7 +1,7 @@
 package io.mcpoauth.login;
 
-import io.mcpoauth.store.ExpiringMap;
-import io.mcpoauth.util.Secrets;
+import io.mcpoauth.core.Secrets;
+import io.mcpoauth.store.memory.ExpiringMap;
 import java.time.Duration;
 import java.time.Instant;
 

@@ -1,7 +1,7 @@
 package io.mcpoauth.login;
 
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.Users;
+import io.mcpoauth.store.file.Users;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.regex.Pattern;

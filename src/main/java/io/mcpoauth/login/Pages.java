@@ -1,7 +1,8 @@
 package io.mcpoauth.login;
 
-import static io.mcpoauth.login.Html.escape;
+import static io.mcpoauth.http.Html.escape;
 
+import io.mcpoauth.http.Html;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;

@@ -1,6 +1,6 @@
 package io.mcpoauth.login;
 
-import io.mcpoauth.util.Secrets;
+import io.mcpoauth.core.Secrets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.Base64;

@@ -1,11 +1,11 @@
 package io.mcpoauth.oauth;
 
-import io.mcpoauth.mcp.AuthContext;
-import io.mcpoauth.mcp.BearerAuthenticator;
-import io.mcpoauth.mcp.UpstreamAccess;
+import io.mcpoauth.core.AuthContext;
+import io.mcpoauth.core.BearerAuthenticator;
+import io.mcpoauth.core.IdpAccess;
 import io.mcpoauth.store.AccessToken;
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.Users;
+import io.mcpoauth.store.file.Users;
 import java.time.Instant;
 
 /**
@@ -15,14 +15,14 @@ import java.time.Instant;
 public final class AccessTokenVerifier implements BearerAuthenticator {
     private final OAuthServices s;
     private final Users users;
-    private final UpstreamAccess upstream;
+    private final IdpAccess upstream;
 
     public AccessTokenVerifier(OAuthServices services, Users users) {
         this(services, users, null);
     }
 
     /** {@code upstream}: the users' upstream credentials for tools (null with local sign-in). */
-    public AccessTokenVerifier(OAuthServices services, Users users, UpstreamAccess upstream) {
+    public AccessTokenVerifier(OAuthServices services, Users users, IdpAccess upstream) {
         this.s = services;
         this.users = users;
         this.upstream = upstream;

@@ -1,7 +1,9 @@
 package io.mcpoauth.oauth;
 
+import io.mcpoauth.http.OAuthError;
+import io.mcpoauth.http.Params;
 import io.mcpoauth.store.ClientRecord;
-import io.mcpoauth.store.RefreshTokens;
+import io.mcpoauth.store.file.RefreshTokens;
 import java.time.Instant;
 import java.util.Map;
 

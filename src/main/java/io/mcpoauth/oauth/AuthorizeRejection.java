@@ -1,5 +1,7 @@
 package io.mcpoauth.oauth;
 
+import io.mcpoauth.http.OAuthError;
+
 /**
  * A refused authorization request. Without a {@link #redirectUri} (unknown client, bad redirect URI, repeated
  * parameters) it is shown as an error page and never redirected; with one, the client gets the error on its

@@ -1,6 +1,8 @@
 package io.mcpoauth.oauth;
 
 import io.mcpoauth.config.Settings;
+import io.mcpoauth.http.OAuthError;
+import io.mcpoauth.http.Params;
 import io.mcpoauth.store.ClientRecord;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;

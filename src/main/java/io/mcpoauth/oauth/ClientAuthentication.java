@@ -1,7 +1,9 @@
 package io.mcpoauth.oauth;
 
+import io.mcpoauth.core.Secrets;
+import io.mcpoauth.http.OAuthError;
+import io.mcpoauth.http.Params;
 import io.mcpoauth.store.ClientRecord;
-import io.mcpoauth.util.Secrets;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;

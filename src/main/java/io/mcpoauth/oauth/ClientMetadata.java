@@ -1,6 +1,7 @@
 package io.mcpoauth.oauth;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mcpoauth.http.OAuthError;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;

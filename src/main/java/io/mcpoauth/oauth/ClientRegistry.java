@@ -1,7 +1,8 @@
 package io.mcpoauth.oauth;
 
+import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.store.ClientRecord;
-import io.mcpoauth.store.Clients;
+import io.mcpoauth.store.file.Clients;
 
 /**
  * Finds the client behind a {@code client_id}: a registered one from {@code clients.json}, or (when

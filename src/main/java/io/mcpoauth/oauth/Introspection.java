@@ -1,9 +1,11 @@
 package io.mcpoauth.oauth;
 
+import io.mcpoauth.core.Secrets;
+import io.mcpoauth.http.OAuthError;
+import io.mcpoauth.http.Params;
 import io.mcpoauth.store.AccessToken;
 import io.mcpoauth.store.ClientRecord;
 import io.mcpoauth.store.RefreshFamily;
-import io.mcpoauth.util.Secrets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -3,7 +3,7 @@ package io.mcpoauth.oauth;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.util.Json;
+import io.mcpoauth.core.Json;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -1,10 +1,10 @@
 package io.mcpoauth.oauth;
 
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.ops.Events;
+import io.mcpoauth.core.Events;
 import io.mcpoauth.store.AccessTokens;
-import io.mcpoauth.store.Clients;
-import io.mcpoauth.store.RefreshTokens;
+import io.mcpoauth.store.file.Clients;
+import io.mcpoauth.store.file.RefreshTokens;
 import java.time.Clock;
 
 /**

@@ -1,6 +1,6 @@
 package io.mcpoauth.oauth;
 
-import io.mcpoauth.util.Secrets;
+import io.mcpoauth.core.Secrets;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;

@@ -1,5 +1,6 @@
 package io.mcpoauth.oauth;
 
+import io.mcpoauth.http.OAuthError;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;

@@ -1,9 +1,10 @@
 package io.mcpoauth.oauth;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mcpoauth.core.Secrets;
+import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.store.ClientRecord;
 import io.mcpoauth.store.RefreshFamily;
-import io.mcpoauth.util.Secrets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

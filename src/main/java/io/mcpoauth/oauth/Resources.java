@@ -1,5 +1,6 @@
 package io.mcpoauth.oauth;
 
+import io.mcpoauth.http.OAuthError;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;

@@ -1,5 +1,6 @@
 package io.mcpoauth.oauth;
 
+import io.mcpoauth.http.OAuthError;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;

@@ -3,8 +3,10 @@ package io.mcpoauth.oauth;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
+import io.mcpoauth.http.OAuthError;
+import io.mcpoauth.http.Params;
+import io.mcpoauth.http.Web;
 import io.mcpoauth.store.ClientRecord;
-import io.mcpoauth.util.Web;
 import java.util.Map;
 import java.util.Set;
 

@@ -1,5 +1,6 @@
 package io.mcpoauth.oauth;
 
+import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.store.AccessToken;
 import io.mcpoauth.store.RefreshFamily;
 import java.time.Instant;

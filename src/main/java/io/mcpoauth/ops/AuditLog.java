@@ -3,7 +3,7 @@ package io.mcpoauth.ops;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mcpoauth.config.ConfigException;
-import io.mcpoauth.store.FileOps;
+import io.mcpoauth.store.file.FileOps;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

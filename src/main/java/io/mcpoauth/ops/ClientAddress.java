@@ -1,6 +1,6 @@
 package io.mcpoauth.ops;
 
-import io.mcpoauth.util.Cidr;
+import io.mcpoauth.core.Cidr;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.ArrayList;
 import java.util.Collections;

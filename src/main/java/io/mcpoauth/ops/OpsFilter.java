@@ -40,7 +40,7 @@ final class OpsFilter implements Filter {
         String ip = addresses.resolve(req);
         req.setAttribute(ClientAddress.ATTRIBUTE, ip);
         int admin = adminPort.getAsInt();
-        if (admin > 0 && req.getLocalPort() == admin && !req.getRequestURI().startsWith(AdminApi.PREFIX + "/")) {
+        if (admin > 0 && req.getLocalPort() == admin && !req.getRequestURI().startsWith(Operations.ADMIN_PREFIX + "/")) {
             HttpServletResponse res = (HttpServletResponse) response;
             res.setStatus(404);
             res.setContentType("application/json");

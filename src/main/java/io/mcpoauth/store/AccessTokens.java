@@ -1,6 +1,7 @@
 package io.mcpoauth.store;
 
-import io.mcpoauth.util.Secrets;
+import io.mcpoauth.core.Secrets;
+import io.mcpoauth.store.memory.ExpiringMap;
 import java.time.Instant;
 
 /**

@@ -15,7 +15,7 @@ public record ApiKeyRecord(String id, String userId, String name, List<String> s
 
     /** What a key starts with, safe to show: {@code mcpk_<id>}. */
     public String prefix() {
-        return io.mcpoauth.util.Secrets.API_KEY + id;
+        return io.mcpoauth.core.Secrets.API_KEY + id;
     }
 
     public ApiKeyRecord withLastUsedAt(Instant t) {

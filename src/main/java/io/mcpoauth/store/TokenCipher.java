@@ -1,6 +1,6 @@
 package io.mcpoauth.store;
 
-import io.mcpoauth.util.Secrets;
+import io.mcpoauth.core.Secrets;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

@@ -1,15 +1,15 @@
 package io.mcpoauth.bench;
 
+import io.mcpoauth.core.Secrets;
 import io.mcpoauth.store.ClientRecord;
-import io.mcpoauth.store.Clients;
-import io.mcpoauth.store.DurableMap;
 import io.mcpoauth.store.RefreshFamily;
-import io.mcpoauth.store.RefreshTokens;
-import io.mcpoauth.store.SnapshotFormat;
-import io.mcpoauth.store.Store;
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.Users;
-import io.mcpoauth.util.Secrets;
+import io.mcpoauth.store.file.Clients;
+import io.mcpoauth.store.file.DurableMap;
+import io.mcpoauth.store.file.FileStore;
+import io.mcpoauth.store.file.RefreshTokens;
+import io.mcpoauth.store.file.SnapshotFormat;
+import io.mcpoauth.store.file.Users;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,7 +121,7 @@ public final class HttpBench {
     }
 
     /**
-     * Seeds through the store itself ({@link Store#map}, {@link Store#journaledMap}, one transaction per 10,000
+     * Seeds through the store itself ({@link FileStore#map}, {@link FileStore#journaledMap}, one transaction per 10,000
      * records): users (one per client; at least one, so the server creates no first user), public clients registered
      * for refresh tokens and last used 10 minutes ago, and families in steady state (a previous token and 5 retired
      * hashes, 7 rotations), so file sizes and heap are those of a long-running server. The store is closed cleanly,
@@ -134,7 +134,7 @@ public final class HttpBench {
         Instant now = Instant.now();
         String resource = "http://" + d.hostHeader() + "/mcp";
         int users = Math.max(1, clients);
-        try (Store store = Store.open(dir)) {
+        try (FileStore store = FileStore.open(dir)) {
             DurableMap<UserRecord> u = store.map(Users.FILE, "users", UserRecord.class, SnapshotFormat.Layout.INDENTED);
             DurableMap<ClientRecord> c = store.map(Clients.FILE, "clients", ClientRecord.class, SnapshotFormat.Layout.INDENTED);
             DurableMap<RefreshFamily> r = store.journaledMap(RefreshTokens.FILE, "refresh_tokens", RefreshFamily.class,
@@ -423,7 +423,7 @@ public final class HttpBench {
         s.kill();
         int checked = 0;
         int found = 0;
-        try (Store store = Store.open(d.dir)) {
+        try (FileStore store = FileStore.open(d.dir)) {
             RefreshTokens rt = new RefreshTokens(store, TTL);
             for (int f = 0; f < n; f++) {
                 if (rotated[f] == null) continue;
@@ -612,7 +612,7 @@ public final class HttpBench {
         }
 
         sb.append("\n## How each figure is measured\n\n");
-        sb.append("- Data is seeded through the store classes (`Store.open`, `Store.map`/`journaledMap`, one transaction per 10,000 records), ")
+        sb.append("- Data is seeded through the store classes (`FileStore.open`, `FileStore.map`/`journaledMap`, one transaction per 10,000 records), ")
                 .append("then the server is started as a child JVM on it. Families are in steady state (a previous token and 5 retired ")
                 .append("hashes); 10 families per client, one user per client; clients are public (`none`) and were last used 10 minutes ")
                 .append("ago. `refresh_tokens.json` with ").append(String.format(Locale.ROOT, "%,d", large.families())).append(" families: ")

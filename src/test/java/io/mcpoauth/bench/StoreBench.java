@@ -1,11 +1,11 @@
 package io.mcpoauth.bench;
 
-import io.mcpoauth.store.FileOps;
+import io.mcpoauth.core.Secrets;
 import io.mcpoauth.store.RefreshFamily;
-import io.mcpoauth.store.RefreshTokens;
-import io.mcpoauth.store.SnapshotFormat;
-import io.mcpoauth.store.Store;
-import io.mcpoauth.util.Secrets;
+import io.mcpoauth.store.file.FileOps;
+import io.mcpoauth.store.file.FileStore;
+import io.mcpoauth.store.file.RefreshTokens;
+import io.mcpoauth.store.file.SnapshotFormat;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -132,7 +132,7 @@ public final class StoreBench {
         boolean serial = mode.equals("serial");
         if (!serial && !mode.equals("group")) throw new IllegalArgumentException("mode " + mode);
         ReentrantLock oneAtATime = new ReentrantLock(true); // serial mode: fair, so latency is queueing, not starvation
-        try (Store store = Store.open(dir)) {
+        try (FileStore store = FileStore.open(dir)) {
             RefreshTokens rt = new RefreshTokens(store, TTL);
             if (rt.size() != n) throw new IllegalStateException("seeded " + n + ", loaded " + rt.size());
             AtomicBoolean stop = new AtomicBoolean();
@@ -214,7 +214,7 @@ public final class StoreBench {
     /** Median cost of one commit's parts at this scale, measured outside the store on its current content. */
     static Cost cost(Path dir, int n) throws Exception {
         List<Map.Entry<String, RefreshFamily>> records = new ArrayList<>();
-        try (Store store = Store.open(dir)) {
+        try (FileStore store = FileStore.open(dir)) {
             for (RefreshFamily f : new RefreshTokens(store, TTL).all()) records.add(new AbstractMap.SimpleImmutableEntry<>(f.familyId(), f));
         }
         records.sort(Map.Entry.comparingByKey());
@@ -288,7 +288,7 @@ public final class StoreBench {
                            String load) {
         StringBuilder sb = new StringBuilder();
         Runtime rt = Runtime.getRuntime();
-        sb.append("# Store benchmark: durable refresh-token rotations\n\n");
+        sb.append("# FileStore benchmark: durable refresh-token rotations\n\n");
         sb.append("- Date: ").append(DateTimeFormatter.ISO_INSTANT.format(Instant.now().atOffset(ZoneOffset.UTC).withNano(0))).append('\n');
         sb.append("- Processors (Runtime.availableProcessors): ").append(rt.availableProcessors()).append('\n');
         sb.append("- JVM: ").append(System.getProperty("java.vm.name")).append(' ').append(System.getProperty("java.runtime.version"))

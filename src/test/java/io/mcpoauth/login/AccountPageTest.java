@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.OAuthClientSim;
 import io.mcpoauth.TestServer;
+import io.mcpoauth.idp.FakeIdp;
+import io.mcpoauth.idp.IdpFixture;
 import io.mcpoauth.store.ClientRecord;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -48,7 +50,7 @@ class AccountPageTest {
 
     @Test
     void theAccountShowsWhoYouAreYourClientsAndTheUpstreamConnection() {
-        try (UpstreamFixture f = new UpstreamFixture("oidc", dir).start()) {
+        try (IdpFixture f = new IdpFixture("oidc", dir).start()) {
             OAuthClientSim c = f.client();
             f.connect(c);
             HttpResponse<String> page = c.browserGet(f.s.url + "/account");
@@ -87,7 +89,7 @@ class AccountPageTest {
 
     @Test
     void revokingAClientEndsItsFamiliesForYouOnlyAndForgetsYourConsent() {
-        try (UpstreamFixture f = new UpstreamFixture("oidc", dir).start()) {
+        try (IdpFixture f = new IdpFixture("oidc", dir).start()) {
             OAuthClientSim alice = f.client();
             JsonNode aliceTokens = f.connect(alice);
             f.idp.user = FakeIdp.User.of("bob-sub", "bob@example.com");
@@ -125,7 +127,7 @@ class AccountPageTest {
 
     @Test
     void jsonChangesNeedTheCsrfHeaderAndNoForeignOrigin() {
-        try (UpstreamFixture f = new UpstreamFixture("oidc", dir).start()) {
+        try (IdpFixture f = new IdpFixture("oidc", dir).start()) {
             OAuthClientSim c = f.client();
             JsonNode t = f.connect(c);
             String csrf = api(c, "/api/me").path("csrf_token").asText();
@@ -145,14 +147,14 @@ class AccountPageTest {
             assertEquals("not_connected", api(c, "/api/me/upstream").path("status").asText());
             assertNull(f.s.server.upstream.store.get("oidc:alice-sub"));
             JsonNode tool = f.tool(t2.get("access_token").asText(), "upstream_profile");
-            assertTrue(UpstreamFixture.text(tool).startsWith("Re-authentication required"), tool.toString());
+            assertTrue(IdpFixture.text(tool).startsWith("Re-authentication required"), tool.toString());
             assertEquals(404, delete(c, "/api/me/upstream", csrf, null).statusCode());
         }
     }
 
     @Test
     void signingInFromTheAccountPageGoesUpstreamAndComesBackWithANewSession() {
-        try (UpstreamFixture f = new UpstreamFixture("github", dir).start()) {
+        try (IdpFixture f = new IdpFixture("github", dir).start()) {
             f.idp.user = FakeIdp.User.of("31337", "dev@example.com");
             OAuthClientSim browser = new OAuthClientSim(f.s);
             HttpResponse<String> me = f.s.get("/api/me");
@@ -194,7 +196,7 @@ class AccountPageTest {
 
     @Test
     void clientNamesAreEscaped() {
-        try (UpstreamFixture f = new UpstreamFixture("oidc", dir).start()) {
+        try (IdpFixture f = new IdpFixture("oidc", dir).start()) {
             OAuthClientSim c = f.client();
             ClientRecord r = f.s.server.clients.get(c.clientId);
             f.s.server.clients.put(new ClientRecord(r.clientId(), "<script>alert(1)</script>", r.redirectUris(), r.grantTypes(), r.responseTypes(),
@@ -233,7 +235,7 @@ class AccountPageTest {
 
     @Test
     void theSessionOfTheAuthorizationFlowIsTheAccountSession() {
-        try (UpstreamFixture f = new UpstreamFixture("azure", dir).start()) {
+        try (IdpFixture f = new IdpFixture("azure", dir).start()) {
             OAuthClientSim c = f.client();
             f.connect(c);
             // the browser that connected the client is signed in: the account page needs no new sign-in

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mcpoauth.OAuthClientSim;
 import io.mcpoauth.TestServer;
-import io.mcpoauth.oauth.OAuthError;
+import io.mcpoauth.core.Secrets;
+import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.store.ClientRecord;
-import io.mcpoauth.util.Secrets;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -192,7 +192,7 @@ class ConsentTest {
     void row19_registrationRefusesControlAndDirectionCharactersInTheName() {
         try (TestServer s = TestServer.start(dir)) {
             for (String name : new String[] {"Good\u202Eevil", "a\u0007b", "a\u2066b", "line\nbreak", "a\u200Fb"}) {
-                String json = "{\"client_name\":" + io.mcpoauth.util.Json.MAPPER.valueToTree(name) + ",\"redirect_uris\":[\"https://app.example.com/cb\"],"
+                String json = "{\"client_name\":" + io.mcpoauth.core.Json.MAPPER.valueToTree(name) + ",\"redirect_uris\":[\"https://app.example.com/cb\"],"
                         + "\"token_endpoint_auth_method\":\"none\"}";
                 HttpResponse<String> r = s.postJson("/register", json);
                 assertEquals(400, r.statusCode(), name + ": " + r.body());

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.net.http.HttpResponse;
 
 /** Checks for the HTML error pages of the upstream flow. */
-final class HttpResponseCheck {
+public final class HttpResponseCheck {
     private HttpResponseCheck() {}
 
     /** An HTML page with {@code status}, the page security headers, no Location, and {@code text} in it. */
-    static String page(HttpResponse<String> r, int status, String text) {
+    public static String page(HttpResponse<String> r, int status, String text) {
         assertEquals(status, r.statusCode(), r.body());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/html"), r.headers().map().toString());
         assertEquals("DENY", r.headers().firstValue("X-Frame-Options").orElse(""));

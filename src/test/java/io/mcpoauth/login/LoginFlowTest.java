@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mcpoauth.OAuthClientSim;
 import io.mcpoauth.TestServer;
-import io.mcpoauth.oauth.OAuthError;
+import io.mcpoauth.http.OAuthError;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashMap;

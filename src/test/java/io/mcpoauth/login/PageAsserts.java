@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mcpoauth.OAuthClientSim;
+import io.mcpoauth.http.Html;
 import java.net.http.HttpResponse;
 import java.util.Map;
 

@@ -2,8 +2,8 @@ package io.mcpoauth.login;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.mcpoauth.core.Json;
 import io.mcpoauth.login.PasswordHasher.PasswordHash;
-import io.mcpoauth.util.Json;
 import java.util.Base64;
 import org.junit.jupiter.api.Test;
 

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.OAuthClientSim;
 import io.mcpoauth.TestServer;
+import io.mcpoauth.http.OAuthError;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashMap;

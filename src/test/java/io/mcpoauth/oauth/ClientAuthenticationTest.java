@@ -132,7 +132,7 @@ class ClientAuthenticationTest {
     void secretsAreComparedInConstantTime() throws IOException {
         // Row 48 is a code-review item. Secrets.matches and constantTimeEquals compare hashes with MessageDigest.isEqual,
         // and the endpoint code compares secrets and tokens only through them, never with equals().
-        String secrets = Files.readString(Path.of("src/main/java/io/mcpoauth/util/Secrets.java"));
+        String secrets = Files.readString(Path.of("src/main/java/io/mcpoauth/core/Secrets.java"));
         assertTrue(secrets.contains("MessageDigest.isEqual(a, b)"), "Secrets.matches uses MessageDigest.isEqual");
         for (String file : List.of("ClientEndpoints", "Registration", "Revocation", "Introspection", "ClientAuthentication")) {
             String src = Files.readString(Path.of("src/main/java/io/mcpoauth/oauth/" + file + ".java"));

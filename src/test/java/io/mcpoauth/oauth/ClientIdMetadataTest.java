@@ -12,6 +12,8 @@ import com.sun.net.httpserver.HttpsServer;
 import io.mcpoauth.TestClock;
 import io.mcpoauth.TestServer;
 import io.mcpoauth.config.Settings;
+import io.mcpoauth.http.OAuthError;
+import io.mcpoauth.http.Params;
 import io.mcpoauth.store.ClientRecord;
 import java.io.IOException;
 import java.io.InputStream;

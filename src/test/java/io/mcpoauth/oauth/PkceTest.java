@@ -61,9 +61,9 @@ class PkceTest {
     @Test
     void generatedPairsVerify() {
         for (int i = 0; i < 20; i++) {
-            String verifier = io.mcpoauth.util.Secrets.randomString(32 + i);
+            String verifier = io.mcpoauth.core.Secrets.randomString(32 + i);
             String challenge = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
-                    io.mcpoauth.util.Secrets.sha256(verifier.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+                    io.mcpoauth.core.Secrets.sha256(verifier.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
             assertTrue(Pkce.isValidChallenge(challenge));
             assertTrue(Pkce.verifyS256(verifier, challenge));
         }

@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mcpoauth.TestServer;
 import io.mcpoauth.store.AccessToken;
-import io.mcpoauth.store.RefreshTokens;
+import io.mcpoauth.store.file.RefreshTokens;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;

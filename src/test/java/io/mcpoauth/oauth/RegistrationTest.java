@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.TestServer;
+import io.mcpoauth.core.Secrets;
 import io.mcpoauth.store.ClientRecord;
-import io.mcpoauth.util.Secrets;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.http.HttpRequest;

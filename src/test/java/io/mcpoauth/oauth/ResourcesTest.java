@@ -2,9 +2,10 @@ package io.mcpoauth.oauth;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.mcpoauth.http.OAuthError;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class ResourcesTest {
     static final String OURS = "https://mcp.example.com/mcp";

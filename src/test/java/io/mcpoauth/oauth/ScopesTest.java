@@ -2,6 +2,7 @@ package io.mcpoauth.oauth;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.mcpoauth.http.OAuthError;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;

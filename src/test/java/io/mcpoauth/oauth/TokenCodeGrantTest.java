@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.OAuthClientSim;
 import io.mcpoauth.TestClock;
 import io.mcpoauth.TestServer;
+import io.mcpoauth.http.OAuthError;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.OAuthClientSim;
 import io.mcpoauth.TestServer;
+import io.mcpoauth.http.OAuthError;
 import java.io.ByteArrayInputStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -207,7 +208,7 @@ class TokenEndpointTest {
     @Test
     void row45_clientWithoutRefreshGrantGetsNoNullRefreshToken() {
         OAuthClientSim noRefresh = new OAuthClientSim(s);
-        noRefresh.clientId = io.mcpoauth.util.Secrets.mint(io.mcpoauth.util.Secrets.CLIENT_ID);
+        noRefresh.clientId = io.mcpoauth.core.Secrets.mint(io.mcpoauth.core.Secrets.CLIENT_ID);
         s.server.clients.put(new io.mcpoauth.store.ClientRecord(noRefresh.clientId, "No refresh", List.of(OAuthClientSim.REDIRECT),
                 List.of("authorization_code"), List.of("code"), "none", null, null, null, null, java.time.Instant.now(), null, null, null));
         noRefresh.cookie = c.cookie;

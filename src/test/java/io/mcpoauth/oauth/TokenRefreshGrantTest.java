@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.OAuthClientSim;
 import io.mcpoauth.TestClock;
 import io.mcpoauth.TestServer;
+import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.store.RefreshFamily;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package io.mcpoauth.ops;
 
-import static io.mcpoauth.ops.OpsFixture.ADMIN_TOKEN;
-import static io.mcpoauth.ops.OpsFixture.PASSWORD;
+import static io.mcpoauth.OpsFixture.ADMIN_TOKEN;
+import static io.mcpoauth.OpsFixture.PASSWORD;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,11 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.OAuthClientSim;
+import io.mcpoauth.OpsFixture;
 import io.mcpoauth.Server;
 import io.mcpoauth.TestServer;
+import io.mcpoauth.admin.AdminSocket;
 import io.mcpoauth.config.ConfigException;
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.util.Json;
+import io.mcpoauth.core.Json;
 import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mcpoauth.config.ConfigException;
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.util.Cidr;
+import io.mcpoauth.core.Cidr;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mcpoauth.OAuthClientSim;
+import io.mcpoauth.OpsFixture;
 import io.mcpoauth.TestServer;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;

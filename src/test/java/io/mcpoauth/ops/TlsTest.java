@@ -8,10 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mcpoauth.Server;
 import io.mcpoauth.TestServer;
+import io.mcpoauth.admin.AdminSocket;
+import io.mcpoauth.admin.RemoteAdmin;
 import io.mcpoauth.config.ConfigException;
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.store.DataDirectory;
-import io.mcpoauth.store.Store;
+import io.mcpoauth.store.file.DataDirectory;
+import io.mcpoauth.store.file.FileStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -155,7 +157,7 @@ class TlsTest {
         assertTrue(e.getMessage().startsWith("TLS_KEYSTORE_PASSWORD: required"), e.getMessage());
 
         assertNull(DataDirectory.runningServer(data), "the data directory was never locked");
-        try (Store ignored = Store.open(data)) {
+        try (FileStore ignored = FileStore.open(data)) {
             // free to open
         }
     }

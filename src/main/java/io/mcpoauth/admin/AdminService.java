@@ -1,0 +1,411 @@
+package io.mcpoauth.admin;
+
+import io.mcpoauth.config.Settings;
+import io.mcpoauth.core.Events;
+import io.mcpoauth.login.LocalAccounts;
+import io.mcpoauth.login.PasswordHasher;
+import io.mcpoauth.store.AccessTokens;
+import io.mcpoauth.store.ApiKeyRecord;
+import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.store.ConsentRecord;
+import io.mcpoauth.store.RefreshFamily;
+import io.mcpoauth.store.StoreException;
+import io.mcpoauth.store.UserRecord;
+import io.mcpoauth.store.file.ApiKeys;
+import io.mcpoauth.store.file.Backup;
+import io.mcpoauth.store.file.Clients;
+import io.mcpoauth.store.file.Consents;
+import io.mcpoauth.store.file.FileStore;
+import io.mcpoauth.store.file.Notes;
+import io.mcpoauth.store.file.Recovery;
+import io.mcpoauth.store.file.RefreshTokens;
+import io.mcpoauth.store.file.Users;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
+
+/**
+ * The administrative operations on an open store: inside the running server (behind {@code /admin/api}, with its
+ * live access tokens) or in a command while the server is stopped (then it owns the store it opened).
+ */
+public final class AdminService implements Admin {
+    private final Settings settings;
+    private final Clock clock;
+    private final FileStore store;
+    private final boolean ownsStore;
+    private final Clients clients;
+    private final RefreshTokens refreshTokens;
+    private final Users users;
+    private final Consents consents;
+    private final Notes notes;
+    private final ApiKeys apiKeys;
+    private final AccessTokens accessTokens;
+    private final Events events;
+    private final String where;
+
+    /** Components of a running server; {@code accessTokens} may be null when no server runs (none are live then). */
+    private java.util.function.Predicate<String> forgetUpstream = id -> false;
+
+    public AdminService(Settings settings, Clock clock, FileStore store, Clients clients, RefreshTokens refreshTokens, Users users,
+                        Consents consents, Notes notes, ApiKeys apiKeys, AccessTokens accessTokens, Events events, String where) {
+        this(settings, clock, store, false, clients, refreshTokens, users, consents, notes, apiKeys, accessTokens, events, where);
+    }
+
+    private AdminService(Settings settings, Clock clock, FileStore store, boolean ownsStore, Clients clients, RefreshTokens refreshTokens,
+                         Users users, Consents consents, Notes notes, ApiKeys apiKeys, AccessTokens accessTokens, Events events, String where) {
+        this.settings = settings;
+        this.clock = clock;
+        this.store = store;
+        this.ownsStore = ownsStore;
+        this.clients = clients;
+        this.refreshTokens = refreshTokens;
+        this.users = users;
+        this.consents = consents;
+        this.notes = notes;
+        this.apiKeys = apiKeys;
+        this.accessTokens = accessTokens;
+        this.events = events;
+        this.where = where;
+    }
+
+    /** Removing a user also deletes their stored upstream tokens through this. */
+    public AdminService upstreamTokens(java.util.function.Predicate<String> forget) {
+        this.forgetUpstream = forget;
+        return this;
+    }
+
+    /** Opens (and locks) the data directory itself: for commands while the server is stopped. */
+    public static AdminService open(Settings settings, Clock clock, Events events) {
+        FileStore store = FileStore.open(settings.dataDir);
+        try {
+            AdminService svc = new AdminService(settings, clock, store, true, new Clients(store), new RefreshTokens(store, settings.refreshTokenTtl),
+                    new Users(store), new Consents(store), new Notes(store), new ApiKeys(store), null, events,
+                    "the data directory " + store.dir());
+            if (java.nio.file.Files.exists(store.dir().resolve(io.mcpoauth.store.file.IdpTokens.FILE))) {
+                // removing an entry needs no key: ciphertexts are only deleted, never read
+                svc.upstreamTokens(new io.mcpoauth.store.file.IdpTokens(store)::remove);
+            }
+            return svc;
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public String where() {
+        return where;
+    }
+
+    // ---- clients ----
+
+    @Override
+    public List<ClientInfo> clients() {
+        Map<String, Integer> grantCounts = new LinkedHashMap<>();
+        for (RefreshFamily f : refreshTokens.all()) grantCounts.merge(f.clientId(), 1, Integer::sum);
+        List<ClientInfo> out = new ArrayList<>();
+        for (ClientRecord c : clients.all()) out.add(info(c, grantCounts.getOrDefault(c.clientId(), 0)));
+        for (Map.Entry<String, Integer> e : grantCounts.entrySet()) {
+            if (clients.get(e.getKey()) == null) out.add(unregistered(e.getKey(), e.getValue()));
+        }
+        out.sort(Comparator.comparing(ClientInfo::createdAt, Comparator.nullsLast(Comparator.naturalOrder()))
+                .thenComparing(ClientInfo::clientId));
+        return out;
+    }
+
+    @Override
+    public ClientDetail client(String clientId) {
+        ClientRecord c = clients.get(clientId);
+        List<GrantInfo> grants = grants(null, clientId);
+        if (c == null && grants.isEmpty()) throw AdminException.notFound("There is no client '" + clientId + "'.");
+        List<String> consented = new ArrayList<>();
+        for (ConsentRecord r : consents.all()) {
+            if (r.clientId().equals(clientId)) consented.add(r.userId());
+        }
+        consented.sort(null);
+        return new ClientDetail(c == null ? unregistered(clientId, grants.size()) : info(c, grants.size()), grants, consented);
+    }
+
+    @Override
+    public ClientRemoved removeClient(String clientId) {
+        ClientRecord c = clients.get(clientId);
+        List<String> families = familyIds(f -> f.clientId().equals(clientId));
+        if (c == null && families.isEmpty()) throw AdminException.notFound("There is no client '" + clientId + "'.");
+        if (c != null) clients.remove(clientId);
+        int revoked = revokeFamilies(f -> f.clientId().equals(clientId));
+        int consentsRemoved = consents.revokeIf(r -> r.clientId().equals(clientId));
+        if (c != null) events.clientRemoved(clientId, "admin", revoked);
+        if (revoked > 0) events.tokensRevoked("admin", "grant", null, clientId, null, revoked);
+        return new ClientRemoved(clientId, c != null, revoked, consentsRemoved);
+    }
+
+    private ClientInfo info(ClientRecord c, int grants) {
+        return new ClientInfo(c.clientId(), c.clientName(), c.tokenEndpointAuthMethod(), c.redirectUris(), c.createdAt(), c.lastUsedAt(),
+                grants, true);
+    }
+
+    private static ClientInfo unregistered(String clientId, int grants) {
+        return new ClientInfo(clientId, null, clientId.startsWith("https://") ? "metadata_document" : null, List.of(), null, null, grants,
+                false);
+    }
+
+    // ---- grants ----
+
+    @Override
+    public List<GrantInfo> grants(String user, String clientId) {
+        Set<String> ids = user == null ? null : userIds(user);
+        List<GrantInfo> out = new ArrayList<>();
+        for (RefreshFamily f : refreshTokens.all()) {
+            if (ids != null && !ids.contains(f.userId())) continue;
+            if (clientId != null && !clientId.equals(f.clientId())) continue;
+            ClientRecord c = clients.get(f.clientId());
+            UserRecord u = users.get(f.userId());
+            out.add(new GrantInfo(f.familyId(), f.clientId(), c == null ? null : c.clientName(), f.userId(), u == null ? null : u.username(),
+                    f.scope(), f.createdAt(), f.rotatedAt(), f.expiresAt(), f.rotations()));
+        }
+        out.sort(Comparator.comparing(GrantInfo::createdAt, Comparator.nullsLast(Comparator.naturalOrder())).thenComparing(GrantInfo::familyId));
+        return out;
+    }
+
+    @Override
+    public Revoked revokeGrants(String user, String clientId, String familyId) {
+        int given = (user == null ? 0 : 1) + (clientId == null ? 0 : 1) + (familyId == null ? 0 : 1);
+        if (given != 1) throw AdminException.invalid("Give exactly one of user, client or family.");
+        if (familyId != null) {
+            RefreshFamily f = refreshTokens.get(familyId);
+            if (f == null) throw AdminException.notFound("There is no grant (refresh-token family) '" + familyId + "'.");
+            int n = revokeFamilies(x -> x.familyId().equals(familyId));
+            if (n > 0) events.tokensRevoked("admin", "grant", f.userId(), f.clientId(), familyId, n);
+            return new Revoked(n);
+        }
+        if (user != null) {
+            Set<String> ids = userIds(user);
+            boolean known = ids.stream().anyMatch(id -> users.get(id) != null) || !familyIds(f -> ids.contains(f.userId())).isEmpty();
+            if (!known) throw AdminException.notFound("There is no user '" + user + "'.");
+            int n = revokeFamilies(f -> ids.contains(f.userId()));
+            if (n > 0) events.tokensRevoked("admin", "grant", String.join(",", new TreeSet<>(ids)), null, null, n);
+            return new Revoked(n);
+        }
+        if (clients.get(clientId) == null && familyIds(f -> f.clientId().equals(clientId)).isEmpty()) {
+            throw AdminException.notFound("There is no client '" + clientId + "'.");
+        }
+        int n = revokeFamilies(f -> f.clientId().equals(clientId));
+        if (n > 0) events.tokensRevoked("admin", "grant", null, clientId, null, n);
+        return new Revoked(n);
+    }
+
+    /** Revokes the families durably, then drops their live access tokens. */
+    private int revokeFamilies(Predicate<RefreshFamily> which) {
+        List<String> ids = familyIds(which);
+        int n = refreshTokens.revokeIf(which);
+        if (accessTokens != null) {
+            for (String id : ids) accessTokens.revokeGrant(id);
+        }
+        return n;
+    }
+
+    private List<String> familyIds(Predicate<RefreshFamily> which) {
+        List<String> ids = new ArrayList<>();
+        for (RefreshFamily f : refreshTokens.all()) {
+            if (which.test(f)) ids.add(f.familyId());
+        }
+        return ids;
+    }
+
+    /** The user ids {@code user} may mean: a user id, a local user name, or a user name / e-mail of any provider. */
+    private Set<String> userIds(String user) {
+        Set<String> ids = new LinkedHashSet<>();
+        String u = user.strip();
+        if (users.get(u) != null || u.contains(":")) ids.add(u);
+        UserRecord local = users.local(u.toLowerCase(Locale.ROOT));
+        if (local != null) ids.add(local.userId());
+        for (UserRecord r : users.all()) {
+            if (u.equalsIgnoreCase(r.username()) || r.email() != null && u.equalsIgnoreCase(r.email())) ids.add(r.userId());
+        }
+        return ids;
+    }
+
+    /** The one existing user {@code user} means; not_found or ambiguous otherwise. */
+    private UserRecord oneUser(String user) {
+        List<UserRecord> found = new ArrayList<>();
+        for (String id : userIds(user)) {
+            UserRecord r = users.get(id);
+            if (r != null) found.add(r);
+        }
+        if (found.isEmpty()) throw AdminException.notFound("There is no user '" + user + "'.");
+        if (found.size() > 1) {
+            throw AdminException.invalid("'" + user + "' names several users (" + String.join(", ", found.stream().map(UserRecord::userId).toList())
+                    + "); give the user id.");
+        }
+        return found.get(0);
+    }
+
+    // ---- API keys ----
+
+    @Override
+    public ApiKeyCreated createApiKey(String user, String name, List<String> scopes) {
+        String n;
+        try {
+            n = ApiKeys.checkName(name);
+        } catch (IllegalArgumentException e) {
+            throw AdminException.invalid(e.getMessage());
+        }
+        List<String> granted = new ArrayList<>(scopes == null || scopes.isEmpty() ? settings.defaultScopes : new LinkedHashSet<>(scopes));
+        for (String s : granted) {
+            if (!settings.scopes.contains(s)) {
+                throw AdminException.invalid("Unknown scope '" + s + "'; this server supports: " + String.join(" ", settings.scopes) + ".");
+            }
+        }
+        if (granted.isEmpty()) throw AdminException.invalid("Give at least one scope (OAUTH_DEFAULT_SCOPES is empty).");
+        UserRecord u = oneUser(user);
+        ApiKeys.Created c = apiKeys.create(u.userId(), n, granted, clock.instant());
+        events.apiKeyCreated(c.record().id(), u.userId(), n, granted);
+        return new ApiKeyCreated(info(c.record()), c.key());
+    }
+
+    @Override
+    public List<ApiKeyInfo> apiKeys() {
+        List<ApiKeyInfo> out = new ArrayList<>();
+        for (ApiKeyRecord r : apiKeys.all()) out.add(info(r));
+        out.sort(Comparator.comparing(ApiKeyInfo::createdAt, Comparator.nullsLast(Comparator.naturalOrder())).thenComparing(ApiKeyInfo::id));
+        return out;
+    }
+
+    @Override
+    public ApiKeyInfo revokeApiKey(String idOrPrefix) {
+        String s = idOrPrefix == null ? "" : idOrPrefix.strip();
+        String id = s.startsWith(io.mcpoauth.core.Secrets.API_KEY) ? ApiKeys.idOf(s) : s;
+        ApiKeyRecord r = apiKeys.get(id);
+        if (r == null || !apiKeys.revoke(id)) throw AdminException.notFound("There is no API key '" + s + "'.");
+        events.apiKeyRevoked(id, r.userId());
+        return info(r);
+    }
+
+    private ApiKeyInfo info(ApiKeyRecord r) {
+        UserRecord u = users.get(r.userId());
+        return new ApiKeyInfo(r.id(), r.prefix(), r.name(), r.userId(), u == null ? null : u.username(), r.scopes(), r.createdAt(), r.lastUsedAt());
+    }
+
+    // ---- users ----
+
+    @Override
+    public List<UserInfo> users() {
+        List<UserInfo> out = new ArrayList<>();
+        for (UserRecord u : users.all()) out.add(info(u));
+        out.sort(Comparator.comparing(UserInfo::userId));
+        return out;
+    }
+
+    @Override
+    public UserInfo addUser(String name, char[] password) {
+        String n = localName(name);
+        if (users.local(n) != null) throw AdminException.conflict("A user named '" + n + "' already exists.");
+        try {
+            UserRecord u = accounts().add(n, password, clock.instant());
+            events.userAdded(u.userId());
+            return info(u);
+        } catch (LocalAccounts.AccountException e) {
+            throw users.local(n) != null ? AdminException.conflict(e.getMessage()) : AdminException.invalid(e.getMessage());
+        }
+    }
+
+    @Override
+    public UserInfo setPassword(String name, char[] password) {
+        String n = localName(name);
+        if (users.local(n) == null) throw AdminException.notFound("There is no local user named '" + n + "'.");
+        try {
+            accounts().setPassword(n, password);
+        } catch (LocalAccounts.AccountException e) {
+            throw AdminException.invalid(e.getMessage());
+        }
+        UserRecord u = users.local(n);
+        events.passwordChanged(u.userId());
+        return info(u);
+    }
+
+    @Override
+    public UserRemoved removeUser(String name) {
+        String id;
+        if (name != null && name.contains(":")) {
+            id = name.strip();
+        } else {
+            id = Users.localId(localName(name));
+        }
+        UserRecord u = users.get(id);
+        if (u == null) {
+            throw AdminException.notFound(id.startsWith("local:") ? "There is no local user named '" + id.substring(6) + "'." : "There is no user '" + id + "'.");
+        }
+        users.remove(id);
+        int grants = revokeFamilies(f -> id.equals(f.userId()));
+        int keys = apiKeys.revokeIf(k -> id.equals(k.userId()));
+        int notesRemoved = notes.removeAll(id);
+        forgetUpstream.test(id);
+        int consentsRemoved = consents.revokeIf(c -> id.equals(c.userId()));
+        events.userRemoved(id, grants, keys);
+        return new UserRemoved(id, grants, keys, notesRemoved, consentsRemoved);
+    }
+
+    private static String localName(String name) {
+        try {
+            return LocalAccounts.normalizeName(name);
+        } catch (LocalAccounts.AccountException e) {
+            throw AdminException.invalid(e.getMessage());
+        }
+    }
+
+    private LocalAccounts accounts() {
+        return new LocalAccounts(users, new PasswordHasher());
+    }
+
+    private static UserInfo info(UserRecord u) {
+        return new UserInfo(u.userId(), u.username(), u.provider(), u.email(), u.createdAt(), u.lastLoginAt());
+    }
+
+    // ---- store ----
+
+    @Override
+    public StoreReport checkStore() {
+        List<FileInfo> files = new ArrayList<>();
+        try {
+            for (Recovery.FileState s : new Recovery().check(store.dir())) {
+                files.add(new FileInfo(s.name(), s.ok(), s.problem(), s.records(), s.previousUsable()));
+            }
+        } catch (IOException e) {
+            throw new AdminException(AdminException.UNAVAILABLE, 503, "Cannot read " + store.dir() + ": " + e.getMessage());
+        }
+        return new StoreReport(store.dir().toString(), store.healthy(), files);
+    }
+
+    @Override
+    public BackupReport backup(String dir) {
+        if (dir == null || dir.isBlank()) throw AdminException.invalid("Give the directory to write the backup to.");
+        Path target = Path.of(dir);
+        if (!target.isAbsolute()) throw AdminException.invalid("The backup directory must be an absolute path: " + dir);
+        Backup.Result r;
+        try {
+            r = store.backup(target);
+        } catch (StoreException e) {
+            if (e.unavailable()) throw new AdminException(AdminException.UNAVAILABLE, 503, e.getMessage());
+            throw AdminException.invalid(e.getMessage());
+        }
+        List<BackupFile> files = new ArrayList<>();
+        for (Backup.File f : r.files()) files.add(new BackupFile(f.name(), f.records(), f.bytes()));
+        events.backupTaken(r.dir().toString(), files.size());
+        return new BackupReport(r.dir().toString(), r.takenAt(), files);
+    }
+
+    @Override
+    public void close() {
+        if (ownsStore) store.close();
+    }
+}

@@ -1,0 +1,130 @@
+package io.mcpoauth.resource;
+
+import io.mcpoauth.config.Settings;
+import java.net.URI;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * DNS-rebinding protection for {@code /mcp}: which {@code Host} and {@code Origin} values are accepted.
+ *
+ * <ul>
+ *   <li>the host[:port] of {@code PUBLIC_URL};</li>
+ *   <li>when {@code PUBLIC_URL} is a loopback name or address: {@code localhost}, {@code 127.0.0.1} and {@code [::1]}
+ *       on the same port;</li>
+ *   <li>each {@code ALLOWED_HOSTS} entry: {@code name} (any port) or {@code name:port} (that port only).</li>
+ * </ul>
+ * A Host without a port means the default port of {@code PUBLIC_URL}'s scheme; an Origin without a port means the
+ * default port of the Origin's own scheme. Names compare case-insensitively. A missing Origin is allowed (non-browser
+ * clients send none); {@code Origin: null} or anything unparsable is refused.
+ */
+final class HostPolicy {
+    private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]");
+
+    /** name:port entries, port as a number. */
+    private final Set<String> exact = new LinkedHashSet<>();
+    /** names accepted on any port. */
+    private final Set<String> anyPort = new LinkedHashSet<>();
+    private final int publicDefaultPort;
+
+    HostPolicy(Settings settings) {
+        this(settings.publicUrl, settings.allowedHosts);
+    }
+
+    HostPolicy(URI publicUrl, List<String> allowedHosts) {
+        String scheme = publicUrl.getScheme().toLowerCase(Locale.ROOT);
+        publicDefaultPort = defaultPort(scheme);
+        String name = normaliseName(publicUrl.getHost());
+        int port = publicUrl.getPort() == -1 ? publicDefaultPort : publicUrl.getPort();
+        exact.add(name + ":" + port);
+        if (isLoopback(name)) {
+            for (String l : LOOPBACK) exact.add(l + ":" + port);
+        }
+        for (String entry : allowedHosts) {
+            Authority a = Authority.parse(entry.trim());
+            if (a == null) throw new IllegalArgumentException("ALLOWED_HOSTS entry is not host or host:port: " + entry);
+            if (a.port == -1) anyPort.add(a.name);
+            else exact.add(a.name + ":" + a.port);
+        }
+    }
+
+    /** True when a request's Host header names this server. Null or malformed is refused. */
+    boolean hostAllowed(String hostHeader) {
+        Authority a = hostHeader == null ? null : Authority.parse(hostHeader.trim());
+        return a != null && allowed(a.name, a.port == -1 ? publicDefaultPort : a.port);
+    }
+
+    /** True when the Origin is absent or names this server. */
+    boolean originAllowed(String origin) {
+        if (origin == null) return true;
+        URI uri;
+        try {
+            uri = new URI(origin.trim());
+        } catch (Exception e) {
+            return false;
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        if (!(scheme.equals("http") || scheme.equals("https")) || uri.getRawAuthority() == null
+                || uri.getRawUserInfo() != null || uri.getRawPath() != null && !uri.getRawPath().isEmpty()
+                || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+            return false;
+        }
+        Authority a = Authority.parse(uri.getRawAuthority());
+        return a != null && allowed(a.name, a.port == -1 ? defaultPort(scheme) : a.port);
+    }
+
+    /** The accepted host:port values (for logs and error descriptions). */
+    Set<String> describe() {
+        Set<String> all = new LinkedHashSet<>(exact);
+        for (String n : anyPort) all.add(n + ":*");
+        return all;
+    }
+
+    private boolean allowed(String name, int port) {
+        return exact.contains(name + ":" + port) || anyPort.contains(name);
+    }
+
+    private static int defaultPort(String scheme) {
+        return "https".equals(scheme) ? 443 : 80;
+    }
+
+    static boolean isLoopback(String name) {
+        return LOOPBACK.contains(name) || name.startsWith("127.") && name.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+    }
+
+    private static String normaliseName(String host) {
+        String h = host.toLowerCase(Locale.ROOT);
+        if (h.contains(":") && !h.startsWith("[")) h = "[" + h + "]";
+        return h;
+    }
+
+    /** A host[:port] as in a Host header or URI authority; IPv6 literals keep their brackets. */
+    record Authority(String name, int port) {
+        static Authority parse(String s) {
+            if (s == null || s.isEmpty() || s.length() > 300) return null;
+            String name;
+            String rest;
+            if (s.startsWith("[")) {
+                int end = s.indexOf(']');
+                if (end < 0) return null;
+                name = s.substring(0, end + 1);
+                rest = s.substring(end + 1);
+                if (!name.matches("\\[[0-9A-Fa-f:.]+\\]")) return null;
+            } else {
+                int colon = s.indexOf(':');
+                name = colon < 0 ? s : s.substring(0, colon);
+                rest = colon < 0 ? "" : s.substring(colon);
+                if (!name.matches("[A-Za-z0-9._-]+")) return null;
+            }
+            int port = -1;
+            if (!rest.isEmpty()) {
+                if (!rest.matches(":\\d{1,5}")) return null;
+                port = Integer.parseInt(rest.substring(1));
+                if (port < 1 || port > 65535) return null;
+            }
+            return new Authority(name.toLowerCase(Locale.ROOT), port);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.mcpoauth.resource.tools;
+
+import io.mcpoauth.config.Settings;
+import io.mcpoauth.idp.ProfileEndpoint;
+import io.mcpoauth.resource.McpEndpoint;
+import io.mcpoauth.resource.McpTool;
+import io.mcpoauth.store.file.Notes;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * The one place tools are registered. To add a tool: write a class implementing {@link McpTool} and add an
+ * instance to {@link #builtIn}. Names must be unique ({@link McpEndpoint} refuses duplicates at start).
+ */
+public final class BuiltInTools {
+    private BuiltInTools() {}
+
+    /** Every built-in tool, each requiring {@code scope} (see {@link McpEndpoint#defaultScope}). */
+    public static List<McpTool> builtIn(String scope, Notes notes, Clock clock) {
+        return List.of(
+                new WhoamiTool(scope),
+                new NotesAddTool(scope, notes, clock),
+                new NotesListTool(scope, notes));
+    }
+
+    public static List<McpTool> builtIn(Settings settings, Notes notes) {
+        return builtIn(settings, notes, null);
+    }
+
+    /** The built-in tools plus, when users sign in upstream ({@code upstream} not null), {@code upstream_profile}. */
+    public static List<McpTool> builtIn(Settings settings, Notes notes, ProfileEndpoint upstream) {
+        List<McpTool> tools = new java.util.ArrayList<>(builtIn(McpEndpoint.defaultScope(settings), notes, Clock.systemUTC()));
+        if (upstream != null) tools.add(new IdpProfileTool(McpEndpoint.defaultScope(settings), upstream));
+        return List.copyOf(tools);
+    }
+}

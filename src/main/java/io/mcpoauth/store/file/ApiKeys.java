@@ -1,0 +1,126 @@
+package io.mcpoauth.store.file;
+
+import io.mcpoauth.core.Secrets;
+import io.mcpoauth.store.ApiKeyRecord;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * API keys, durable in {@code api_keys.json}. A key reads {@code mcpk_<id>.<secret>}: the record is found by its id
+ * without an index, and the whole key is checked against the stored SHA-256 in constant time. Revoking removes the
+ * record, so the very next request with the key is refused.
+ */
+public final class ApiKeys {
+    public static final String FILE = "api_keys.json";
+    /** Last-used times are persisted at most this often per key. */
+    public static final Duration LAST_USED_RESOLUTION = Duration.ofMinutes(1);
+    static final int MAX_NAME = 100;
+    /** Compared against when the id is unknown, so unknown and known ids take the same path. */
+    private static final String NO_HASH = Secrets.hash(Secrets.mint(Secrets.API_KEY));
+
+    private final DurableMap<ApiKeyRecord> map;
+
+    public ApiKeys(FileStore store) {
+        this.map = store.map(FILE, "api_keys", ApiKeyRecord.class, SnapshotFormat.Layout.INDENTED);
+    }
+
+    /** A new key: the record and the key itself, to be shown once. */
+    public record Created(ApiKeyRecord record, String key) {}
+
+    /** Stores a new key for {@code userId}; durable before it returns. */
+    public Created create(String userId, String name, List<String> scopes, Instant now) {
+        String id = Secrets.randomString(9); // 12 characters
+        String key = Secrets.API_KEY + id + "." + Secrets.randomString(32);
+        ApiKeyRecord r = new ApiKeyRecord(id, userId, name, scopes, Secrets.hash(key), Instant.ofEpochSecond(now.getEpochSecond()), null);
+        map.update(tx -> {
+            tx.put(id, r);
+            return null;
+        });
+        return new Created(r, key);
+    }
+
+    /** The record of a presented key, or null when it is unknown, revoked or wrong. Changes nothing. */
+    public ApiKeyRecord find(String presented) {
+        String id = idOf(presented);
+        ApiKeyRecord r = id == null ? null : map.get(id);
+        boolean ok = Secrets.matches(presented == null ? "" : presented, r == null ? NO_HASH : r.hash());
+        return ok && r != null ? r : null;
+    }
+
+    /** Records a use; writes at most once per {@link #LAST_USED_RESOLUTION} per key. True when it wrote. */
+    public boolean markUsed(String id, Instant now) {
+        ApiKeyRecord r = map.get(id);
+        if (r == null || !due(r, now)) return false;
+        return map.update(tx -> {
+            ApiKeyRecord cur = tx.get(id);
+            if (cur == null || !due(cur, now)) return false;
+            tx.put(id, cur.withLastUsedAt(now));
+            return true;
+        });
+    }
+
+    private static boolean due(ApiKeyRecord r, Instant now) {
+        return r.lastUsedAt() == null || !r.lastUsedAt().plus(LAST_USED_RESOLUTION).isAfter(now);
+    }
+
+    public ApiKeyRecord get(String id) {
+        return id == null ? null : map.get(id);
+    }
+
+    public boolean revoke(String id) {
+        if (id == null || map.get(id) == null) return false;
+        return map.update(tx -> {
+            if (tx.get(id) == null) return false;
+            tx.remove(id);
+            return true;
+        });
+    }
+
+    /** Revokes every key matching; returns how many. */
+    public int revokeIf(Predicate<ApiKeyRecord> which) {
+        List<String> ids = new ArrayList<>();
+        for (ApiKeyRecord r : map.values()) {
+            if (which.test(r)) ids.add(r.id());
+        }
+        if (ids.isEmpty()) return 0;
+        return map.update(tx -> {
+            int n = 0;
+            for (String id : ids) {
+                if (tx.get(id) != null) {
+                    tx.remove(id);
+                    n++;
+                }
+            }
+            return n;
+        });
+    }
+
+    public Collection<ApiKeyRecord> all() {
+        return map.values();
+    }
+
+    public int size() {
+        return map.size();
+    }
+
+    /** The id inside {@code mcpk_<id>.<secret>} (or {@code mcpk_<id>} alone), or null when it is not of that shape. */
+    public static String idOf(String key) {
+        if (key == null || !key.startsWith(Secrets.API_KEY) || key.length() > 200) return null;
+        int dot = key.indexOf('.', Secrets.API_KEY.length());
+        String id = dot < 0 ? key.substring(Secrets.API_KEY.length()) : key.substring(Secrets.API_KEY.length(), dot);
+        return id.matches("[A-Za-z0-9_-]{1,32}") ? id : null;
+    }
+
+    /** A key name: 1 to 100 characters, no control characters. */
+    public static String checkName(String name) {
+        String n = name == null ? "" : name.strip();
+        if (n.isEmpty() || n.length() > MAX_NAME || n.chars().anyMatch(c -> c < 0x20 || c == 0x7F)) {
+            throw new IllegalArgumentException("An API key name is 1 to " + MAX_NAME + " characters without control characters.");
+        }
+        return n;
+    }
+}

@@ -1,0 +1,260 @@
+package io.mcpoauth.store.file;
+
+import io.mcpoauth.store.StoreException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The data directory, owned by this process for its lifetime: created 0700, refused when it is a symlink, owned by
+ * another user or on a network file system; guarded by an exclusive lock on {@code .lock} (freed by the kernel even
+ * after {@code kill -9}); files that are too open are tightened; leftover temp files removed once the lock is held.
+ */
+public final class DataDirectory implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(DataDirectory.class);
+    static final String LOCK_FILE = ".lock";
+    private static final Set<String> NETWORK_FS = Set.of("nfs", "nfs4", "cifs", "smbfs", "smb3", "fuse.sshfs", "afs", "9p", "ncpfs");
+
+    /**
+     * Directories (real paths) this JVM holds. POSIX record locks belong to the process: a second, refused attempt in
+     * the same JVM must never open and close a channel to {@code .lock}, because closing it drops the lock held
+     * through the first channel.
+     */
+    private static final Set<Path> HELD_BY_THIS_JVM = ConcurrentHashMap.newKeySet();
+
+    private final Path path;
+    private final Path heldKey;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+
+    private DataDirectory(Path path, Path heldKey, FileChannel lockChannel, FileLock lock) {
+        this.path = path;
+        this.heldKey = heldKey;
+        this.lockChannel = lockChannel;
+        this.lock = lock;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** Opens (creating if needed) and locks {@code dir}; every refusal is a {@link StoreException} with a clear message. */
+    public static DataDirectory open(Path dir) {
+        Path abs = dir.toAbsolutePath().normalize();
+        try {
+            if (Files.isSymbolicLink(abs)) {
+                throw StoreException.refused("The data directory " + abs + " is a symbolic link; point OAUTH_DATA_DIR at the real directory.");
+            }
+            if (!Files.exists(abs, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createDirectories(abs, FileOps.DIR_ATTR);
+                LOG.info("Created data directory {}", abs);
+            }
+            if (!Files.isDirectory(abs, LinkOption.NOFOLLOW_LINKS)) {
+                throw StoreException.refused("OAUTH_DATA_DIR " + abs + " exists but is not a directory.");
+            }
+            String owner = Files.getOwner(abs, LinkOption.NOFOLLOW_LINKS).getName();
+            String me = System.getProperty("user.name");
+            Integer uid = effectiveUid();
+            if (!ownedByThisProcess(abs, owner, me, uid)) {
+                throw StoreException.refused("The data directory " + abs + " belongs to user '" + owner + "', not to '" + me
+                        + "'" + (uid == null ? "" : " (uid " + uid + ")") + " who runs the server; fix the owner (chown) or use another OAUTH_DATA_DIR.");
+            }
+            String fsType = Files.getFileStore(abs).type().toLowerCase(Locale.ROOT);
+            if (NETWORK_FS.contains(fsType)) {
+                throw StoreException.refused("The data directory " + abs + " is on a network file system (" + fsType
+                        + "); its locks and renames cannot be trusted. Use a local disk.");
+            }
+        } catch (IOException e) {
+            throw StoreException.refused("The data directory " + abs + " cannot be used: " + describe(e));
+        }
+        Path heldKey;
+        try {
+            heldKey = abs.toRealPath();
+        } catch (IOException e) {
+            throw StoreException.refused("The data directory " + abs + " cannot be used: " + describe(e));
+        }
+        if (!HELD_BY_THIS_JVM.add(heldKey)) {
+            throw StoreException.refused("This mcp-oauth-server (pid " + ProcessHandle.current().pid() + ") already uses the data directory "
+                    + abs + "; it cannot be opened twice.");
+        }
+        FileChannel ch = null;
+        boolean opened = false;
+        try {
+            ch = FileChannel.open(abs.resolve(LOCK_FILE), Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE), FileOps.FILE_ATTR);
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                String holder = readPid(ch);
+                ch.close();
+                throw StoreException.refused("Another mcp-oauth-server" + (holder.isEmpty() ? "" : " (pid " + holder + ")")
+                        + " is using the data directory " + abs + ". Stop it first, or give this one another OAUTH_DATA_DIR.");
+            }
+            ch.truncate(0);
+            ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+            ch.force(true);
+            DataDirectory d = new DataDirectory(abs, heldKey, ch, lock);
+            d.tighten();
+            opened = true;
+            return d;
+        } catch (IOException e) {
+            closeQuietly(ch);
+            throw StoreException.refused("Cannot lock the data directory " + abs + ": " + describe(e));
+        } finally {
+            if (!opened) {
+                closeQuietly(ch);
+                HELD_BY_THIS_JVM.remove(heldKey);
+            }
+        }
+    }
+
+    /**
+     * Whether a process holds the lock of {@code dir} right now: its pid (this JVM's pid when this JVM holds it, "?"
+     * when it recorded none), or null when nobody does. Changes nothing. Inside a process that holds the lock it never
+     * opens a channel on {@code .lock} (closing one would drop the POSIX lock); elsewhere it briefly takes and frees
+     * the lock to test it.
+     */
+    public static String runningServer(Path dir) {
+        Path abs = dir.toAbsolutePath().normalize();
+        Path lockFile = abs.resolve(LOCK_FILE);
+        if (!Files.isDirectory(abs) || !Files.exists(lockFile, LinkOption.NOFOLLOW_LINKS)) return null;
+        try {
+            if (HELD_BY_THIS_JVM.contains(abs.toRealPath())) return String.valueOf(ProcessHandle.current().pid());
+        } catch (IOException e) {
+            return null;
+        }
+        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                return String.valueOf(ProcessHandle.current().pid());
+            }
+            if (lock != null) {
+                lock.release();
+                return null;
+            }
+            String pid = readPid(ch);
+            return pid.isEmpty() ? "?" : pid;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Compares numeric uids when they are known: a process whose uid has no passwd entry (a container started with
+     * {@code --user 1000}, Kubernetes {@code runAsUser}) has {@code user.name} "?", while the owner of the directory it
+     * created itself reads as "1000", so comparing names would refuse its own directory. Falls back to the names.
+     */
+    static boolean ownedByThisProcess(Path abs, String ownerName, String me, Integer uid) throws IOException {
+        if (uid != null) {
+            try {
+                return Files.getAttribute(abs, "unix:uid", LinkOption.NOFOLLOW_LINKS) instanceof Integer owner && owner.intValue() == uid;
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                // no "unix" attribute view: compare names below
+            }
+        }
+        return me == null || ownerName.equals(me);
+    }
+
+    /** The effective uid of this process from /proc/self/status (Linux), or null when unknown. */
+    static Integer effectiveUid() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
+                if (line.startsWith("Uid:")) return Integer.valueOf(line.substring(4).trim().split("\\s+")[1]);
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or no /proc
+        }
+        return null;
+    }
+
+    /** The pid recorded by the process holding the lock, or "" when unknown. */
+    public static String lockHolder(Path dir) {
+        try {
+            return Files.readString(dir.resolve(LOCK_FILE), StandardCharsets.US_ASCII).strip();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static String readPid(FileChannel ch) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(32);
+        ch.read(buf, 0);
+        return new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII).strip();
+    }
+
+    private void tighten() throws IOException {
+        Set<PosixFilePermission> dirPerms = Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS);
+        if (!dirPerms.equals(FileOps.DIR_MODE)) {
+            Files.setPosixFilePermissions(path, FileOps.DIR_MODE);
+            LOG.warn("Data directory {} was {}; tightened to rwx------", path, PosixFilePermissions.toString(dirPerms));
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(path)) {
+            for (Path f : files) {
+                String name = f.getFileName().toString();
+                if (name.startsWith(SnapshotWriter.TMP_PREFIX) && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.delete(f);
+                    LOG.info("Removed an unfinished write left by an earlier run: {}", name);
+                    continue;
+                }
+                if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) continue;
+                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(f, LinkOption.NOFOLLOW_LINKS);
+                EnumSet<PosixFilePermission> open = EnumSet.noneOf(PosixFilePermission.class);
+                for (PosixFilePermission p : perms) {
+                    if (!FileOps.FILE_MODE.contains(p)) open.add(p);
+                }
+                if (!open.isEmpty()) {
+                    Files.setPosixFilePermissions(f, FileOps.FILE_MODE);
+                    LOG.warn("{} was {}; tightened to rw-------", name, PosixFilePermissions.toString(perms));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!lockChannel.isOpen()) return; // closed before: the key may already belong to a newer holder
+        try {
+            if (lock.isValid()) lock.release();
+        } catch (IOException ignored) {
+            // the kernel frees it when the channel closes
+        }
+        closeQuietly(lockChannel);
+        HELD_BY_THIS_JVM.remove(heldKey);
+    }
+
+    static String describe(IOException e) {
+        if (e instanceof FileSystemException fse && fse.getReason() != null) return fse.getReason() + " (" + fse.getFile() + ")";
+        return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        if (ch == null) return;
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+}

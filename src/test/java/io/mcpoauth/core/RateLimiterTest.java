@@ -1,0 +1,177 @@
+package io.mcpoauth.core;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class RateLimiterTest {
+    static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+    @Test
+    void allowsABurstOfPermitsThenDenies() {
+        RateLimiter r = new RateLimiter(5, Duration.ofMinutes(1), 100);
+        for (int i = 0; i < 5; i++) assertTrue(r.tryAcquire("ip", T0).allowed(), "attempt " + i);
+        RateLimiter.Decision d = r.tryAcquire("ip", T0);
+        assertFalse(d.allowed());
+        assertEquals(12, d.retryAfterSeconds()); // one permit every 60/5 = 12 s
+    }
+
+    @Test
+    void allowedDecisionHasNoWait() {
+        RateLimiter.Decision d = new RateLimiter(1, Duration.ofSeconds(10), 10).tryAcquire("k", T0);
+        assertTrue(d.allowed());
+        assertEquals(0, d.retryAfterSeconds());
+    }
+
+    @Test
+    void retryAfterIsHonest() {
+        RateLimiter r = new RateLimiter(3, Duration.ofSeconds(30), 10);
+        for (int i = 0; i < 3; i++) r.tryAcquire("k", T0);
+        long wait = r.tryAcquire("k", T0).retryAfterSeconds();
+        assertEquals(10, wait);
+        assertFalse(r.tryAcquire("k", T0.plusSeconds(wait).minusMillis(1)).allowed());
+        assertTrue(r.tryAcquire("k", T0.plusSeconds(wait)).allowed());
+    }
+
+    @Test
+    void retryAfterIsAtLeastOneSecond() {
+        RateLimiter r = new RateLimiter(10, Duration.ofSeconds(1), 10);
+        for (int i = 0; i < 10; i++) assertTrue(r.tryAcquire("k", T0).allowed());
+        RateLimiter.Decision d = r.tryAcquire("k", T0);
+        assertFalse(d.allowed());
+        assertEquals(1, d.retryAfterSeconds());
+        d = r.tryAcquire("k", T0.plusMillis(99));
+        assertFalse(d.allowed());
+        assertEquals(1, d.retryAfterSeconds());
+    }
+
+    @Test
+    void keysAreIndependent() {
+        RateLimiter r = new RateLimiter(2, Duration.ofMinutes(1), 100);
+        assertTrue(r.tryAcquire("alice", T0).allowed());
+        assertTrue(r.tryAcquire("alice", T0).allowed());
+        assertFalse(r.tryAcquire("alice", T0).allowed());
+        assertTrue(r.tryAcquire("bob", T0).allowed());
+    }
+
+    @Test
+    void deniedAttemptsDoNotExtendTheLockout() {
+        // an attacker hammering a user name must not keep the real user out
+        RateLimiter r = new RateLimiter(5, Duration.ofMinutes(15), 100);
+        for (int i = 0; i < 5; i++) r.tryAcquire("alice", T0);
+        for (int i = 0; i < 10_000; i++) assertFalse(r.tryAcquire("alice", T0.plusSeconds(i % 100)).allowed());
+        assertTrue(r.tryAcquire("alice", T0.plus(Duration.ofMinutes(15))).allowed());
+    }
+
+    @Test
+    void windowsExpireAndTheFullBurstReturns() {
+        RateLimiter r = new RateLimiter(4, Duration.ofMinutes(1), 100);
+        for (int i = 0; i < 4; i++) assertTrue(r.tryAcquire("k", T0).allowed());
+        assertFalse(r.tryAcquire("k", T0).allowed());
+        Instant later = T0.plus(Duration.ofMinutes(1));
+        for (int i = 0; i < 4; i++) assertTrue(r.tryAcquire("k", later).allowed());
+        assertFalse(r.tryAcquire("k", later).allowed());
+    }
+
+    @Test
+    void steadyRateIsPermitsPerWindow() {
+        RateLimiter r = new RateLimiter(6, Duration.ofMinutes(1), 100);
+        int allowed = 0;
+        // one attempt per second for ten minutes: the burst of 6 plus one every 10 s
+        for (int s = 0; s < 600; s++) if (r.tryAcquire("k", T0.plusSeconds(s)).allowed()) allowed++;
+        assertTrue(allowed >= 60 && allowed <= 66, "allowed " + allowed);
+    }
+
+    @Test
+    void clockGoingBackwardsDoesNotGrantMore() {
+        RateLimiter r = new RateLimiter(2, Duration.ofMinutes(1), 100);
+        assertTrue(r.tryAcquire("k", T0).allowed());
+        assertTrue(r.tryAcquire("k", T0).allowed());
+        assertFalse(r.tryAcquire("k", T0.minusSeconds(3600)).allowed());
+    }
+
+    @Test
+    void resetForgetsAKey() {
+        RateLimiter r = new RateLimiter(1, Duration.ofMinutes(1), 100);
+        assertTrue(r.tryAcquire("alice", T0).allowed());
+        assertFalse(r.tryAcquire("alice", T0).allowed());
+        r.reset("alice");
+        assertTrue(r.tryAcquire("alice", T0).allowed());
+    }
+
+    @Test
+    void memoryIsBounded() {
+        RateLimiter r = new RateLimiter(1, Duration.ofHours(1), 1000);
+        for (int i = 0; i < 100_000; i++) r.tryAcquire("ip" + i, T0);
+        assertTrue(r.size() <= 1000);
+    }
+
+    @Test
+    void leastRecentlyUsedKeyIsEvicted() {
+        RateLimiter r = new RateLimiter(1, Duration.ofHours(1), 2);
+        assertTrue(r.tryAcquire("a", T0).allowed());
+        assertTrue(r.tryAcquire("b", T0).allowed());
+        assertFalse(r.tryAcquire("a", T0).allowed()); // touches a, so b is now the oldest
+        assertTrue(r.tryAcquire("c", T0).allowed()); // evicts b
+        assertEquals(2, r.size());
+        assertFalse(r.tryAcquire("a", T0).allowed());
+        assertTrue(r.tryAcquire("b", T0).allowed()); // b was forgotten
+    }
+
+    @Test
+    void idleKeysAreDropped() {
+        RateLimiter r = new RateLimiter(2, Duration.ofMinutes(1), 100);
+        for (int i = 0; i < 50; i++) r.tryAcquire("k" + i, T0);
+        assertEquals(50, r.size());
+        r.tryAcquire("fresh", T0.plus(Duration.ofMinutes(2)));
+        assertEquals(1, r.size());
+    }
+
+    @Test
+    void nullKeyIsAllowedAndShared() {
+        RateLimiter r = new RateLimiter(1, Duration.ofMinutes(1), 10);
+        assertTrue(r.tryAcquire(null, T0).allowed());
+        assertFalse(r.tryAcquire(null, T0).allowed());
+    }
+
+    @Test
+    void constructorChecks() {
+        assertThrows(IllegalArgumentException.class, () -> new RateLimiter(0, Duration.ofMinutes(1), 10));
+        assertThrows(IllegalArgumentException.class, () -> new RateLimiter(1, Duration.ZERO, 10));
+        assertThrows(IllegalArgumentException.class, () -> new RateLimiter(1, Duration.ofSeconds(-1), 10));
+        assertThrows(IllegalArgumentException.class, () -> new RateLimiter(1, null, 10));
+        assertThrows(IllegalArgumentException.class, () -> new RateLimiter(1, Duration.ofMinutes(1), 0));
+        assertThrows(IllegalArgumentException.class, () -> new RateLimiter(1000, Duration.ofNanos(1000), 10));
+        assertThrows(IllegalArgumentException.class, () -> new RateLimiter(1, Duration.ofMinutes(1), 10).tryAcquire("k", null));
+    }
+
+    @Test
+    void threadSafeUnderContention() throws Exception {
+        RateLimiter r = new RateLimiter(100, Duration.ofHours(1), 10);
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<Integer>> results = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            results.add(pool.submit(() -> {
+                start.await();
+                int ok = 0;
+                for (int i = 0; i < 1000; i++) if (r.tryAcquire("shared", T0).allowed()) ok++;
+                return ok;
+            }));
+        }
+        start.countDown();
+        int total = 0;
+        for (Future<Integer> f : results) total += f.get(30, TimeUnit.SECONDS);
+        pool.shutdown();
+        assertEquals(100, total);
+    }
+}

@@ -1,0 +1,326 @@
+package io.mcpoauth.store.file;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mcpoauth.core.Secrets;
+import io.mcpoauth.store.RefreshFamily;
+import io.mcpoauth.store.Sweeper;
+import io.mcpoauth.store.file.RefreshTokens.Outcome;
+import io.mcpoauth.store.file.RefreshTokens.Rotation;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Refresh-token rotation rules, exercised through the real store (files in a temp directory, reopened for restarts). */
+class RefreshTokenSemanticsTest {
+    private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+    private static final Duration TTL = Duration.ofHours(1);
+
+    @TempDir
+    Path dir;
+
+    private FileStore store;
+    private RefreshTokens tokens;
+    /** Every refresh token handed out in a test, to check none reaches the disk. */
+    private final Set<String> issued = ConcurrentHashMap.newKeySet();
+
+    @BeforeEach
+    void open() {
+        reopen();
+    }
+
+    @AfterEach
+    void noRawTokenOnDisk() throws Exception {
+        store.close();
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.toList();
+        }
+        assertFalse(files.isEmpty());
+        for (Path f : files) {
+            String content = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+            for (String t : issued) {
+                String secret = t.substring(t.indexOf('.') + 1);
+                assertFalse(content.contains(secret), "the secret part of a refresh token appears in " + f.getFileName());
+            }
+        }
+    }
+
+    private void reopen() {
+        if (store != null) store.close();
+        store = FileStore.open(dir);
+        tokens = new RefreshTokens(store, TTL);
+    }
+
+    private String create(String client, Instant now) {
+        String t = tokens.create(client, "alice", "mcp", "https://mcp.example/mcp", true, now).refreshToken();
+        issued.add(t);
+        return t;
+    }
+
+    private Rotation rotate(String presented, String client, Instant now) {
+        Rotation r = tokens.rotate(presented, client, now, f -> {});
+        if (r.refreshToken() != null) issued.add(r.refreshToken());
+        return r;
+    }
+
+    private RefreshFamily familyOf(String token) {
+        return tokens.get(RefreshTokens.familyIdOf(token));
+    }
+
+    private static boolean isCurrent(RefreshFamily f, String token) {
+        return f != null && Secrets.hash(token).equals(f.tokenHash());
+    }
+
+    @Test
+    void rotateWithCurrentIssuesASuccessorAndKeepsThePreviousValid() {
+        String t0 = create("c", T0);
+        Rotation r = rotate(t0, "c", T0.plusSeconds(10));
+        assertEquals(Outcome.ROTATED, r.outcome());
+        String t1 = r.refreshToken();
+        assertTrue(t1.startsWith("mcprt_" + RefreshTokens.familyIdOf(t0) + "."));
+        assertNotEquals(t0, t1);
+        RefreshFamily f = familyOf(t0);
+        assertTrue(isCurrent(f, t1));
+        assertEquals(Secrets.hash(t0), f.previousHash());
+        assertEquals(T0.plusSeconds(10).plus(TTL), f.expiresAt(), "sliding lifetime: each rotation starts a new period");
+        assertNotNull(tokens.find(t0, T0.plusSeconds(10)), "previous stays valid until the successor is used");
+    }
+
+    @Test
+    void retryWithThePreviousTokenBeforeTheSuccessorIsUsedRotatesAgainAlsoAfterARestart() {
+        String t0 = create("c", T0);
+        String lost = rotate(t0, "c", T0).refreshToken(); // the response with `lost` never reached the client
+        reopen(); // and the server restarted meanwhile
+        Rotation retry = rotate(t0, "c", T0.plusSeconds(1));
+        assertEquals(Outcome.ROTATED, retry.outcome(), "a lost response is retried with the previous token");
+        RefreshFamily f = familyOf(t0);
+        assertTrue(isCurrent(f, retry.refreshToken()));
+        assertEquals(Secrets.hash(t0), f.previousHash(), "the presented token stays the previous one");
+        assertNull(tokens.find(lost, T0.plusSeconds(1)), "the never-delivered successor is retired");
+        reopen();
+        Rotation again = rotate(t0, "c", T0.plusSeconds(2));
+        assertEquals(Outcome.ROTATED, again.outcome(), "still allowed: the successor has not been used");
+        assertEquals(3, familyOf(t0).rotations());
+        // once the successor is used, the old token is dead
+        String next = rotate(again.refreshToken(), "c", T0.plusSeconds(3)).refreshToken();
+        assertNotNull(next);
+        assertNull(tokens.find(t0, T0.plusSeconds(3)));
+    }
+
+    @Test
+    void reusingThePreviousTokenAfterTheSuccessorWasUsedRevokesTheFamily() {
+        String t0 = create("c", T0);
+        String t1 = rotate(t0, "c", T0).refreshToken();
+        String t2 = rotate(t1, "c", T0).refreshToken(); // t1 used: t0 is now retired
+        reopen();
+        Rotation reuse = rotate(t0, "c", T0.plusSeconds(5));
+        assertEquals(Outcome.REUSED, reuse.outcome());
+        assertNull(familyOf(t0), "the whole family is revoked");
+        assertNull(tokens.find(t2, T0.plusSeconds(5)), "including its current token");
+        assertEquals(Outcome.UNKNOWN, rotate(t2, "c", T0.plusSeconds(6)).outcome());
+        reopen();
+        assertNull(familyOf(t0), "the revocation is durable");
+    }
+
+    @Test
+    void wrongClientLeavesTheFamilyUnchanged() {
+        String t0 = create("c", T0);
+        String t1 = rotate(t0, "c", T0).refreshToken();
+        RefreshFamily before = familyOf(t0);
+        assertEquals(Outcome.WRONG_CLIENT, rotate(t1, "other", T0).outcome());
+        assertEquals(Outcome.WRONG_CLIENT, rotate(t0, "other", T0).outcome());
+        assertEquals(before, familyOf(t0));
+        reopen();
+        assertEquals(before, familyOf(t0));
+        assertEquals(Outcome.ROTATED, rotate(t1, "c", T0).outcome());
+    }
+
+    @Test
+    void expiredFamilyIsRefusedAndRemoved() {
+        String t0 = create("c", T0);
+        Instant later = T0.plus(TTL);
+        assertNull(tokens.find(t0, later), "expiry is inclusive");
+        assertEquals(Outcome.EXPIRED, rotate(t0, "c", later).outcome());
+        assertNull(familyOf(t0));
+        reopen();
+        assertNull(familyOf(t0));
+        assertEquals(Outcome.UNKNOWN, rotate(t0, "c", later).outcome());
+    }
+
+    @Test
+    void unknownAndMalformedTokens() {
+        String t0 = create("c", T0);
+        assertEquals(Outcome.UNKNOWN, rotate(t0 + "x", "c", T0).outcome());
+        assertEquals(Outcome.UNKNOWN, rotate("mcprt_nope.secret", "c", T0).outcome());
+        assertEquals(Outcome.UNKNOWN, rotate("garbage", "c", T0).outcome());
+        assertEquals(Outcome.UNKNOWN, rotate(null, "c", T0).outcome());
+        assertEquals(0, familyOf(t0).rotations());
+    }
+
+    @Test
+    void aRefusingPrecheckChangesNothing() {
+        String t0 = create("c", T0);
+        assertThrows(IllegalStateException.class, () -> tokens.rotate(t0, "c", T0, f -> {
+            throw new IllegalStateException("scope too wide");
+        }));
+        RefreshFamily f = familyOf(t0);
+        assertTrue(isCurrent(f, t0));
+        assertEquals(0, f.rotations());
+    }
+
+    @Test
+    void revokeAndRevokeIfAreDurable() {
+        String a = create("c", T0), b = create("c", T0), c = create("other", T0);
+        assertTrue(tokens.revoke(RefreshTokens.familyIdOf(a)));
+        assertFalse(tokens.revoke(RefreshTokens.familyIdOf(a)));
+        assertEquals(1, tokens.revokeIf(f -> f.clientId().equals("c")));
+        reopen();
+        assertNull(familyOf(a));
+        assertNull(familyOf(b));
+        assertNotNull(familyOf(c));
+    }
+
+    @Test
+    void thirtyTwoThreadsRotatingTheSameTokenLeaveExactlyOneLiveSuccessor() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            String t0 = create("c", T0);
+            int n = 32;
+            ExecutorService pool = Executors.newFixedThreadPool(n);
+            CyclicBarrier start = new CyclicBarrier(n);
+            List<Future<Rotation>> fs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                fs.add(pool.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    return rotate(t0, "c", T0);
+                }));
+            }
+            List<String> successors = new ArrayList<>();
+            for (Future<Rotation> f : fs) {
+                Rotation r = f.get(30, TimeUnit.SECONDS);
+                assertEquals(Outcome.ROTATED, r.outcome(), "each presented the current or the still-valid previous token");
+                successors.add(r.refreshToken());
+            }
+            pool.shutdown();
+            assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+            assertEquals(n, new HashSet<>(successors).size());
+            if (round % 2 == 1) reopen();
+            RefreshFamily f = familyOf(t0);
+            List<String> live = successors.stream().filter(s -> tokens.find(s, T0) != null).toList();
+            assertEquals(1, live.size(), "exactly one successor works");
+            assertTrue(isCurrent(f, live.get(0)));
+            assertEquals(n, f.rotations());
+            // the winner keeps working; presenting any loser afterwards never yields a second live chain
+            String winner = live.get(0);
+            String next = rotate(winner, "c", T0).refreshToken();
+            for (String s : successors) {
+                if (s.equals(winner)) continue;
+                Outcome o = rotate(s, "c", T0).outcome();
+                assertNotEquals(Outcome.ROTATED, o);
+                if (o == Outcome.REUSED) break; // the family is gone now
+            }
+            assertTrue(familyOf(t0) == null || isCurrent(familyOf(t0), next));
+        }
+    }
+
+    @Test
+    void sweeperRacingRotationsLosesNoAcknowledgedRotationAndLeavesNoExpiredFamily() throws Exception {
+        // fake time runs 600x real time: 1 h of TTL passes in 6 s; rotated chains keep renewing, abandoned ones expire
+        long startNanos = System.nanoTime();
+        Clock clock = new Clock() {
+            @Override
+            public ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
+
+            @Override
+            public Clock withZone(ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return T0.plusNanos((System.nanoTime() - startNanos) * 600);
+            }
+        };
+        int chains = 16;
+        String[] current = new String[chains];
+        for (int i = 0; i < chains; i++) current[i] = create("c", clock.instant());
+        List<String> abandoned = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            // expire one after another during the race: created between 58 and 40 minutes before T0
+            abandoned.add(create("c", T0.minus(Duration.ofMinutes(58)).plus(Duration.ofSeconds(27L * i))));
+        }
+        Sweeper sweeper = new Sweeper(List.of(Sweeper.Task.of("refresh_tokens", tokens::sweepExpired)), clock);
+        sweeper.start(Duration.ofMillis(1));
+        AtomicBoolean stop = new AtomicBoolean();
+        ExecutorService pool = Executors.newFixedThreadPool(chains);
+        List<Future<Integer>> fs = new ArrayList<>();
+        CountDownLatch started = new CountDownLatch(chains);
+        try {
+            for (int i = 0; i < chains; i++) {
+                int ii = i;
+                fs.add(pool.submit(() -> {
+                    started.countDown();
+                    int n = 0;
+                    while (!stop.get()) {
+                        Rotation r = rotate(current[ii], "c", clock.instant());
+                        assertEquals(Outcome.ROTATED, r.outcome(), "a live chain is never swept");
+                        current[ii] = r.refreshToken();
+                        n++;
+                    }
+                    return n;
+                }));
+            }
+            assertTrue(started.await(10, TimeUnit.SECONDS));
+            // run until fake time is past the last abandoned family's expiry, and the sweeper has removed them all
+            Instant lastExpiry = T0.minus(Duration.ofMinutes(58)).plus(Duration.ofSeconds(27L * 39)).plus(TTL);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (abandoned.stream().anyMatch(t -> familyOf(t) != null) || clock.instant().isBefore(lastExpiry)) {
+                assertTrue(System.nanoTime() < deadline, "the sweeper did not remove the expired families in time");
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2)); // poll the condition above, bounded by the deadline
+            }
+        } finally {
+            stop.set(true);
+            int total = 0;
+            for (Future<Integer> f : fs) total += f.get(30, TimeUnit.SECONDS);
+            pool.shutdown();
+            sweeper.close();
+            assertTrue(total > chains, "rotations happened during the race: " + total);
+        }
+        reopen();
+        assertEquals(chains, tokens.size(), "only the rotated chains survive on disk: no expired family survives");
+        for (String t : current) {
+            assertTrue(isCurrent(familyOf(t), t), "the last acknowledged rotation of each chain is on disk");
+        }
+    }
+}
