@@ -20,30 +20,34 @@ import io.mcpoauth.login.LocalAccounts;
 import io.mcpoauth.login.Pages;
 import io.mcpoauth.login.PasswordHasher;
 import io.mcpoauth.oauth.AccessTokenVerifier;
+import io.mcpoauth.oauth.AccessTokens;
 import io.mcpoauth.oauth.ApiKeyAuthenticator;
+import io.mcpoauth.oauth.ApiKeys;
 import io.mcpoauth.oauth.AuthorizationCodes;
 import io.mcpoauth.oauth.AuthorizeRequests;
 import io.mcpoauth.oauth.ClientAuthentication;
 import io.mcpoauth.oauth.ClientEndpoints;
 import io.mcpoauth.oauth.ClientRegistry;
+import io.mcpoauth.oauth.Consents;
+import io.mcpoauth.oauth.GrantLifecycle;
 import io.mcpoauth.oauth.HttpClientIdMetadata;
 import io.mcpoauth.oauth.MetadataEndpoints;
 import io.mcpoauth.oauth.OAuthServices;
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.oauth.TokenEndpoint;
 import io.mcpoauth.ops.Metrics;
 import io.mcpoauth.ops.Operations;
 import io.mcpoauth.resource.McpEndpoint;
 import io.mcpoauth.resource.tools.BuiltInTools;
-import io.mcpoauth.store.AccessTokens;
+import io.mcpoauth.resource.tools.Notes;
+import io.mcpoauth.store.ClientStore;
 import io.mcpoauth.store.StoreException;
+import io.mcpoauth.store.Stores;
 import io.mcpoauth.store.Sweeper;
-import io.mcpoauth.store.file.ApiKeys;
-import io.mcpoauth.store.file.Clients;
-import io.mcpoauth.store.file.Consents;
+import io.mcpoauth.store.UserStore;
+import io.mcpoauth.store.file.EncryptionKeys;
 import io.mcpoauth.store.file.FileStore;
-import io.mcpoauth.store.file.Notes;
-import io.mcpoauth.store.file.RefreshTokens;
-import io.mcpoauth.store.file.Users;
+import io.mcpoauth.store.file.FileStores;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Instant;
@@ -56,19 +60,22 @@ import org.slf4j.LoggerFactory;
 /** Wiring: opens the store, builds every component and the HTTP app, and closes them in order. */
 public final class Server implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Server.class);
-    static final int MAX_ACCESS_TOKENS = 1_000_000;
-
     public final Settings settings;
     public final Clock clock;
-    public final FileStore store;
-    public final Clients clients;
+    /** Where everything is kept (the backend chosen by {@code STORE}). */
+    public final Stores stores;
+    /** The data directory of the file backend; null with another backend. */
+    public final FileStore files;
+    public final ClientStore clients;
     public final RefreshTokens refreshTokens;
-    public final Users users;
+    public final UserStore users;
     public final Consents consents;
     public final Notes notes;
-    /** Idp sign-in (providers, encrypted upstream tokens); null with AUTH_PROVIDER=local. */
+    /** Sign-in through an identity provider (providers, encrypted provider tokens); null with AUTH_PROVIDER=local. */
     public final Idp upstream;
     public final AccessTokens accessTokens;
+    /** Every ending of a grant: revocations, removals and sweeps, with their audit events. */
+    public final GrantLifecycle lifecycle;
     public final OAuthServices oauth;
     public final AuthorizationCodes codes;
     public final AccessTokenVerifier bearer;
@@ -89,46 +96,54 @@ public final class Server implements AutoCloseable {
         this.settings = settings;
         this.clock = clock;
         this.ops = Operations.create(settings, clock); // TLS_KEYSTORE and AUDIT_LOG checked before the lock is taken
-        this.store = FileStore.open(settings.dataDir);
+        FileStores fileStores = FileStores.open(settings.dataDir);
+        this.stores = fileStores;
+        this.files = fileStores.files();
         Idp opened = null;
-        RefreshTokens loading = null;
         try {
-            LOG.info("Persistent storage initialized at {}", store.dir());
-            this.clients = new Clients(store);
-            // The largest file by far (about a second for 100,000 families): loaded on another core while the rest is built.
-            this.refreshTokens = loading = RefreshTokens.loadInBackground(store, settings.refreshTokenTtl);
-            this.users = new Users(store);
-            this.consents = new Consents(store);
-            this.notes = new Notes(store);
-            this.upstream = opened = Idp.open(settings, clock, store, users, settings.url(AccountEndpoints.PATH));
-            this.accessTokens = new AccessTokens(MAX_ACCESS_TOKENS);
+            LOG.info("Persistent storage initialized at {}", files.dir());
+            this.clients = stores.clients();
+            this.users = stores.users();
+            this.consents = new Consents(stores.consents());
+            this.notes = new Notes(stores.notes());
+            this.refreshTokens = new RefreshTokens(stores.grants(), settings.refreshTokenTtl, settings.refreshGrace);
+            this.accessTokens = new AccessTokens(stores.accessTokens());
+            this.lifecycle = new GrantLifecycle(stores, accessTokens, ops.events());
+            this.upstream = opened = Idp.open(settings, clock, stores.idpTokens(), users,
+                    () -> EncryptionKeys.open(settings.raw("ENCRYPTION_KEY"), files.dir(), stores.idpTokens()), settings.url(AccountEndpoints.PATH));
             ClientRegistry registry = new ClientRegistry(clients, new HttpClientIdMetadata(settings, clock));
-            this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry), ops.events());
+            this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry),
+                    ops.events(), lifecycle);
             this.codes = new AuthorizationCodes(settings.authCodeTtl, 100_000);
             this.bearer = new AccessTokenVerifier(oauth, users, upstream == null ? null : upstream.tokens);
-            this.apiKeys = new ApiKeys(store);
+            this.apiKeys = new ApiKeys(stores.apiKeys());
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
             BearerAuthenticator callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess);
             this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()));
             this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), 100_000);
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
-                    new LocalAccounts(users, new PasswordHasher()), browserSessions, upstream == null ? null : upstream.signIn).events(ops.events());
+                    new LocalAccounts(users, PASSWORDS), browserSessions, upstream == null ? null : upstream.signIn).events(ops.events());
+            lifecycle.onUserRemoved(userId -> {
+                browserSessions.endUser(userId, null);
+                flow.forgetUser(userId);
+                codes.forgetUser(userId);
+            }).onCredentialsChanged(browserSessions::endUser).onClientRemoved(codes::forgetClient);
             this.sweeper = new Sweeper(sweepTasks(), clock);
-            AdminService service = new AdminService(settings, clock, store, clients, refreshTokens, users, consents, notes, apiKeys, accessTokens,
-                    ops.events(), "the running server (pid " + ProcessHandle.current().pid() + ")");
-            if (upstream != null) service.upstreamTokens(upstream.tokens::forget);
-            this.admin = new AdminModule(store.dir(), service, settings.adminToken, ops::adminPort, clock);
+            AdminService service = new AdminService(settings, clock, stores, files, lifecycle, ops.events(),
+                    "the running server (pid " + ProcessHandle.current().pid() + ")");
+            this.admin = new AdminModule(files.dir(), service, settings.adminToken, ops::adminPort, clock);
             gauges();
             if (upstream != null) upstream.tokens.events(ops.events());
             this.app = Javalin.create(this::configure);
             logLoaded(); // waits for the refresh tokens; a damaged file is refused here
         } catch (RuntimeException e) {
-            if (loading != null) loading.awaitQuietly();
             if (opened != null) opened.close();
-            store.close();
+            stores.close();
             throw e;
         }
     }
+
+    private static final PasswordHasher PASSWORDS = new PasswordHasher();
 
     public static Server create(Settings settings) {
         return create(settings, Clock.systemUTC());
@@ -141,37 +156,30 @@ public final class Server implements AutoCloseable {
     private void gauges() {
         Instant startedAt = clock.instant();
         Metrics metrics = ops.metrics();
-        metrics.commitStats(store.stats());
-        metrics.gauge("mcp_oauth_clients", "Registered clients stored.", clients::size)
-                .gauge("mcp_oauth_refresh_families", "Live grants (refresh-token families) stored.", refreshTokens::size)
+        metrics.commitStats(files.stats());
+        metrics.gauge("mcp_oauth_clients", "Registered clients stored.", clients::count)
+                .gauge("mcp_oauth_refresh_families", "Live grants (refresh-token families) stored.", stores.grants()::count)
                 .gauge("mcp_oauth_access_tokens", "Access tokens held in memory (live until they expire or are swept).", accessTokens::size)
-                .gauge("mcp_oauth_users", "Users stored.", users::size)
+                .gauge("mcp_oauth_users", "Users stored.", users::count)
                 .gauge("mcp_oauth_api_keys", "API keys stored.", apiKeys::size)
-                .gauge("mcp_oauth_store_healthy", "1 while every store file's last write succeeded, else 0.", () -> store.healthy() ? 1 : 0)
+                .gauge("mcp_oauth_store_healthy", "1 while the store's writes succeed, else 0.", () -> stores.problem() == null ? 1 : 0)
                 .gauge("mcp_oauth_start_time_seconds", "When this server started (Unix time).", startedAt::getEpochSecond);
         metrics.counterFamily("mcp_oauth_tool_calls_total", "MCP tool calls that reached a tool, by tool.", "tool", mcp::toolCallsByTool);
     }
 
     private void logLoaded() {
-        Instant now = clock.instant();
-        int expired = refreshTokens.revokeIf(f -> f.expired(now));
-        int orphaned = refreshTokens.revokeIf(f -> !f.clientId().startsWith("https://") && clients.get(f.clientId()) == null);
-        StringBuilder dropped = new StringBuilder();
-        if (expired > 0 || orphaned > 0) {
-            dropped.append(" (dropped ").append(expired).append(" expired refresh tokens and ").append(orphaned)
-                    .append(" whose client no longer exists)");
-        }
-        LOG.info("Loaded {} clients and {} refresh tokens{}", clients.size(), refreshTokens.size(), dropped);
+        int orphaned = lifecycle.dropOrphanedGrants();
+        int expired = stores.grants().countExpired(clock.instant());
+        StringBuilder notes = new StringBuilder();
+        if (orphaned > 0) notes.append("; dropped ").append(orphaned).append(" whose client no longer exists");
+        if (expired > 0) notes.append("; ").append(expired).append(" expired, removed by the sweeper");
+        LOG.info("Loaded {} clients and {} refresh tokens{}", clients.count(), stores.grants().count(), notes);
     }
 
     private List<Sweeper.Task> sweepTasks() {
         List<Sweeper.Task> tasks = new ArrayList<>();
-        tasks.add(Sweeper.Task.of("refresh_tokens", refreshTokens::sweepExpired));
-        tasks.add(Sweeper.Task.of("unused_clients", now -> {
-            List<String> removed = clients.sweepUnused(now, settings.unusedClientTtl);
-            if (!removed.isEmpty()) refreshTokens.revokeIf(f -> removed.contains(f.clientId()));
-            return removed.size();
-        }));
+        tasks.add(Sweeper.Task.of("refresh_tokens", lifecycle::sweepGrants));
+        tasks.add(Sweeper.Task.of("unused_clients", now -> lifecycle.sweepUnusedClients(now, settings.unusedClientTtl)));
         tasks.add(Sweeper.Task.of("access_tokens", accessTokens::sweep));
         tasks.add(Sweeper.Task.of("authorization_codes", codes::sweep));
         tasks.add(Sweeper.Task.of("pending_authorizations", flow::sweep));
@@ -200,11 +208,11 @@ public final class Server implements AutoCloseable {
             Web.oauthError(ctx, OAuthError.serverError("Something went wrong on the server; it has been logged."));
         });
         config.routes.get("/healthz", ctx -> {
-            boolean ok = store.healthy();
-            Web.json(ctx, ok ? 200 : 503, Map.of("status", ok ? "ok" : "degraded", "store", ok ? "ok" : "failing writes"));
+            String problem = stores.problem();
+            Web.json(ctx, problem == null ? 200 : 503, Map.of("status", problem == null ? "ok" : "degraded", "store", problem == null ? "ok" : "failing writes"));
         });
         new AuthorizeEndpoints(flow, browserSessions, clock).routes(config);
-        new AccountEndpoints(settings, clock, browserSessions, users, consents, refreshTokens, clients, new LocalAccounts(users, new PasswordHasher()),
+        new AccountEndpoints(settings, clock, browserSessions, users, consents, stores.grants(), lifecycle, clients, new LocalAccounts(users, PASSWORDS),
                 upstream == null ? null : upstream.signIn, upstream == null ? null : upstream.tokens).routes(config);
         new TokenEndpoint(oauth, codes).routes(config);
         new MetadataEndpoints(oauth).routes(config);
@@ -214,9 +222,9 @@ public final class Server implements AutoCloseable {
 
     /** At the first start with no users and local sign-in, creates {@code admin} with a random password printed once. */
     public void bootstrapFirstUser(PrintStream out) {
-        if (!settings.authProvider.equals("local") || users.size() > 0) return;
+        if (!settings.authProvider.equals("local") || users.count() > 0) return;
         String password = Secrets.randomString(18);
-        new LocalAccounts(users, new PasswordHasher()).add("admin", password.toCharArray(), clock.instant());
+        new LocalAccounts(users, PASSWORDS).add("admin", password.toCharArray(), clock.instant());
         out.println();
         out.println("Created the first user 'admin' with the password: " + password);
         out.println("It is shown only this once. Change it with: java -jar mcp-oauth-server.jar users passwd admin");
@@ -253,7 +261,7 @@ public final class Server implements AutoCloseable {
         mcp.close();
         admin.close();
         if (upstream != null) upstream.close();
-        store.close();
-        LOG.info("Stopped; data directory released");
+        stores.close();
+        LOG.info("Stopped; {} released", stores.describe());
     }
 }

@@ -23,7 +23,7 @@ public final class OpsFixture {
 
     /** Registers a public client (POST /register), signs {@code user} in (created if needed), consents, exchanges the code. */
     public static Grant signIn(TestServer s, String user) {
-        if (s.server.users.local(user) == null) OAuthClientSim.addUser(s, user, PASSWORD);
+        if (s.server.users.get(io.mcpoauth.store.UserRecord.localId(user)) == null) OAuthClientSim.addUser(s, user, PASSWORD);
         OAuthClientSim c = new OAuthClientSim(s);
         c.register("none");
         Map<String, String> back = c.authorize(user, PASSWORD, "allow");

@@ -57,7 +57,7 @@ class ServeProcessTest {
             assertTrue(code == 0 || code == 143, "exit code " + code);
             assertTrue(Duration.ofNanos(System.nanoTime() - t0).compareTo(Duration.ofSeconds(15)) < 0, "slow stop");
             List<String> rest = c.drain(STOP);
-            assertTrue(rest.stream().anyMatch(l -> l.contains("Stopped; data directory released")), "exit " + code + ":\n" + c.output());
+            assertTrue(rest.stream().anyMatch(l -> l.contains("Stopped; the data directory ") && l.contains(" released")), "exit " + code + ":\n" + c.output());
             assertTrue(rest.stream().noneMatch(l -> l.contains("Exception")), String.join("\n", rest));
         }
         // the lock is free: a second start works, and does not create or print a password again

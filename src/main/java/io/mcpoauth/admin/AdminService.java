@@ -4,22 +4,23 @@ import io.mcpoauth.config.Settings;
 import io.mcpoauth.core.Events;
 import io.mcpoauth.login.LocalAccounts;
 import io.mcpoauth.login.PasswordHasher;
-import io.mcpoauth.store.AccessTokens;
+import io.mcpoauth.oauth.AccessTokens;
+import io.mcpoauth.oauth.ApiKeys;
+import io.mcpoauth.oauth.GrantLifecycle;
 import io.mcpoauth.store.ApiKeyRecord;
 import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.store.ClientStore;
 import io.mcpoauth.store.ConsentRecord;
+import io.mcpoauth.store.GrantStore;
 import io.mcpoauth.store.RefreshFamily;
 import io.mcpoauth.store.StoreException;
+import io.mcpoauth.store.Stores;
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.file.ApiKeys;
+import io.mcpoauth.store.UserStore;
 import io.mcpoauth.store.file.Backup;
-import io.mcpoauth.store.file.Clients;
-import io.mcpoauth.store.file.Consents;
 import io.mcpoauth.store.file.FileStore;
-import io.mcpoauth.store.file.Notes;
+import io.mcpoauth.store.file.FileStores;
 import io.mcpoauth.store.file.Recovery;
-import io.mcpoauth.store.file.RefreshTokens;
-import io.mcpoauth.store.file.Users;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -28,7 +29,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -41,63 +41,51 @@ import java.util.function.Predicate;
 public final class AdminService implements Admin {
     private final Settings settings;
     private final Clock clock;
-    private final FileStore store;
+    private final Stores stores;
+    private final FileStore files;
     private final boolean ownsStore;
-    private final Clients clients;
-    private final RefreshTokens refreshTokens;
-    private final Users users;
-    private final Consents consents;
-    private final Notes notes;
+    private final GrantLifecycle lifecycle;
+    private final ClientStore clients;
+    private final GrantStore grants;
+    private final UserStore users;
     private final ApiKeys apiKeys;
-    private final AccessTokens accessTokens;
     private final Events events;
     private final String where;
+    private static final PasswordHasher PASSWORDS = new PasswordHasher();
 
-    /** Components of a running server; {@code accessTokens} may be null when no server runs (none are live then). */
-    private java.util.function.Predicate<String> forgetUpstream = id -> false;
-
-    public AdminService(Settings settings, Clock clock, FileStore store, Clients clients, RefreshTokens refreshTokens, Users users,
-                        Consents consents, Notes notes, ApiKeys apiKeys, AccessTokens accessTokens, Events events, String where) {
-        this(settings, clock, store, false, clients, refreshTokens, users, consents, notes, apiKeys, accessTokens, events, where);
+    /**
+     * @param files     the data directory of the file backend (store check and backup), or null for another backend
+     * @param lifecycle the running server's (its live access tokens and browser sessions end with what they belong to)
+     */
+    public AdminService(Settings settings, Clock clock, Stores stores, FileStore files, GrantLifecycle lifecycle, Events events, String where) {
+        this(settings, clock, stores, files, false, lifecycle, events, where);
     }
 
-    private AdminService(Settings settings, Clock clock, FileStore store, boolean ownsStore, Clients clients, RefreshTokens refreshTokens,
-                         Users users, Consents consents, Notes notes, ApiKeys apiKeys, AccessTokens accessTokens, Events events, String where) {
+    private AdminService(Settings settings, Clock clock, Stores stores, FileStore files, boolean ownsStore, GrantLifecycle lifecycle,
+                         Events events, String where) {
         this.settings = settings;
         this.clock = clock;
-        this.store = store;
+        this.stores = stores;
+        this.files = files;
         this.ownsStore = ownsStore;
-        this.clients = clients;
-        this.refreshTokens = refreshTokens;
-        this.users = users;
-        this.consents = consents;
-        this.notes = notes;
-        this.apiKeys = apiKeys;
-        this.accessTokens = accessTokens;
+        this.lifecycle = lifecycle;
+        this.clients = stores.clients();
+        this.grants = stores.grants();
+        this.users = stores.users();
+        this.apiKeys = new ApiKeys(stores.apiKeys());
         this.events = events;
         this.where = where;
     }
 
-    /** Removing a user also deletes their stored upstream tokens through this. */
-    public AdminService upstreamTokens(java.util.function.Predicate<String> forget) {
-        this.forgetUpstream = forget;
-        return this;
-    }
-
-    /** Opens (and locks) the data directory itself: for commands while the server is stopped. */
+    /** Opens (and locks) the data directory itself: for commands while the server is stopped (no access token is live then). */
     public static AdminService open(Settings settings, Clock clock, Events events) {
-        FileStore store = FileStore.open(settings.dataDir);
+        FileStores stores = FileStores.open(settings.dataDir);
         try {
-            AdminService svc = new AdminService(settings, clock, store, true, new Clients(store), new RefreshTokens(store, settings.refreshTokenTtl),
-                    new Users(store), new Consents(store), new Notes(store), new ApiKeys(store), null, events,
-                    "the data directory " + store.dir());
-            if (java.nio.file.Files.exists(store.dir().resolve(io.mcpoauth.store.file.IdpTokens.FILE))) {
-                // removing an entry needs no key: ciphertexts are only deleted, never read
-                svc.upstreamTokens(new io.mcpoauth.store.file.IdpTokens(store)::remove);
-            }
-            return svc;
+            stores.awaitLoaded();
+            GrantLifecycle lifecycle = new GrantLifecycle(stores, new AccessTokens(stores.accessTokens()), events);
+            return new AdminService(settings, clock, stores, stores.files(), true, lifecycle, events, stores.describe());
         } catch (RuntimeException e) {
-            store.close();
+            stores.close();
             throw e;
         }
     }
@@ -112,9 +100,9 @@ public final class AdminService implements Admin {
     @Override
     public List<ClientInfo> clients() {
         Map<String, Integer> grantCounts = new LinkedHashMap<>();
-        for (RefreshFamily f : refreshTokens.all()) grantCounts.merge(f.clientId(), 1, Integer::sum);
+        for (RefreshFamily f : grants.list()) grantCounts.merge(f.clientId(), 1, Integer::sum);
         List<ClientInfo> out = new ArrayList<>();
-        for (ClientRecord c : clients.all()) out.add(info(c, grantCounts.getOrDefault(c.clientId(), 0)));
+        for (ClientRecord c : clients.list()) out.add(info(c, grantCounts.getOrDefault(c.clientId(), 0)));
         for (Map.Entry<String, Integer> e : grantCounts.entrySet()) {
             if (clients.get(e.getKey()) == null) out.add(unregistered(e.getKey(), e.getValue()));
         }
@@ -126,27 +114,20 @@ public final class AdminService implements Admin {
     @Override
     public ClientDetail client(String clientId) {
         ClientRecord c = clients.get(clientId);
-        List<GrantInfo> grants = grants(null, clientId);
-        if (c == null && grants.isEmpty()) throw AdminException.notFound("There is no client '" + clientId + "'.");
+        List<GrantInfo> held = grants(null, clientId);
+        if (c == null && held.isEmpty()) throw AdminException.notFound("There is no client '" + clientId + "'.");
         List<String> consented = new ArrayList<>();
-        for (ConsentRecord r : consents.all()) {
-            if (r.clientId().equals(clientId)) consented.add(r.userId());
-        }
+        for (ConsentRecord r : stores.consents().listByClient(clientId)) consented.add(r.userId());
         consented.sort(null);
-        return new ClientDetail(c == null ? unregistered(clientId, grants.size()) : info(c, grants.size()), grants, consented);
+        return new ClientDetail(c == null ? unregistered(clientId, held.size()) : info(c, held.size()), held, consented);
     }
 
     @Override
     public ClientRemoved removeClient(String clientId) {
         ClientRecord c = clients.get(clientId);
-        List<String> families = familyIds(f -> f.clientId().equals(clientId));
-        if (c == null && families.isEmpty()) throw AdminException.notFound("There is no client '" + clientId + "'.");
-        if (c != null) clients.remove(clientId);
-        int revoked = revokeFamilies(f -> f.clientId().equals(clientId));
-        int consentsRemoved = consents.revokeIf(r -> r.clientId().equals(clientId));
-        if (c != null) events.clientRemoved(clientId, "admin", revoked);
-        if (revoked > 0) events.tokensRevoked("admin", "grant", null, clientId, null, revoked);
-        return new ClientRemoved(clientId, c != null, revoked, consentsRemoved);
+        if (c == null && familyIds(f -> f.clientId().equals(clientId)).isEmpty()) throw AdminException.notFound("There is no client '" + clientId + "'.");
+        GrantLifecycle.ClientRemoval r = lifecycle.removeClient(clientId, "admin");
+        return new ClientRemoved(clientId, r.clientExisted(), r.grants(), r.consents());
     }
 
     private ClientInfo info(ClientRecord c, int grants) {
@@ -165,7 +146,7 @@ public final class AdminService implements Admin {
     public List<GrantInfo> grants(String user, String clientId) {
         Set<String> ids = user == null ? null : userIds(user);
         List<GrantInfo> out = new ArrayList<>();
-        for (RefreshFamily f : refreshTokens.all()) {
+        for (RefreshFamily f : grants.list()) {
             if (ids != null && !ids.contains(f.userId())) continue;
             if (clientId != null && !clientId.equals(f.clientId())) continue;
             ClientRecord c = clients.get(f.clientId());
@@ -182,41 +163,27 @@ public final class AdminService implements Admin {
         int given = (user == null ? 0 : 1) + (clientId == null ? 0 : 1) + (familyId == null ? 0 : 1);
         if (given != 1) throw AdminException.invalid("Give exactly one of user, client or family.");
         if (familyId != null) {
-            RefreshFamily f = refreshTokens.get(familyId);
+            RefreshFamily f = grants.get(familyId);
             if (f == null) throw AdminException.notFound("There is no grant (refresh-token family) '" + familyId + "'.");
-            int n = revokeFamilies(x -> x.familyId().equals(familyId));
-            if (n > 0) events.tokensRevoked("admin", "grant", f.userId(), f.clientId(), familyId, n);
-            return new Revoked(n);
+            return new Revoked(lifecycle.revokeGrant(f, "admin") ? 1 : 0);
         }
         if (user != null) {
             Set<String> ids = userIds(user);
             boolean known = ids.stream().anyMatch(id -> users.get(id) != null) || !familyIds(f -> ids.contains(f.userId())).isEmpty();
             if (!known) throw AdminException.notFound("There is no user '" + user + "'.");
-            int n = revokeFamilies(f -> ids.contains(f.userId()));
-            if (n > 0) events.tokensRevoked("admin", "grant", String.join(",", new TreeSet<>(ids)), null, null, n);
+            int n = 0;
+            for (String id : new TreeSet<>(ids)) n += lifecycle.revokeUserGrants(id, "admin");
             return new Revoked(n);
         }
         if (clients.get(clientId) == null && familyIds(f -> f.clientId().equals(clientId)).isEmpty()) {
             throw AdminException.notFound("There is no client '" + clientId + "'.");
         }
-        int n = revokeFamilies(f -> f.clientId().equals(clientId));
-        if (n > 0) events.tokensRevoked("admin", "grant", null, clientId, null, n);
-        return new Revoked(n);
-    }
-
-    /** Revokes the families durably, then drops their live access tokens. */
-    private int revokeFamilies(Predicate<RefreshFamily> which) {
-        List<String> ids = familyIds(which);
-        int n = refreshTokens.revokeIf(which);
-        if (accessTokens != null) {
-            for (String id : ids) accessTokens.revokeGrant(id);
-        }
-        return n;
+        return new Revoked(lifecycle.revokeClientGrants(clientId, "admin"));
     }
 
     private List<String> familyIds(Predicate<RefreshFamily> which) {
         List<String> ids = new ArrayList<>();
-        for (RefreshFamily f : refreshTokens.all()) {
+        for (RefreshFamily f : grants.list()) {
             if (which.test(f)) ids.add(f.familyId());
         }
         return ids;
@@ -227,9 +194,9 @@ public final class AdminService implements Admin {
         Set<String> ids = new LinkedHashSet<>();
         String u = user.strip();
         if (users.get(u) != null || u.contains(":")) ids.add(u);
-        UserRecord local = users.local(u.toLowerCase(Locale.ROOT));
+        UserRecord local = users.get(UserRecord.localId(u));
         if (local != null) ids.add(local.userId());
-        for (UserRecord r : users.all()) {
+        for (UserRecord r : users.list()) {
             if (u.equalsIgnoreCase(r.username()) || r.email() != null && u.equalsIgnoreCase(r.email())) ids.add(r.userId());
         }
         return ids;
@@ -276,7 +243,7 @@ public final class AdminService implements Admin {
     @Override
     public List<ApiKeyInfo> apiKeys() {
         List<ApiKeyInfo> out = new ArrayList<>();
-        for (ApiKeyRecord r : apiKeys.all()) out.add(info(r));
+        for (ApiKeyRecord r : apiKeys.list()) out.add(info(r));
         out.sort(Comparator.comparing(ApiKeyInfo::createdAt, Comparator.nullsLast(Comparator.naturalOrder())).thenComparing(ApiKeyInfo::id));
         return out;
     }
@@ -301,7 +268,7 @@ public final class AdminService implements Admin {
     @Override
     public List<UserInfo> users() {
         List<UserInfo> out = new ArrayList<>();
-        for (UserRecord u : users.all()) out.add(info(u));
+        for (UserRecord u : users.list()) out.add(info(u));
         out.sort(Comparator.comparing(UserInfo::userId));
         return out;
     }
@@ -309,27 +276,27 @@ public final class AdminService implements Admin {
     @Override
     public UserInfo addUser(String name, char[] password) {
         String n = localName(name);
-        if (users.local(n) != null) throw AdminException.conflict("A user named '" + n + "' already exists.");
+        if (users.get(UserRecord.localId(n)) != null) throw AdminException.conflict("A user named '" + n + "' already exists.");
         try {
             UserRecord u = accounts().add(n, password, clock.instant());
             events.userAdded(u.userId());
             return info(u);
         } catch (LocalAccounts.AccountException e) {
-            throw users.local(n) != null ? AdminException.conflict(e.getMessage()) : AdminException.invalid(e.getMessage());
+            throw users.get(UserRecord.localId(n)) != null ? AdminException.conflict(e.getMessage()) : AdminException.invalid(e.getMessage());
         }
     }
 
     @Override
     public UserInfo setPassword(String name, char[] password) {
         String n = localName(name);
-        if (users.local(n) == null) throw AdminException.notFound("There is no local user named '" + n + "'.");
+        if (users.get(UserRecord.localId(n)) == null) throw AdminException.notFound("There is no local user named '" + n + "'.");
         try {
             accounts().setPassword(n, password);
         } catch (LocalAccounts.AccountException e) {
             throw AdminException.invalid(e.getMessage());
         }
-        UserRecord u = users.local(n);
-        events.passwordChanged(u.userId());
+        UserRecord u = users.get(UserRecord.localId(n));
+        lifecycle.credentialsChanged(u.userId(), null, false);
         return info(u);
     }
 
@@ -339,20 +306,14 @@ public final class AdminService implements Admin {
         if (name != null && name.contains(":")) {
             id = name.strip();
         } else {
-            id = Users.localId(localName(name));
+            id = UserRecord.localId(localName(name));
         }
         UserRecord u = users.get(id);
         if (u == null) {
             throw AdminException.notFound(id.startsWith("local:") ? "There is no local user named '" + id.substring(6) + "'." : "There is no user '" + id + "'.");
         }
-        users.remove(id);
-        int grants = revokeFamilies(f -> id.equals(f.userId()));
-        int keys = apiKeys.revokeIf(k -> id.equals(k.userId()));
-        int notesRemoved = notes.removeAll(id);
-        forgetUpstream.test(id);
-        int consentsRemoved = consents.revokeIf(c -> id.equals(c.userId()));
-        events.userRemoved(id, grants, keys);
-        return new UserRemoved(id, grants, keys, notesRemoved, consentsRemoved);
+        GrantLifecycle.UserRemoval r = lifecycle.removeUser(id);
+        return new UserRemoved(id, r.grants(), r.apiKeys(), r.notes(), r.consents());
     }
 
     private static String localName(String name) {
@@ -364,7 +325,7 @@ public final class AdminService implements Admin {
     }
 
     private LocalAccounts accounts() {
-        return new LocalAccounts(users, new PasswordHasher());
+        return new LocalAccounts(users, PASSWORDS);
     }
 
     private static UserInfo info(UserRecord u) {
@@ -377,13 +338,13 @@ public final class AdminService implements Admin {
     public StoreReport checkStore() {
         List<FileInfo> files = new ArrayList<>();
         try {
-            for (Recovery.FileState s : new Recovery().check(store.dir())) {
+            for (Recovery.FileState s : new Recovery().check(files().dir())) {
                 files.add(new FileInfo(s.name(), s.ok(), s.problem(), s.records(), s.previousUsable()));
             }
         } catch (IOException e) {
-            throw new AdminException(AdminException.UNAVAILABLE, 503, "Cannot read " + store.dir() + ": " + e.getMessage());
+            throw new AdminException(AdminException.UNAVAILABLE, 503, "Cannot read " + files().dir() + ": " + e.getMessage());
         }
-        return new StoreReport(store.dir().toString(), store.healthy(), files);
+        return new StoreReport(files().dir().toString(), files().healthy(), files);
     }
 
     @Override
@@ -393,7 +354,7 @@ public final class AdminService implements Admin {
         if (!target.isAbsolute()) throw AdminException.invalid("The backup directory must be an absolute path: " + dir);
         Backup.Result r;
         try {
-            r = store.backup(target);
+            r = files().backup(target);
         } catch (StoreException e) {
             if (e.unavailable()) throw new AdminException(AdminException.UNAVAILABLE, 503, e.getMessage());
             throw AdminException.invalid(e.getMessage());
@@ -404,8 +365,13 @@ public final class AdminService implements Admin {
         return new BackupReport(r.dir().toString(), r.takenAt(), files);
     }
 
+    private FileStore files() {
+        if (files == null) throw AdminException.invalid("This command works on the data directory of STORE=file; " + where + " is another store.");
+        return files;
+    }
+
     @Override
     public void close() {
-        if (ownsStore) store.close();
+        if (ownsStore) stores.close();
     }
 }

@@ -25,6 +25,7 @@ public final class Settings {
             Setting.of("OAUTH_DATA_DIR", ".oauth_data", "directory for clients, refresh tokens, users and consents"),
             Setting.of("OAUTH_ACCESS_TOKEN_TTL", "3600", "access token lifetime in seconds (60-86400)"),
             Setting.of("OAUTH_REFRESH_TOKEN_TTL", "2592000", "refresh token lifetime in seconds, sliding: each rotation starts a new period"),
+            Setting.of("OAUTH_REFRESH_GRACE", "120", "seconds after a rotation during which the replaced refresh token may be retried once (a lost response)"),
             Setting.of("OAUTH_AUTH_CODE_TTL", "600", "authorization code lifetime in seconds (10-600)"),
             Setting.of("OAUTH_CLEANUP_INTERVAL", "300", "seconds between sweeps of expired entries"),
             Setting.of("OAUTH_UNUSED_CLIENT_TTL", "604800", "seconds after which a client that never completed a grant is removed"),
@@ -69,6 +70,7 @@ public final class Settings {
     public final Path dataDir;
     public final Duration accessTokenTtl;
     public final Duration refreshTokenTtl;
+    public final Duration refreshGrace;
     public final Duration authCodeTtl;
     public final Duration cleanupInterval;
     public final Duration unusedClientTtl;
@@ -103,6 +105,7 @@ public final class Settings {
         dataDir = Path.of(text("OAUTH_DATA_DIR").isBlank() ? ".oauth_data" : text("OAUTH_DATA_DIR"));
         accessTokenTtl = seconds("OAUTH_ACCESS_TOKEN_TTL", 60, 86_400);
         refreshTokenTtl = seconds("OAUTH_REFRESH_TOKEN_TTL", 3_600, 31_536_000L * 2);
+        refreshGrace = seconds("OAUTH_REFRESH_GRACE", 0, 3_600);
         authCodeTtl = seconds("OAUTH_AUTH_CODE_TTL", 10, 600);
         cleanupInterval = seconds("OAUTH_CLEANUP_INTERVAL", 1, 86_400);
         unusedClientTtl = seconds("OAUTH_UNUSED_CLIENT_TTL", 60, 31_536_000L * 10);

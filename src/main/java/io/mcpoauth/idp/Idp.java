@@ -1,12 +1,11 @@
 package io.mcpoauth.idp;
 
 import io.mcpoauth.config.Settings;
+import io.mcpoauth.store.IdpTokenStore;
 import io.mcpoauth.store.TokenCipher;
-import io.mcpoauth.store.file.EncryptionKeys;
-import io.mcpoauth.store.file.FileStore;
-import io.mcpoauth.store.file.IdpTokens;
-import io.mcpoauth.store.file.Users;
+import io.mcpoauth.store.UserStore;
 import java.time.Clock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,13 +18,13 @@ public final class Idp implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Idp.class);
 
     public final IdpConfig config;
-    public final IdpTokens store;
+    public final IdpTokenStore store;
     public final IdpTokenService tokens;
     public final ScribeSignIn signIn;
     public final IdpClient client;
     private final IdpCalls calls;
 
-    private Idp(IdpConfig config, IdpTokens store, IdpTokenService tokens, ScribeSignIn signIn, IdpClient client,
+    private Idp(IdpConfig config, IdpTokenStore store, IdpTokenService tokens, ScribeSignIn signIn, IdpClient client,
                      IdpCalls calls) {
         this.config = config;
         this.store = store;
@@ -35,18 +34,22 @@ public final class Idp implements AutoCloseable {
         this.calls = calls;
     }
 
-    /** Null with {@code AUTH_PROVIDER=local}. */
-    /** @param accountUrl the page where users see and renew their sign-in (named in "sign in again" messages) */
-    public static Idp open(Settings settings, Clock clock, FileStore store, Users users, String accountUrl) {
+    /**
+     * Null with {@code AUTH_PROVIDER=local}.
+     *
+     * @param cipher     opens the key that encrypts the stored provider tokens (checked against {@code stored})
+     * @param accountUrl the page where users see and renew their sign-in (named in "sign in again" messages)
+     */
+    public static Idp open(Settings settings, Clock clock, IdpTokenStore stored, UserStore users, Supplier<TokenCipher> cipher,
+                           String accountUrl) {
         if (settings.authProvider.equals("local")) return null;
         IdpConfig config = IdpConfig.from(settings);
-        IdpTokens stored = new IdpTokens(store);
         IdpCalls calls = new IdpCalls(config.timeout);
         try {
             IdpProvider provider = IdpProviders.create(config, calls);
-            TokenCipher cipher = EncryptionKeys.open(settings.raw("ENCRYPTION_KEY"), store.dir(), stored);
+            TokenCipher key = cipher.get();
             IdpClient client = new IdpClient(config, provider, calls);
-            IdpTokenService tokens = new IdpTokenService(client, stored, cipher, clock, accountUrl);
+            IdpTokenService tokens = new IdpTokenService(client, stored, key, clock, accountUrl);
             ScribeSignIn signIn = new ScribeSignIn(client, users, tokens);
             if (config.testBaseUrl != null) {
                 LOG.warn("UPSTREAM_TEST_BASE_URL is set: {} sign-in goes to {} instead of the real provider (tests only)", provider.displayName(), config.testBaseUrl);
@@ -55,7 +58,7 @@ public final class Idp implements AutoCloseable {
                 LOG.warn("AUTH_PROVIDER={} without ALLOWED_EMAILS or ALLOWED_DOMAINS: anyone with a {} account can sign in", config.provider, provider.displayName());
             }
             LOG.info("Users sign in with {}; register {} as the redirect URI there; {} stored upstream tokens (key id {})", provider.displayName(),
-                    config.callbackUrl, stored.size(), cipher.keyId());
+                    config.callbackUrl, stored.count(), key.keyId());
             return new Idp(config, stored, tokens, signIn, client, calls);
         } catch (RuntimeException e) {
             calls.close();

@@ -5,9 +5,9 @@ import io.mcpoauth.core.Events;
 import io.mcpoauth.core.IdpAccess;
 import io.mcpoauth.core.Json;
 import io.mcpoauth.store.IdpTokenRecord;
+import io.mcpoauth.store.IdpTokenStore;
 import io.mcpoauth.store.StoreException;
 import io.mcpoauth.store.TokenCipher;
-import io.mcpoauth.store.file.IdpTokens;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -23,7 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Users' upstream tokens: encrypted at rest ({@link TokenCipher}, user id as associated data), handed to tools
+ * UserStore' upstream tokens: encrypted at rest ({@link TokenCipher}, user id as associated data), handed to tools
  * through {@link IdpAccess}, refreshed transparently shortly before they expire under a per-user lock (one
  * refresh at a time per user; the others wait and reuse its result). Only the provider's {@code invalid_grant}
  * deletes a stored token; any other failure leaves it for a later retry.
@@ -34,14 +34,14 @@ public final class IdpTokenService implements IdpAccess {
     static final Duration REFRESH_MARGIN = Duration.ofSeconds(60);
 
     private final IdpClient client;
-    private final IdpTokens tokens;
+    private final IdpTokenStore tokens;
     private final TokenCipher cipher;
     private final Clock clock;
     private final String accountUrl;
     private final ConcurrentHashMap<String, ReentrantLock> locks = new ConcurrentHashMap<>();
     private volatile Events events = Events.NONE;
 
-    public IdpTokenService(IdpClient client, IdpTokens tokens, TokenCipher cipher, Clock clock, String accountUrl) {
+    public IdpTokenService(IdpClient client, IdpTokenStore tokens, TokenCipher cipher, Clock clock, String accountUrl) {
         this.client = client;
         this.tokens = tokens;
         this.cipher = cipher;

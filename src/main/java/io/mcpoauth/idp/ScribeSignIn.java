@@ -3,14 +3,14 @@ package io.mcpoauth.idp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.scribejava.core.pkce.PKCE;
 import com.github.scribejava.core.pkce.PKCEService;
+import io.mcpoauth.core.ExpiringMap;
 import io.mcpoauth.core.Secrets;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.PageError;
 import io.mcpoauth.http.Params;
 import io.mcpoauth.store.StoreException;
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.file.Users;
-import io.mcpoauth.store.memory.ExpiringMap;
+import io.mcpoauth.store.UserStore;
 import java.time.Duration;
 import java.time.Instant;
 import org.slf4j.Logger;
@@ -39,11 +39,11 @@ public final class ScribeSignIn implements IdpSignIn {
     private final IdpConfig config;
     private final IdpClient client;
     private final IdpProvider provider;
-    private final Users users;
+    private final UserStore users;
     private final IdpTokenService tokens;
     private final ExpiringMap<State> states = new ExpiringMap<>(100_000);
 
-    public ScribeSignIn(IdpClient client, Users users, IdpTokenService tokens) {
+    public ScribeSignIn(IdpClient client, UserStore users, IdpTokenService tokens) {
         this.config = client.config;
         this.client = client;
         this.provider = client.provider;

@@ -11,14 +11,15 @@ import io.mcpoauth.http.Params;
 import io.mcpoauth.http.Web;
 import io.mcpoauth.idp.IdpSignIn;
 import io.mcpoauth.idp.IdpTokenService;
+import io.mcpoauth.oauth.Consents;
+import io.mcpoauth.oauth.GrantLifecycle;
 import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.store.ClientStore;
 import io.mcpoauth.store.ConsentRecord;
+import io.mcpoauth.store.GrantStore;
 import io.mcpoauth.store.RefreshFamily;
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.file.Clients;
-import io.mcpoauth.store.file.Consents;
-import io.mcpoauth.store.file.RefreshTokens;
-import io.mcpoauth.store.file.Users;
+import io.mcpoauth.store.UserStore;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
@@ -52,10 +53,11 @@ public final class AccountEndpoints {
     private final Settings settings;
     private final Clock clock;
     private final BrowserSessions sessions;
-    private final Users users;
+    private final UserStore users;
     private final Consents consents;
-    private final RefreshTokens refreshTokens;
-    private final Clients clients;
+    private final GrantStore grants;
+    private final GrantLifecycle lifecycle;
+    private final ClientStore clients;
     private final LocalAccounts accounts;
     private final IdpSignIn upstream;
     private final IdpTokenService upstreamTokens;
@@ -64,14 +66,15 @@ public final class AccountEndpoints {
     private final RateLimiter perAddress = new RateLimiter(30, Duration.ofMinutes(15), 100_000);
 
     /** {@code upstream} and {@code upstreamTokens} are null with local sign-in ({@code accounts} is used then). */
-    public AccountEndpoints(Settings settings, Clock clock, BrowserSessions sessions, Users users, Consents consents, RefreshTokens refreshTokens,
-                            Clients clients, LocalAccounts accounts, IdpSignIn upstream, IdpTokenService upstreamTokens) {
+    public AccountEndpoints(Settings settings, Clock clock, BrowserSessions sessions, UserStore users, Consents consents, GrantStore grants,
+                            GrantLifecycle lifecycle, ClientStore clients, LocalAccounts accounts, IdpSignIn upstream, IdpTokenService upstreamTokens) {
         this.settings = settings;
         this.clock = clock;
         this.sessions = sessions;
         this.users = users;
         this.consents = consents;
-        this.refreshTokens = refreshTokens;
+        this.grants = grants;
+        this.lifecycle = lifecycle;
         this.clients = clients;
         this.accounts = accounts;
         this.upstream = upstream;
@@ -145,7 +148,7 @@ public final class AccountEndpoints {
             return;
         }
         perUser.reset(name);
-        users.touchLogin(u.userId(), now);
+        LastLogin.touch(users, u.userId(), now);
         BrowserSessions.Session fresh = sessions.signIn(s, u.userId(), now);
         if (fresh == null) {
             Web.page(ctx, 503, Pages.error("Server busy", "Too many sign-ins right now. Try again in a minute."));
@@ -293,32 +296,30 @@ public final class AccountEndpoints {
 
     /** Ends every refresh-token family of this user for this client and forgets the consent; -1 when there was none. */
     private int revoke(String userId, String clientId) {
-        int n = refreshTokens.revokeIf(f -> userId.equals(f.userId()) && clientId.equals(f.clientId()));
-        boolean consent = consents.revoke(userId, clientId);
+        boolean consent = consents.ofUser(userId).stream().anyMatch(c -> c.clientId().equals(clientId));
+        int n = lifecycle.revokeApplication(userId, clientId, "user");
         return n == 0 && !consent ? -1 : n;
     }
 
     private List<AccountPages.ClientView> clientViews(String userId) {
         Map<String, ConsentRecord> byClient = new TreeMap<>();
-        for (ConsentRecord c : consents.all()) {
-            if (userId.equals(c.userId())) byClient.put(c.clientId(), c);
-        }
-        Map<String, int[]> grants = new TreeMap<>();
+        for (ConsentRecord c : consents.ofUser(userId)) byClient.put(c.clientId(), c);
+        Map<String, int[]> counts = new TreeMap<>();
         Map<String, Instant> lastUsed = new TreeMap<>();
         Instant now = clock.instant();
-        for (RefreshFamily f : refreshTokens.all()) {
-            if (!userId.equals(f.userId()) || f.expired(now)) continue;
-            grants.computeIfAbsent(f.clientId(), k -> new int[1])[0]++;
+        for (RefreshFamily f : grants.listByUser(userId)) {
+            if (f.expired(now)) continue;
+            counts.computeIfAbsent(f.clientId(), k -> new int[1])[0]++;
             lastUsed.merge(f.clientId(), f.rotatedAt(), (a, b) -> a.isAfter(b) ? a : b);
         }
         java.util.Set<String> ids = new java.util.TreeSet<>(byClient.keySet());
-        ids.addAll(grants.keySet());
+        ids.addAll(counts.keySet());
         List<AccountPages.ClientView> out = new ArrayList<>();
         for (String id : ids) {
             ConsentRecord c = byClient.get(id);
             ClientRecord cr = clients.get(id);
             out.add(new AccountPages.ClientView(id, cr == null ? null : cr.clientName(), c == null ? List.of() : c.scopes(),
-                    c == null ? null : c.grantedAt(), grants.containsKey(id) ? grants.get(id)[0] : 0, lastUsed.get(id)));
+                    c == null ? null : c.grantedAt(), counts.containsKey(id) ? counts.get(id)[0] : 0, lastUsed.get(id)));
         }
         out.sort(Comparator.comparing((AccountPages.ClientView v) -> v.grantedAt() == null ? Instant.EPOCH : v.grantedAt()).reversed());
         return out;

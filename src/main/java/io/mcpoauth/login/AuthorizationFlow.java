@@ -2,6 +2,7 @@ package io.mcpoauth.login;
 
 import io.mcpoauth.config.Settings;
 import io.mcpoauth.core.Events;
+import io.mcpoauth.core.ExpiringMap;
 import io.mcpoauth.core.RateLimiter;
 import io.mcpoauth.core.Secrets;
 import io.mcpoauth.http.OAuthError;
@@ -12,11 +13,10 @@ import io.mcpoauth.oauth.AuthorizationCodes;
 import io.mcpoauth.oauth.AuthorizationRequest;
 import io.mcpoauth.oauth.AuthorizeRejection;
 import io.mcpoauth.oauth.AuthorizeRequests;
+import io.mcpoauth.oauth.Consents;
 import io.mcpoauth.oauth.RedirectUris;
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.file.Consents;
-import io.mcpoauth.store.file.Users;
-import io.mcpoauth.store.memory.ExpiringMap;
+import io.mcpoauth.store.UserStore;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
@@ -55,7 +55,7 @@ public final class AuthorizationFlow {
     private final AuthorizeRequests requests;
     private final AuthorizationCodes codes;
     private final Consents consents;
-    private final Users users;
+    private final UserStore users;
     private final LocalAccounts accounts;
     private final BrowserSessions sessions;
     private final IdpSignIn upstream;
@@ -65,7 +65,7 @@ public final class AuthorizationFlow {
     private volatile Events events = Events.NONE;
 
     public AuthorizationFlow(Settings settings, Clock clock, AuthorizeRequests requests, AuthorizationCodes codes, Consents consents,
-                             Users users, LocalAccounts accounts, BrowserSessions sessions, IdpSignIn upstream) {
+                             UserStore users, LocalAccounts accounts, BrowserSessions sessions, IdpSignIn upstream) {
         this.settings = settings;
         this.clock = clock;
         this.requests = requests;
@@ -120,18 +120,18 @@ public final class AuthorizationFlow {
         RateLimiter.Decision byAddress = perAddress.tryAcquire(address == null ? "?" : address, now);
         if (!byUser.allowed() || !byAddress.allowed()) {
             long wait = Math.max(byUser.retryAfterSeconds(), byAddress.retryAfterSeconds());
-            events.signIn(users.local(name) == null ? null : Users.localId(name), p.request().client().clientId(), false, "rate_limited");
+            events.signIn(users.get(UserRecord.localId(name)) == null ? null : UserRecord.localId(name), p.request().client().clientId(), false, "rate_limited");
             return new Result(loginPage(p, 429, "Too many sign-in attempts. Wait " + minutes(wait) + " and try again.", username), null);
         }
         UserRecord user = accounts.verify(name, password.toCharArray());
         if (user == null) {
-            boolean known = users.local(name) != null;
-            events.signIn(known ? Users.localId(name) : null, p.request().client().clientId(), false, known ? "wrong_password" : "unknown_user");
+            boolean known = users.get(UserRecord.localId(name)) != null;
+            events.signIn(known ? UserRecord.localId(name) : null, p.request().client().clientId(), false, known ? "wrong_password" : "unknown_user");
             return new Result(loginPage(p, 401, "The user name or password is wrong.", username), null);
         }
         events.signIn(user.userId(), p.request().client().clientId(), true, null);
         perUser.reset(name);
-        users.touchLogin(user.userId(), now);
+        LastLogin.touch(users, user.userId(), now);
         BrowserSessions.Session fresh = sessions.signIn(session, user.userId(), now);
         if (fresh == null) return new Result(busy(), null);
         Pending signedIn = p.with(fresh.browserId(), user.userId());
@@ -204,14 +204,14 @@ public final class AuthorizationFlow {
             // A sign-in started from the account page: no client waits for a code.
             BrowserSessions.Session fresh = sessions.signIn(session, done.user().userId(), now);
             if (fresh == null) return new Result(busy(), null);
-            users.touchLogin(done.user().userId(), now);
+            LastLogin.touch(users, done.user().userId(), now);
             return new Result(new Step.Redirect(302, AccountEndpoints.PATH), fresh);
         }
         Pending p = pending.take(done.pendingId(), now);
         if (p == null || !p.browserId().equals(session.browserId())) return new Result(expired(), null);
         BrowserSessions.Session fresh = sessions.signIn(session, done.user().userId(), now);
         if (fresh == null) return new Result(busy(), null);
-        users.touchLogin(done.user().userId(), now);
+        LastLogin.touch(users, done.user().userId(), now);
         consents.grant(done.user().userId(), p.request().client().clientId(), p.request().scopes(), now);
         return new Result(complete(p.with(fresh.browserId(), done.user().userId()), 302, now), fresh);
     }
@@ -284,6 +284,11 @@ public final class AuthorizationFlow {
     private static String minutes(long seconds) {
         long m = (seconds + 59) / 60;
         return m <= 1 ? "a minute" : m + " minutes";
+    }
+
+    /** Drops every pending authorization of a user (the user was removed). */
+    public int forgetUser(String userId) {
+        return pending.removeIf(p -> userId.equals(p.userId()));
     }
 
     public int sweep(Instant now) {

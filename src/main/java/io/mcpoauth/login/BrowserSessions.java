@@ -1,7 +1,7 @@
 package io.mcpoauth.login;
 
+import io.mcpoauth.core.ExpiringMap;
 import io.mcpoauth.core.Secrets;
-import io.mcpoauth.store.memory.ExpiringMap;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -56,6 +56,11 @@ public final class BrowserSessions {
 
     public void end(Session s) {
         if (s != null) sessions.remove(Secrets.hash(s.id()));
+    }
+
+    /** Ends every session of {@code userId} except {@code keepSessionId} (null: all); returns how many ended. */
+    public int endUser(String userId, String keepSessionId) {
+        return sessions.removeIf(s -> userId.equals(s.userId()) && !s.id().equals(keepSessionId));
     }
 
     private Session store(Session s, Instant now) {

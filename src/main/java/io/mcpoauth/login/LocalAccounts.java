@@ -1,7 +1,7 @@
 package io.mcpoauth.login;
 
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.file.Users;
+import io.mcpoauth.store.UserStore;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -10,10 +10,10 @@ import java.util.regex.Pattern;
 public final class LocalAccounts {
     private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._@-]{0,63}");
 
-    private final Users users;
+    private final UserStore users;
     private final PasswordHasher hasher;
 
-    public LocalAccounts(Users users, PasswordHasher hasher) {
+    public LocalAccounts(UserStore users, PasswordHasher hasher) {
         this.users = users;
         this.hasher = hasher;
     }
@@ -37,7 +37,7 @@ public final class LocalAccounts {
     public UserRecord add(String name, char[] password, Instant now) {
         String n = normalizeName(name);
         checkPolicy(password);
-        UserRecord u = new UserRecord(Users.localId(n), n, "local", n, null, null, null, toRecord(hasher.hash(password)), now, null);
+        UserRecord u = new UserRecord(UserRecord.localId(n), n, "local", n, null, null, null, toRecord(hasher.hash(password)), now, null);
         if (!users.add(u)) throw new AccountException("A user named '" + n + "' already exists.");
         return u;
     }
@@ -45,21 +45,25 @@ public final class LocalAccounts {
     public void setPassword(String name, char[] password) {
         String n = normalizeName(name);
         checkPolicy(password);
-        UserRecord u = users.local(n);
+        UserRecord u = users.get(UserRecord.localId(n));
         if (u == null) throw new AccountException("There is no local user named '" + n + "'.");
-        users.put(u.withPassword(toRecord(hasher.hash(password))));
+        UserRecord.Password hashed = toRecord(hasher.hash(password));
+        while (!users.replace(u, u.withPassword(hashed))) { // changed meanwhile (a sign-in time): apply to the newer record
+            u = users.get(UserRecord.localId(n));
+            if (u == null) throw new AccountException("There is no local user named '" + n + "'.");
+        }
     }
 
     /** The user when the name and password match, else null. Takes about as long either way. */
     public UserRecord verify(String name, char[] password) {
-        UserRecord u = name == null ? null : users.local(name.strip());
+        UserRecord u = name == null ? null : users.get(UserRecord.localId(name.strip()));
         if (u == null || u.password() == null) {
             hasher.verifyDummy(password);
             return null;
         }
         PasswordHasher.PasswordHash stored = fromRecord(u.password());
         if (!hasher.verify(password, stored)) return null;
-        if (hasher.needsRehash(stored)) users.put(u.withPassword(toRecord(hasher.hash(password))));
+        if (hasher.needsRehash(stored)) users.replace(u, u.withPassword(toRecord(hasher.hash(password)))); // lost to a concurrent change: done at the next sign-in
         return u;
     }
 

@@ -5,7 +5,7 @@ import io.mcpoauth.core.BearerAuthenticator;
 import io.mcpoauth.core.IdpAccess;
 import io.mcpoauth.store.AccessToken;
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.file.Users;
+import io.mcpoauth.store.UserStore;
 import java.time.Instant;
 
 /**
@@ -14,15 +14,15 @@ import java.time.Instant;
  */
 public final class AccessTokenVerifier implements BearerAuthenticator {
     private final OAuthServices s;
-    private final Users users;
+    private final UserStore users;
     private final IdpAccess upstream;
 
-    public AccessTokenVerifier(OAuthServices services, Users users) {
+    public AccessTokenVerifier(OAuthServices services, UserStore users) {
         this(services, users, null);
     }
 
     /** {@code upstream}: the users' upstream credentials for tools (null with local sign-in). */
-    public AccessTokenVerifier(OAuthServices services, Users users, IdpAccess upstream) {
+    public AccessTokenVerifier(OAuthServices services, UserStore users, IdpAccess upstream) {
         this.s = services;
         this.users = users;
         this.upstream = upstream;

@@ -8,8 +8,7 @@ import io.mcpoauth.core.Secrets;
 import io.mcpoauth.store.ApiKeyRecord;
 import io.mcpoauth.store.StoreException;
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.file.ApiKeys;
-import io.mcpoauth.store.file.Users;
+import io.mcpoauth.store.UserStore;
 import java.time.Clock;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -25,7 +24,7 @@ public final class ApiKeyAuthenticator implements BearerAuthenticator {
     private static final Logger LOG = LoggerFactory.getLogger(ApiKeyAuthenticator.class);
 
     private final ApiKeys keys;
-    private final Users users;
+    private final UserStore users;
     private final Set<String> supportedScopes;
     private final Clock clock;
     private final Events events;
@@ -33,7 +32,7 @@ public final class ApiKeyAuthenticator implements BearerAuthenticator {
     private final IdpAccess upstream;
 
     /** @param upstream the users' upstream credentials (null with local sign-in): a key acts as its user there too */
-    public ApiKeyAuthenticator(ApiKeys keys, Users users, Set<String> supportedScopes, Clock clock, Events events,
+    public ApiKeyAuthenticator(ApiKeys keys, UserStore users, Set<String> supportedScopes, Clock clock, Events events,
                                BearerAuthenticator accessTokens, IdpAccess upstream) {
         this.keys = keys;
         this.users = users;

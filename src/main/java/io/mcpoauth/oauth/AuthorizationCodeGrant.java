@@ -3,7 +3,6 @@ package io.mcpoauth.oauth;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.Params;
 import io.mcpoauth.store.ClientRecord;
-import io.mcpoauth.store.file.RefreshTokens;
 import java.time.Instant;
 import java.util.Map;
 
@@ -29,8 +28,7 @@ public final class AuthorizationCodeGrant {
         if (c == null) {
             String grant = codes.replayed(code, now);
             if (grant != null) {
-                s.events().reuseDetected("authorization_code", null, client.clientId(), grant.isEmpty() ? null : grant);
-                if (!grant.isEmpty()) revoke(grant);
+                s.lifecycle().reuseDetected("authorization_code", grant.isEmpty() ? null : grant, null, client.clientId());
                 throw OAuthError.invalidGrant("This authorization code was already used. Everything issued from it has been revoked; sign in again.");
             }
             throw OAuthError.invalidGrant("The authorization code is unknown or has expired; start the authorization again.");
@@ -55,7 +53,7 @@ public final class AuthorizationCodeGrant {
             redeemed = true;
             if (!codes.markRedeemed(code, issued.family().familyId(), now)) {
                 // Presented again while we were issuing: exactly one caller gets tokens, and they are already revoked.
-                revoke(issued.family().familyId());
+                s.lifecycle().revokeGrant(issued.family(), "reuse");
             }
             s.registry().markUsed(client, now);
             return issuer.issue(issued.family(), c.scopes(), issued.refreshToken(), now);
@@ -64,8 +62,4 @@ public final class AuthorizationCodeGrant {
         }
     }
 
-    private void revoke(String grant) {
-        s.refreshTokens().revoke(grant);
-        s.accessTokens().revokeGrant(grant);
-    }
 }

@@ -1,7 +1,7 @@
 package io.mcpoauth.oauth;
 
+import io.mcpoauth.core.ExpiringMap;
 import io.mcpoauth.core.Secrets;
-import io.mcpoauth.store.memory.ExpiringMap;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Set;
@@ -82,6 +82,16 @@ public final class AuthorizationCodes {
             return "";
         }
         return grant;
+    }
+
+    /** Drops every unredeemed code of a user (the user was removed). */
+    public int forgetUser(String userId) {
+        return codes.removeIf(c -> userId.equals(c.userId()));
+    }
+
+    /** Drops every unredeemed code of a client (the client was removed). */
+    public int forgetClient(String clientId) {
+        return codes.removeIf(c -> clientId.equals(c.clientId()));
     }
 
     public int sweep(Instant now) {

@@ -2,18 +2,25 @@ package io.mcpoauth.oauth;
 
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.store.ClientRecord;
-import io.mcpoauth.store.file.Clients;
+import io.mcpoauth.store.ClientStore;
+import io.mcpoauth.store.StoreException;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Finds the client behind a {@code client_id}: a registered one from {@code clients.json}, or (when
  * {@link ClientIdMetadata} is enabled) an https URL whose Client ID Metadata Document is fetched and validated.
  */
 public final class ClientRegistry {
-    private final Clients clients;
+    private static final Logger LOG = LoggerFactory.getLogger(ClientRegistry.class);
+    private static final Duration LAST_USED_RESOLUTION = Duration.ofHours(1);
+    private final ClientStore clients;
     private final ClientIdMetadata metadataDocuments;
 
     /** @param metadataDocuments null disables Client ID Metadata Documents */
-    public ClientRegistry(Clients clients, ClientIdMetadata metadataDocuments) {
+    public ClientRegistry(ClientStore clients, ClientIdMetadata metadataDocuments) {
         this.clients = clients;
         this.metadataDocuments = metadataDocuments;
     }
@@ -40,8 +47,17 @@ public final class ClientRegistry {
         return metadataDocuments != null;
     }
 
-    /** Records that a registered client completed a grant (metadata-document clients are not stored). */
-    public void markUsed(ClientRecord client, java.time.Instant now) {
-        if (clients.get(client.clientId()) != null) clients.markUsed(client.clientId(), now);
+    /**
+     * Records that a registered client completed a grant (metadata-document clients are not stored): written at most
+     * once an hour per client, and bookkeeping only, so a failure to write it never fails the grant.
+     */
+    public void markUsed(ClientRecord client, Instant now) {
+        ClientRecord c = clients.get(client.clientId());
+        if (c == null || c.lastUsedAt() != null && c.lastUsedAt().plus(LAST_USED_RESOLUTION).isAfter(now)) return;
+        try {
+            clients.markUsed(client.clientId(), now);
+        } catch (StoreException e) {
+            LOG.warn("Could not record that client {} completed a grant: {}", client.clientId(), e.getMessage());
+        }
     }
 }

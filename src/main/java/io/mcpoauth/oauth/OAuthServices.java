@@ -2,9 +2,7 @@ package io.mcpoauth.oauth;
 
 import io.mcpoauth.config.Settings;
 import io.mcpoauth.core.Events;
-import io.mcpoauth.store.AccessTokens;
-import io.mcpoauth.store.file.Clients;
-import io.mcpoauth.store.file.RefreshTokens;
+import io.mcpoauth.store.ClientStore;
 import java.time.Clock;
 
 /**
@@ -14,20 +12,21 @@ import java.time.Clock;
 public record OAuthServices(
         Settings settings,
         Clock clock,
-        Clients clients,
+        ClientStore clients,
         RefreshTokens refreshTokens,
         AccessTokens accessTokens,
         ClientRegistry registry,
         ClientAuthentication clientAuthentication,
-        Events events) {
+        Events events,
+        GrantLifecycle lifecycle) {
 
     public OAuthServices {
         events = events == null ? Events.NONE : events;
     }
 
     /** Without an event sink (tests of single components). */
-    public OAuthServices(Settings settings, Clock clock, Clients clients, RefreshTokens refreshTokens, AccessTokens accessTokens,
+    public OAuthServices(Settings settings, Clock clock, ClientStore clients, RefreshTokens refreshTokens, AccessTokens accessTokens,
                          ClientRegistry registry, ClientAuthentication clientAuthentication) {
-        this(settings, clock, clients, refreshTokens, accessTokens, registry, clientAuthentication, Events.NONE);
+        this(settings, clock, clients, refreshTokens, accessTokens, registry, clientAuthentication, Events.NONE, null);
     }
 }

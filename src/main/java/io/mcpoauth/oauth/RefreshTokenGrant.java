@@ -3,7 +3,6 @@ package io.mcpoauth.oauth;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.Params;
 import io.mcpoauth.store.ClientRecord;
-import io.mcpoauth.store.file.RefreshTokens;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
@@ -44,8 +43,7 @@ public final class RefreshTokenGrant {
                 return issuer.issue(r.family(), scopes, r.refreshToken(), now);
             }
             case REUSED -> {
-                s.accessTokens().revokeGrant(r.family().familyId());
-                s.events().reuseDetected("refresh_token", r.family().userId(), r.family().clientId(), r.family().familyId());
+                s.lifecycle().reuseDetected("refresh_token", r.family().familyId(), r.family().userId(), r.family().clientId());
                 throw OAuthError.invalidGrant("This refresh token was already used and replaced. For safety the whole sign-in was revoked; sign in again.");
             }
             case EXPIRED -> throw OAuthError.invalidGrant("The refresh token has expired; sign in again.");

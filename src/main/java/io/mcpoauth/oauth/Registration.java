@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.core.Secrets;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.store.ClientRecord;
-import io.mcpoauth.store.RefreshFamily;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -56,9 +54,9 @@ public final class Registration {
         String registrationToken = Secrets.mint(Secrets.REGISTRATION_TOKEN);
         ClientRecord client = new ClientRecord(clientId, md.clientName(), md.redirectUris(), grantTypes(md.grantTypes()),
                 md.responseTypes(), md.tokenEndpointAuthMethod(), md.scope(), md.clientUri(), md.softwareId(), md.softwareVersion(),
-                Instant.ofEpochSecond(now.getEpochSecond()), null, secret == null ? null : Secrets.hash(secret),
+                now.truncatedTo(java.time.temporal.ChronoUnit.MICROS), null, secret == null ? null : Secrets.hash(secret),
                 Secrets.hash(registrationToken));
-        if (!s.clients().putIfRoom(client, s.settings().maxClients)) {
+        if (!s.lifecycle().addClient(client, s.settings().maxClients)) {
             warnFull();
             throw OAuthError.temporarilyUnavailable("This server already stores its maximum of " + s.settings().maxClients
                     + " registered clients (the MAX_CLIENTS setting), so no new client can register. The administrator can raise"
@@ -109,8 +107,7 @@ public final class Registration {
         ClientRecord updated = new ClientRecord(current.clientId(), md.clientName(), md.redirectUris(), grantTypes(md.grantTypes()),
                 md.responseTypes(), md.tokenEndpointAuthMethod(), md.scope(), md.clientUri(), md.softwareId(), md.softwareVersion(),
                 current.createdAt(), current.lastUsedAt(), current.clientSecretHash(), current.registrationTokenHash());
-        if (s.clients().get(clientId) == null) throw invalidToken(); // deleted meanwhile: do not bring it back
-        s.clients().put(updated);
+        if (!s.clients().replace(updated)) throw invalidToken(); // deleted meanwhile: do not bring it back
         LOG.info("Updated client {} ({})", clientId, printable(md.clientName()));
         return response(updated);
     }
@@ -122,15 +119,8 @@ public final class Registration {
      */
     public void delete(String clientId, String authorization) {
         ClientRecord c = authorize(clientId, authorization);
-        s.clients().remove(c.clientId());
-        List<String> grants = new ArrayList<>();
-        for (RefreshFamily f : s.refreshTokens().all()) {
-            if (c.clientId().equals(f.clientId())) grants.add(f.familyId());
-        }
-        int revoked = s.refreshTokens().revokeIf(f -> c.clientId().equals(f.clientId()));
-        for (String g : grants) s.accessTokens().revokeGrant(g);
-        LOG.info("Deleted client {} and revoked {} of its grants", c.clientId(), revoked);
-        s.events().clientRemoved(c.clientId(), "client", revoked);
+        GrantLifecycle.ClientRemoval r = s.lifecycle().removeClient(c.clientId(), "client");
+        LOG.info("Deleted client {} and revoked {} of its grants", c.clientId(), r.grants());
     }
 
     /**
@@ -204,7 +194,7 @@ public final class Registration {
         long last = lastFullWarning.get();
         if (now - last >= FULL_WARNING_INTERVAL_MS && lastFullWarning.compareAndSet(last, now)) {
             LOG.warn("Client registration refused: {} clients are stored, the MAX_CLIENTS limit. Raise MAX_CLIENTS, or lower"
-                    + " OAUTH_UNUSED_CLIENT_TTL so clients that never completed a sign-in are removed sooner.", s.clients().size());
+                    + " OAUTH_UNUSED_CLIENT_TTL so clients that never completed a sign-in are removed sooner.", s.clients().count());
         }
     }
 

@@ -46,10 +46,8 @@ public final class Revocation {
             LOG.debug("Revocation by {} of another client's refresh token ignored", client.clientId());
             return true;
         }
-        s.refreshTokens().revoke(f.familyId());
-        s.accessTokens().revokeGrant(f.familyId());
+        s.lifecycle().revokeGrant(f, "client");
         LOG.info("Client {} revoked grant {}", client.clientId(), f.familyId());
-        s.events().tokensRevoked("client", "grant", f.userId(), f.clientId(), f.familyId(), 1);
         return true;
     }
 

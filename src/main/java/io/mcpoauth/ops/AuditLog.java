@@ -3,7 +3,6 @@ package io.mcpoauth.ops;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.mcpoauth.config.ConfigException;
-import io.mcpoauth.store.file.FileOps;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -12,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * the logger named {@code audit} at INFO (standard error).
  */
 public final class AuditLog {
+    private static final java.util.Set<java.nio.file.attribute.PosixFilePermission> MODE = PosixFilePermissions.fromString("rw-------");
     /** Discards everything (tests, commands with no audit file). */
     public static final AuditLog NONE = new AuditLog(null, false, Clock.systemUTC());
 
@@ -66,10 +67,10 @@ public final class AuditLog {
 
     private static FileChannel open(Path abs) throws IOException {
         if (Files.isSymbolicLink(abs)) throw new IOException("it is a symbolic link");
-        FileChannel ch = FileChannel.open(abs, APPEND, FileOps.FILE_ATTR);
+        FileChannel ch = FileChannel.open(abs, APPEND, PosixFilePermissions.asFileAttribute(MODE));
         try {
-            if (!Files.getPosixFilePermissions(abs, LinkOption.NOFOLLOW_LINKS).equals(FileOps.FILE_MODE)) {
-                Files.setPosixFilePermissions(abs, FileOps.FILE_MODE);
+            if (!Files.getPosixFilePermissions(abs, LinkOption.NOFOLLOW_LINKS).equals(MODE)) {
+                Files.setPosixFilePermissions(abs, MODE);
             }
         } catch (IOException | RuntimeException e) {
             ch.close();

@@ -1,6 +1,6 @@
 package io.mcpoauth.ops;
 
-import io.mcpoauth.store.file.CommitStats;
+import io.mcpoauth.store.CommitStats;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;

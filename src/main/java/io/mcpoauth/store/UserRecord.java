@@ -19,6 +19,11 @@ public record UserRecord(
         Instant createdAt,
         Instant lastLoginAt) {
 
+    /** The id of the local user {@code username} (names are case-insensitive). */
+    public static String localId(String username) {
+        return "local:" + username.toLowerCase(java.util.Locale.ROOT);
+    }
+
     /** PBKDF2 parameters and result, base64. */
     public record Password(String algorithm, int iterations, String salt, String hash) {}
 

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.OpsFixture;
 import io.mcpoauth.TestServer;
-import io.mcpoauth.store.file.RefreshTokens;
+import io.mcpoauth.oauth.RefreshTokens;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

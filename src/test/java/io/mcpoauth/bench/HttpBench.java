@@ -1,15 +1,14 @@
 package io.mcpoauth.bench;
 
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.ClientRecord;
 import io.mcpoauth.store.RefreshFamily;
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.file.Clients;
 import io.mcpoauth.store.file.DurableMap;
 import io.mcpoauth.store.file.FileStore;
-import io.mcpoauth.store.file.RefreshTokens;
+import io.mcpoauth.store.file.FileStores;
 import io.mcpoauth.store.file.SnapshotFormat;
-import io.mcpoauth.store.file.Users;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,7 +115,7 @@ public final class HttpBench {
         }
 
         long refreshFileBytes() throws IOException {
-            return Files.size(dir.resolve(RefreshTokens.FILE));
+            return Files.size(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS));
         }
     }
 
@@ -135,14 +134,14 @@ public final class HttpBench {
         String resource = "http://" + d.hostHeader() + "/mcp";
         int users = Math.max(1, clients);
         try (FileStore store = FileStore.open(dir)) {
-            DurableMap<UserRecord> u = store.map(Users.FILE, "users", UserRecord.class, SnapshotFormat.Layout.INDENTED);
-            DurableMap<ClientRecord> c = store.map(Clients.FILE, "clients", ClientRecord.class, SnapshotFormat.Layout.INDENTED);
-            DurableMap<RefreshFamily> r = store.journaledMap(RefreshTokens.FILE, "refresh_tokens", RefreshFamily.class,
+            DurableMap<UserRecord> u = store.map(io.mcpoauth.store.file.FileStores.USERS, "users", UserRecord.class, SnapshotFormat.Layout.INDENTED);
+            DurableMap<ClientRecord> c = store.map(io.mcpoauth.store.file.FileStores.CLIENTS, "clients", ClientRecord.class, SnapshotFormat.Layout.INDENTED);
+            DurableMap<RefreshFamily> r = store.journaledMap(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS, "refresh_tokens", RefreshFamily.class,
                     SnapshotFormat.Layout.ONE_LINE);
             u.update(tx -> {
                 for (int i = 0; i < users; i++) {
                     String name = "benchuser" + i;
-                    tx.put(Users.localId(name), new UserRecord(Users.localId(name), name, "local", name, null, null, null, null, now, null));
+                    tx.put(io.mcpoauth.store.UserRecord.localId(name), new UserRecord(io.mcpoauth.store.UserRecord.localId(name), name, "local", name, null, null, null, null, now, null));
                 }
                 return null;
             });
@@ -165,7 +164,7 @@ public final class HttpBench {
                         List<String> retired = new ArrayList<>();
                         for (int k = 0; k < 5; k++) retired.add(Secrets.hash(Secrets.randomString(32)).substring(0, 22));
                         Instant rotated = now.minus(Duration.ofMinutes(30));
-                        tx.put(id, new RefreshFamily(id, d.clientIds[i % clients], Users.localId("benchuser" + (i % users)), "mcp", resource,
+                        tx.put(id, new RefreshFamily(id, d.clientIds[i % clients], io.mcpoauth.store.UserRecord.localId("benchuser" + (i % users)), "mcp", resource,
                                 Secrets.hash(token), Secrets.hash(Secrets.randomString(32)), retired, now.minus(Duration.ofDays(10)),
                                 rotated, rotated.plus(TTL), 7));
                         d.familyIds[i] = id;
@@ -424,7 +423,7 @@ public final class HttpBench {
         int checked = 0;
         int found = 0;
         try (FileStore store = FileStore.open(d.dir)) {
-            RefreshTokens rt = new RefreshTokens(store, TTL);
+            RefreshTokens rt = new RefreshTokens(FileStores.grants(store), TTL);
             for (int f = 0; f < n; f++) {
                 if (rotated[f] == null) continue;
                 checked++;

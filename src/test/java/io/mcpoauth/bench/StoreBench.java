@@ -1,10 +1,11 @@
 package io.mcpoauth.bench;
 
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.RefreshFamily;
 import io.mcpoauth.store.file.FileOps;
 import io.mcpoauth.store.file.FileStore;
-import io.mcpoauth.store.file.RefreshTokens;
+import io.mcpoauth.store.file.FileStores;
 import io.mcpoauth.store.file.SnapshotFormat;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -118,7 +119,7 @@ public final class StoreBench {
             tokens[i] = token;
         }
         byte[] bytes = new SnapshotFormat().encode("refresh_tokens", 1, records.entrySet(), SnapshotFormat.Layout.ONE_LINE);
-        Files.write(dir.resolve(RefreshTokens.FILE), bytes);
+        Files.write(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS), bytes);
         return tokens;
     }
 
@@ -128,12 +129,12 @@ public final class StoreBench {
 
     static Result run(Path dir, String[] tokens, String mode, int threads, double warmupS, double measureS) throws Exception {
         int n = tokens.length;
-        long fileBytes = Files.size(dir.resolve(RefreshTokens.FILE)); // the snapshot as seeded (all families)
+        long fileBytes = Files.size(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS)); // the snapshot as seeded (all families)
         boolean serial = mode.equals("serial");
         if (!serial && !mode.equals("group")) throw new IllegalArgumentException("mode " + mode);
         ReentrantLock oneAtATime = new ReentrantLock(true); // serial mode: fair, so latency is queueing, not starvation
         try (FileStore store = FileStore.open(dir)) {
-            RefreshTokens rt = new RefreshTokens(store, TTL);
+            RefreshTokens rt = new RefreshTokens(FileStores.grants(store), TTL);
             if (rt.size() != n) throw new IllegalStateException("seeded " + n + ", loaded " + rt.size());
             AtomicBoolean stop = new AtomicBoolean();
             AtomicLong windowStart = new AtomicLong(Long.MAX_VALUE);
@@ -215,7 +216,7 @@ public final class StoreBench {
     static Cost cost(Path dir, int n) throws Exception {
         List<Map.Entry<String, RefreshFamily>> records = new ArrayList<>();
         try (FileStore store = FileStore.open(dir)) {
-            for (RefreshFamily f : new RefreshTokens(store, TTL).all()) records.add(new AbstractMap.SimpleImmutableEntry<>(f.familyId(), f));
+            for (RefreshFamily f : new RefreshTokens(FileStores.grants(store), TTL).all()) records.add(new AbstractMap.SimpleImmutableEntry<>(f.familyId(), f));
         }
         records.sort(Map.Entry.comparingByKey());
         SnapshotFormat format = new SnapshotFormat();

@@ -34,8 +34,8 @@ class IdpCatalogueTest {
     Path dir;
 
     private static void nothingStored(IdpFixture f) {
-        assertEquals(0, f.s.server.users.size(), "no user created");
-        assertEquals(0, f.s.server.upstream.store.size(), "no upstream token stored");
+        assertEquals(0, f.s.server.users.count(), "no user created");
+        assertEquals(0, f.s.server.upstream.store.count(), "no upstream token stored");
     }
 
     private static String withParam(String url, String name, String value) {
@@ -79,7 +79,7 @@ class IdpCatalogueTest {
             assertNotNull(stored);
 
             HttpResponseCheck.page(c.browserGet(answer), 400, "unknown, expired or was already used");
-            assertEquals(1, f.s.server.users.size());
+            assertEquals(1, f.s.server.users.count());
             assertEquals(stored, f.s.server.upstream.store.get("oidc:alice-sub"), "the replay changed nothing");
             assertEquals(1, f.idp.tokenRequests("authorization_code").size(), "no second code exchange");
         }

@@ -12,8 +12,9 @@ import io.mcpoauth.TestServer;
 import io.mcpoauth.config.ConfigException;
 import io.mcpoauth.core.Secrets;
 import io.mcpoauth.store.IdpTokenRecord;
+import io.mcpoauth.store.IdpTokenStore;
 import io.mcpoauth.store.file.EncryptionKeys;
-import io.mcpoauth.store.file.IdpTokens;
+import io.mcpoauth.store.file.FileStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -81,7 +82,7 @@ class IdpEncryptionTest {
             assertTrue(e.getMessage().startsWith("ENCRYPTION_KEY is not set and "), e.getMessage());
             assertTrue(e.getMessage().contains("holds 1 encrypted upstream token"), e.getMessage());
             assertTrue(e.getMessage().contains("Refusing to start"), e.getMessage());
-            assertTrue(e.getMessage().contains(IdpTokens.FILE + ".prev"), "says how to give them up: " + e.getMessage());
+            assertTrue(e.getMessage().contains(io.mcpoauth.store.file.FileStores.IDP_TOKENS + ".prev"), "says how to give them up: " + e.getMessage());
             assertFalse(Files.exists(dir.resolve(EncryptionKeys.KEY_FILE)), "never silently a new key");
             f.s = null;
         }
@@ -146,7 +147,7 @@ class IdpEncryptionTest {
             String bob = f.connect(f.client()).get("access_token").asText();
             assertEquals("bob-sub", IdpFixture.toolJson(f.tool(bob, "upstream_profile")).path("profile").path("sub").asText());
 
-            IdpTokens store = f.s.server.upstream.store;
+            IdpTokenStore store = f.s.server.upstream.store;
             IdpTokenRecord a = store.get("oidc:alice-sub");
             IdpTokenRecord b = store.get("oidc:bob-sub");
             store.put(withCiphertext(a, b.ciphertext()));

@@ -14,7 +14,7 @@ import io.mcpoauth.config.ConfigException;
 import io.mcpoauth.login.HttpResponseCheck;
 import io.mcpoauth.store.IdpTokenRecord;
 import io.mcpoauth.store.UserRecord;
-import io.mcpoauth.store.file.IdpTokens;
+import io.mcpoauth.store.file.FileStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -50,7 +50,7 @@ class IdpProvidersTest {
             assertEquals("alice@example.com", u.email());
             assertEquals(Boolean.TRUE, u.emailVerified());
             assertNull(u.password());
-            assertEquals(1, f.s.server.users.size());
+            assertEquals(1, f.s.server.users.count());
 
             // the authorization request upstream: our callback, our client id, state, PKCE S256, no resource
             FakeIdp.Seen authz = f.idp.requests.stream().filter(r -> r.method().equals("GET") && r.query().containsKey("state")).findFirst().orElseThrow();
@@ -106,7 +106,7 @@ class IdpProvidersTest {
             assertNotNull(rec);
             assertTrue(rec.ciphertext().startsWith("v1."));
             assertTrue(rec.refreshable());
-            assertTrue(Files.exists(f.dataDir.resolve(IdpTokens.FILE)));
+            assertTrue(Files.exists(f.dataDir.resolve(io.mcpoauth.store.file.FileStores.IDP_TOKENS)));
             String files = f.allFiles();
             for (String t : f.idp.issued) assertFalse(files.contains(t), "an upstream token is stored in clear");
             assertFalse(files.contains(f.idp.clientSecret), "the upstream client secret is not written anywhere");
@@ -140,7 +140,7 @@ class IdpProvidersTest {
             f.connect(f.client());
             assertNotNull(f.s.server.users.get("oidc:sub-1"));
             assertNotNull(f.s.server.users.get("oidc:sub-2"));
-            assertEquals(2, f.s.server.users.size(), "two subjects with one e-mail are two users");
+            assertEquals(2, f.s.server.users.count(), "two subjects with one e-mail are two users");
         }
     }
 
@@ -154,8 +154,8 @@ class IdpProvidersTest {
             assertEquals("access_denied", back.get("error"));
             assertEquals(c.state, back.get("state"));
             assertEquals(f.s.url, back.get("iss"));
-            assertEquals(0, f.s.server.users.size(), "no user created");
-            assertEquals(0, f.s.server.upstream.store.size(), "no upstream token stored");
+            assertEquals(0, f.s.server.users.count(), "no user created");
+            assertEquals(0, f.s.server.upstream.store.count(), "no upstream token stored");
         }
     }
 
@@ -170,7 +170,7 @@ class IdpProvidersTest {
             f.idp.user = new FakeIdp.User("3", "eve@example.com.evil.net", true, "Eve", "e");
             OAuthClientSim c = f.client();
             assertEquals("access_denied", c.authorize(null, null, "allow").get("error"));
-            assertEquals(2, f.s.server.users.size());
+            assertEquals(2, f.s.server.users.count());
             assertNull(f.s.server.users.get("google:3"));
         }
     }
@@ -193,7 +193,7 @@ class IdpProvidersTest {
             OAuthClientSim c = f.client();
             String answer = f.providerAnswer(c, f.toProvider(c));
             HttpResponseCheck.page(c.browserGet(answer), 502, "different users");
-            assertEquals(0, f.s.server.users.size());
+            assertEquals(0, f.s.server.users.count());
         }
     }
 

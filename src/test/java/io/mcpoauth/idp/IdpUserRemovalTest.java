@@ -22,7 +22,7 @@ class IdpUserRemovalTest {
     void removingAUserDeletesTheirUpstreamTokens() {
         try (IdpFixture f = new IdpFixture("oidc", dir, Map.of("ADMIN_TOKEN", ADMIN)).start()) {
             f.connect(f.client());
-            UserRecord user = f.s.server.users.all().iterator().next();
+            UserRecord user = f.s.server.users.list().iterator().next();
             assertNotNull(f.s.server.upstream.tokens.status(user.userId()).expiresAt(), "signed in upstream: tokens stored");
             HttpResponse<String> r = f.s.send(f.s.request("/admin/api/users/" + user.userId()).DELETE()
                     .header("Authorization", "Bearer " + ADMIN));

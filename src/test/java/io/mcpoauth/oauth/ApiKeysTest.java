@@ -14,7 +14,7 @@ import io.mcpoauth.TestClock;
 import io.mcpoauth.TestServer;
 import io.mcpoauth.admin.Admin;
 import io.mcpoauth.core.Json;
-import io.mcpoauth.store.file.ApiKeys;
+import io.mcpoauth.store.file.FileStores;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -107,7 +107,7 @@ class ApiKeysTest {
             OAuthClientSim.addUser(s, "alice", OpsFixture.PASSWORD);
             Admin.ApiKeyCreated a = s.server.admin.admin().createApiKey("alice", "a", List.of());
             Admin.ApiKeyCreated b = s.server.admin.admin().createApiKey("alice", "b", List.of());
-            Path file = s.dataDir.resolve(ApiKeys.FILE);
+            Path file = s.dataDir.resolve(io.mcpoauth.store.file.FileStores.API_KEYS);
             assertNull(lastUsed(file, a.apiKey().id()));
 
             assertEquals(200, OpsFixture.callTool(s, a.key(), "whoami").statusCode());

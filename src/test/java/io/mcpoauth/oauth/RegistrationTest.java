@@ -262,7 +262,7 @@ class RegistrationTest {
         List<String> uris = new ArrayList<>();
         for (int i = 0; i < 10_000; i++) uris.add("\"https://a.example/cb" + i + "\"");
         assertError(s.postJson("/register", "{\"redirect_uris\":[" + String.join(",", uris) + "]}"), 413, "invalid_client_metadata");
-        assertEquals(0, s.server.clients.size());
+        assertEquals(0, s.server.clients.count());
     }
 
     static String bigJson(int bytes) {

@@ -14,7 +14,6 @@ import io.mcpoauth.OAuthClientSim;
 import io.mcpoauth.TestClock;
 import io.mcpoauth.TestServer;
 import io.mcpoauth.http.OAuthError;
-import io.mcpoauth.store.RefreshFamily;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -152,35 +151,48 @@ class TokenRefreshGrantTest {
     // ---- row 41 ----
 
     @Test
-    void row41_lostResponseRetryWorksWithoutRevocationAlsoAcrossARestart() {
+    void row41_lostResponseRetryWorksOnceWithoutRevocationAlsoAcrossARestart() {
         Map<String, String> env = Map.of("PORT", String.valueOf(TestServer.freePort()));
         String clientId;
-        String r0;
+        String r1;
         try (TestServer s = TestServer.start(dir, env)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
             OAuthClientSim c = client(s);
             clientId = c.clientId;
-            r0 = tokens(c, null).get("refresh_token").asText();
+            String r0 = tokens(c, null).get("refresh_token").asText();
             ok(c.refresh(r0)); // response "lost"
             JsonNode retry = ok(c.refresh(r0)); // the client retries with the token it still has
             assertTrue(mcpAccepts(s, retry.get("access_token").asText()));
-            ok(c.refresh(r0)); // lost again
-            r0 = ok(c.refresh(r0)).get("refresh_token").asText(); // this time the client got it...
-            String lost = ok(c.refresh(r0)).get("refresh_token").asText(); // ...used it, and lost the next answer
-            assertNotEquals(r0, lost);
+            r1 = retry.get("refresh_token").asText();
+            String lost = ok(c.refresh(r1)).get("refresh_token").asText(); // r1 used, and the next answer lost
+            assertNotEquals(r1, lost);
         }
         // the server restarts between the lost answer and the retry
         try (TestServer s = TestServer.start(dir, env)) {
             OAuthClientSim c = new OAuthClientSim(s);
             c.clientId = clientId;
-            JsonNode retried = ok(c.refresh(r0));
+            JsonNode retried = ok(c.refresh(r1));
             assertTrue(mcpAccepts(s, retried.get("access_token").asText()));
-            String r1 = retried.get("refresh_token").asText();
-            JsonNode next = ok(c.refresh(r1));
+            String r2 = retried.get("refresh_token").asText();
+            JsonNode next = ok(c.refresh(r2));
             assertTrue(mcpAccepts(s, next.get("access_token").asText()));
             // now that the successor was used, the old one is a reuse
-            invalidGrant(c.refresh(r0));
+            invalidGrant(c.refresh(r1));
             assertFalse(mcpAccepts(s, next.get("access_token").asText()));
+        }
+    }
+
+    @Test
+    void aSecondRetryOfTheReplacedTokenIsAReplayAndRevokesTheGrant() {
+        try (TestServer s = TestServer.start(dir)) {
+            OAuthClientSim.addUser(s, "alice", PASSWORD);
+            OAuthClientSim c = client(s);
+            String r0 = tokens(c, null).get("refresh_token").asText();
+            ok(c.refresh(r0));
+            JsonNode retry = ok(c.refresh(r0)); // one retry of a lost response
+            invalidGrant(c.refresh(r0)); // a second one is a replay
+            assertFalse(mcpAccepts(s, retry.get("access_token").asText()), "the grant ended with everything it issued");
+            invalidGrant(c.refresh(retry.get("refresh_token").asText()));
         }
     }
 
@@ -217,29 +229,44 @@ class TokenRefreshGrantTest {
             }
             assertFalse(returned.isEmpty());
             assertEquals(returned.size(), new HashSet<>(returned).size(), "two answers carry the same refresh token");
-            // (b) the rotations form one chain: exactly one returned token is the family's current one
+            // (b) the current token rotates once and, as a lost response, once more; the third use is a replay that
+            // revokes the family: no chain is left, let alone two
+            assertEquals(2, returned.size(), "two rotations: " + returned.size());
+            Instant now = Instant.now();
+            assertTrue(returned.stream().allMatch(t -> s.server.refreshTokens.find(t, now) == null), "no returned token works");
+            assertNull(s.server.refreshTokens.get(family));
+            for (String other : returned) invalidGrant(c.refresh(other));
+            invalidGrant(c.refresh(r0));
+            assertTrue(s.server.refreshTokens.all().stream().noneMatch(x -> x.clientId().equals(c.clientId)), "no second family appeared");
+        }
+    }
+
+    @Test
+    void twoConcurrentRefreshesWithOneTokenBothSucceedAndLeaveOneChain() throws Exception {
+        try (TestServer s = TestServer.start(dir)) {
+            OAuthClientSim.addUser(s, "alice", PASSWORD);
+            OAuthClientSim c = client(s);
+            String r0 = tokens(c, null).get("refresh_token").asText();
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            List<String> returned = new ArrayList<>();
+            try {
+                CyclicBarrier barrier = new CyclicBarrier(2);
+                List<Future<HttpResponse<String>>> futures = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    futures.add(pool.submit(() -> {
+                        barrier.await(10, TimeUnit.SECONDS);
+                        return c.refresh(r0);
+                    }));
+                }
+                for (Future<HttpResponse<String>> f : futures) returned.add(ok(f.get(30, TimeUnit.SECONDS)).get("refresh_token").asText());
+            } finally {
+                pool.shutdownNow();
+            }
             Instant now = Instant.now();
             List<String> live = returned.stream().filter(t -> s.server.refreshTokens.find(t, now) != null).toList();
-            assertEquals(1, live.size(), "live tokens among the " + returned.size() + " returned: " + live.size());
-            RefreshFamily f = s.server.refreshTokens.get(family);
-            assertEquals(returned.size(), f.rotations(), "each 200 is one rotation of the same family");
-            // (c) over HTTP: that one continues the chain twice in a row; every other returned token is refused
-            String l1 = ok(c.refresh(live.get(0))).get("refresh_token").asText();
-            JsonNode l2 = ok(c.refresh(l1));
-            assertTrue(mcpAccepts(s, l2.get("access_token").asText()));
-            for (String other : returned) {
-                if (other.equals(live.get(0))) continue;
-                invalidGrant(c.refresh(other));
-            }
-            // (d) the original token is spent once its successors were used, and presenting tokens that were rotated
-            // out (the recent ones are remembered) revoked the family: the one live chain ends too
-            invalidGrant(c.refresh(r0));
-            if (returned.size() > 1) {
-                assertNull(s.server.refreshTokens.get(family));
-                assertFalse(mcpAccepts(s, l2.get("access_token").asText()));
-                invalidGrant(c.refresh(l2.get("refresh_token").asText()));
-            }
-            assertTrue(s.server.refreshTokens.all().stream().noneMatch(x -> x.clientId().equals(c.clientId)), "no second family appeared");
+            assertEquals(1, live.size(), "exactly one of the two answers continues the chain");
+            JsonNode next = ok(c.refresh(live.get(0)));
+            assertTrue(mcpAccepts(s, next.get("access_token").asText()));
         }
     }
 

@@ -10,9 +10,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.config.Settings;
 import io.mcpoauth.core.AuthContext;
 import io.mcpoauth.resource.tools.BuiltInTools;
+import io.mcpoauth.resource.tools.Notes;
 import io.mcpoauth.resource.tools.WhoamiTool;
 import io.mcpoauth.store.file.FileStore;
-import io.mcpoauth.store.file.Notes;
+import io.mcpoauth.store.file.FileStores;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -171,7 +172,7 @@ class McpEndpointTest {
     void duplicateOrInvalidToolNamesAreRefusedAtStart() {
         Settings settings = Settings.from(Map.of("PORT", "8000"));
         try (FileStore store = FileStore.open(dir.resolve("other"))) {
-            Notes notes = new Notes(store);
+            Notes notes = new Notes(FileStores.notes(store));
             List<McpTool> twice = new ArrayList<>(BuiltInTools.builtIn(settings, notes));
             twice.add(new WhoamiTool("mcp"));
             assertThrows(IllegalArgumentException.class, () -> new McpEndpoint(settings, t -> null, twice));
@@ -190,7 +191,7 @@ class McpEndpointTest {
         Settings settings = Settings.from(Map.of("PORT", "8000", "OAUTH_SCOPES", "mcp files", "OAUTH_DEFAULT_SCOPES", "files"));
         assertEquals("files", McpEndpoint.defaultScope(settings));
         try (FileStore store = FileStore.open(dir.resolve("scopes"))) {
-            for (McpTool t : BuiltInTools.builtIn(settings, new Notes(store))) assertEquals("files", t.requiredScope(), t.name());
+            for (McpTool t : BuiltInTools.builtIn(settings, new Notes(FileStores.notes(store)))) assertEquals("files", t.requiredScope(), t.name());
         }
         assertEquals("mcp", McpEndpoint.defaultScope(Settings.from(Map.of("PORT", "8000"))));
     }

@@ -7,9 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.core.Json;
+import io.mcpoauth.resource.tools.Notes;
 import io.mcpoauth.store.NoteRecord;
 import io.mcpoauth.store.file.FileStore;
-import io.mcpoauth.store.file.Notes;
+import io.mcpoauth.store.file.FileStores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -51,7 +52,7 @@ class NotesToolsTest {
             assertEquals(List.of("bob secret"), texts(s.callTool("bob-token", "notes_list", null)));
             assertEquals(List.of(), texts(s.callTool("admin-token", "notes_list", null)));
         }
-        assertTrue(Files.exists(data.resolve(Notes.FILE)));
+        assertTrue(Files.exists(data.resolve(io.mcpoauth.store.file.FileStores.NOTES)));
         try (McpTestServer s = new McpTestServer(data)) {
             assertEquals(List.of("alice one", "alice two ✓ with unicode"), texts(s.callTool("alice-token", "notes_list", null)));
             assertEquals(List.of("bob secret"), texts(s.callTool("bob-token", "notes_list", null)));
@@ -71,10 +72,15 @@ class NotesToolsTest {
                 NoStackTraces.assertClean(r);
             }
             assertEquals(0, s.notes.count("local:alice"));
-            // exactly 2000 characters (code points, not UTF-16 units) is fine
-            String max = "😀".repeat(2000);
+            // 1000 emoji are 1000 characters (code points, not UTF-16 units) and 4000 bytes: the most one note may take
+            String max = "😀".repeat(1000);
             McpTestServer.Res ok = s.callTool("alice-token", "notes_add", Json.MAPPER.writeValueAsString(Map.of("text", max)));
-            assertFalse(ok.json().path("result").path("isError").asBoolean(), ok.body().substring(0, 200));
+            assertFalse(ok.json().path("result").path("isError").asBoolean(), ok.body());
+            assertEquals(1, s.notes.count("local:alice"));
+            // one more byte is refused, in words: the limit is in bytes as well as in characters
+            McpTestServer.Res tooBig = s.callTool("alice-token", "notes_add", Json.MAPPER.writeValueAsString(Map.of("text", max + "x")));
+            assertTrue(tooBig.json().path("result").path("isError").asBoolean(), tooBig.body());
+            assertTrue(tooBig.body().contains("4000 are allowed"), tooBig.body());
             assertEquals(1, s.notes.count("local:alice"));
         }
     }
@@ -82,7 +88,7 @@ class NotesToolsTest {
     @Test
     void storeKeepsUsersApartAndEnforcesLimits() {
         try (FileStore store = FileStore.open(dir.resolve("s"))) {
-            Notes notes = new Notes(store);
+            Notes notes = new Notes(FileStores.notes(store));
             Instant t = Instant.parse("2026-01-01T00:00:00Z");
             NoteRecord.Note n = notes.add("u1", "hello", t);
             assertEquals(1, n.id());

@@ -4,7 +4,6 @@ import io.mcpoauth.config.Settings;
 import io.mcpoauth.idp.ProfileEndpoint;
 import io.mcpoauth.resource.McpEndpoint;
 import io.mcpoauth.resource.McpTool;
-import io.mcpoauth.store.file.Notes;
 import java.time.Clock;
 import java.util.List;
 

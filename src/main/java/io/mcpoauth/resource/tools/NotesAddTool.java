@@ -3,7 +3,6 @@ package io.mcpoauth.resource.tools;
 import io.mcpoauth.core.AuthContext;
 import io.mcpoauth.resource.McpTool;
 import io.mcpoauth.store.NoteRecord;
-import io.mcpoauth.store.file.Notes;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.time.Clock;

@@ -3,6 +3,7 @@ package io.mcpoauth.store.file;
 import io.mcpoauth.config.ConfigException;
 import io.mcpoauth.core.Secrets;
 import io.mcpoauth.store.IdpTokenRecord;
+import io.mcpoauth.store.IdpTokenStore;
 import io.mcpoauth.store.TokenCipher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,7 +25,7 @@ public final class EncryptionKeys {
     private static final Logger LOG = LoggerFactory.getLogger(EncryptionKeys.class);
     public static final String KEY_FILE = "encryption.key";
     static final String DISCARD_HINT = "To give the stored upstream tokens up instead, stop the server and delete "
-            + IdpTokens.FILE + " and " + IdpTokens.FILE + ".prev from the data directory: every user then signs in again.";
+            + FileStores.IDP_TOKENS + " and " + FileStores.IDP_TOKENS + ".prev from the data directory: every user then signs in again.";
 
     private EncryptionKeys() {}
 
@@ -34,7 +35,7 @@ public final class EncryptionKeys {
      * @param configured the value of {@code ENCRYPTION_KEY}; empty when unset
      * @throws ConfigException with one clear paragraph when the key is malformed, missing or wrong
      */
-    public static TokenCipher open(String configured, Path dataDir, IdpTokens tokens) {
+    public static TokenCipher open(String configured, Path dataDir, IdpTokenStore tokens) {
         Path file = dataDir.resolve(KEY_FILE);
         byte[] key;
         String source;
@@ -48,9 +49,9 @@ public final class EncryptionKeys {
             key = read(file);
             source = file.toString();
         } else {
-            int stored = tokens.size();
+            int stored = tokens.count();
             if (stored > 0) {
-                throw new ConfigException("ENCRYPTION_KEY is not set and " + file + " does not exist, but " + IdpTokens.FILE
+                throw new ConfigException("ENCRYPTION_KEY is not set and " + file + " does not exist, but " + FileStores.IDP_TOKENS
                         + " holds " + stored + " encrypted upstream token" + (stored == 1 ? "" : "s")
                         + ". Refusing to start: a new key could never decrypt them. Set ENCRYPTION_KEY to the key that encrypted them, or restore "
                         + KEY_FILE + " from a backup. " + DISCARD_HINT);
@@ -63,13 +64,13 @@ public final class EncryptionKeys {
         TokenCipher cipher = new TokenCipher(key);
         java.util.Arrays.fill(key, (byte) 0);
         Map<String, Integer> foreign = new TreeMap<>();
-        for (IdpTokenRecord r : tokens.all()) {
+        for (IdpTokenRecord r : tokens.list()) {
             if (!cipher.keyId().equals(r.keyId())) foreign.merge(String.valueOf(r.keyId()), 1, Integer::sum);
         }
         if (!foreign.isEmpty()) {
             int n = foreign.values().stream().mapToInt(Integer::intValue).sum();
             throw new ConfigException("The encryption key from " + source + " (key id " + cipher.keyId() + ") is not the key that encrypted "
-                    + n + " stored upstream token" + (n == 1 ? "" : "s") + " in " + IdpTokens.FILE + " (key id"
+                    + n + " stored upstream token" + (n == 1 ? "" : "s") + " in " + FileStores.IDP_TOKENS + " (key id"
                     + (foreign.size() == 1 ? " " : "s ") + String.join(", ", foreign.keySet()) + "). Refusing to start. "
                     + "Set ENCRYPTION_KEY to the original key, or restore " + KEY_FILE + ". " + DISCARD_HINT);
         }

@@ -1,5 +1,6 @@
 package io.mcpoauth.store.file;
 
+import io.mcpoauth.store.CommitStats;
 import io.mcpoauth.store.StoreException;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;

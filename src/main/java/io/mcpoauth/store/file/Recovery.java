@@ -75,7 +75,7 @@ public final class Recovery {
                     SnapshotFormat.Decoded decoded = decodeQuietly(bytes);
                     writer.writeBytes(bytes);
                     report.accept(name + ": restored the previous generation (" + decoded.records().size() + " records)");
-                    if (name.equals(RefreshTokens.FILE)) reportFamilies(decoded, report);
+                    if (name.equals(FileStores.REFRESH_TOKENS)) reportFamilies(decoded, report);
                 } else if (discard.contains(name)) {
                     writer.writeBytes(format.encode(kindOf(name), 1, List.<Map.Entry<String, ?>>of(), SnapshotFormat.Layout.INDENTED));
                     report.accept(name + ": no usable previous generation; started empty as requested (--discard)");

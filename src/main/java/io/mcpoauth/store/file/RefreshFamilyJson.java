@@ -36,6 +36,7 @@ final class RefreshFamilyJson {
         instant(g, "rotated_at", f.rotatedAt());
         instant(g, "expires_at", f.expiresAt());
         g.writeNumberField("rotations", f.rotations());
+        g.writeBooleanField("grace_used", f.graceUsed());
         g.writeEndObject();
     }
 
@@ -53,12 +54,13 @@ final class RefreshFamilyJson {
         List<String> retired = null;
         Instant createdAt = null, rotatedAt = null, expiresAt = null;
         long rotations = 0;
+        boolean graceUsed = false;
         for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
             String name = p.currentName();
             JsonToken v = p.nextToken();
             if (name.equals("retired")) {
                 if (v != JsonToken.START_ARRAY) return null;
-                retired = new ArrayList<>(RefreshTokens.RETIRED_KEPT);
+                retired = new ArrayList<>(8);
                 for (JsonToken a = p.nextToken(); a != JsonToken.END_ARRAY; a = p.nextToken()) {
                     if (a != JsonToken.VALUE_STRING) return null;
                     retired.add(p.getText());
@@ -68,6 +70,11 @@ final class RefreshFamilyJson {
             if (name.equals("rotations")) {
                 if (v != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) return null;
                 rotations = p.getLongValue();
+                continue;
+            }
+            if (name.equals("grace_used")) {
+                if (v != JsonToken.VALUE_TRUE && v != JsonToken.VALUE_FALSE) return null;
+                graceUsed = v == JsonToken.VALUE_TRUE;
                 continue;
             }
             if (v != JsonToken.VALUE_STRING) return null;
@@ -90,6 +97,6 @@ final class RefreshFamilyJson {
         }
         if (p.currentToken() != JsonToken.END_OBJECT) return null;
         return new RefreshFamily(familyId, clientId, userId, scope, resource, tokenHash, previousHash, retired, createdAt, rotatedAt,
-                expiresAt, rotations);
+                expiresAt, rotations, graceUsed);
     }
 }

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.store.ClientStore;
 import io.mcpoauth.store.StoreException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -41,8 +43,8 @@ class BackupTest {
     @Test
     void everyOpenFileIsCapturedAtOneInstant() throws Exception {
         try (FileStore store = FileStore.open(dir.resolve("data"))) {
-            Clients clients = new Clients(store);
-            RefreshTokens grants = new RefreshTokens(store, Duration.ofDays(1));
+            ClientStore clients = FileStores.clients(store);
+            RefreshTokens grants = new RefreshTokens(FileStores.grants(store), Duration.ofDays(1));
             AtomicBoolean stop = new AtomicBoolean();
             AtomicReference<Throwable> failed = new AtomicReference<>();
             Thread writer = new Thread(() -> {
@@ -60,9 +62,9 @@ class BackupTest {
                 for (int n = 0; n < 15; n++) {
                     Path target = dir.resolve("bk-" + n);
                     Backup.Result r = store.backup(target);
-                    Set<String> clientIds = keys(target.resolve(Clients.FILE), "clients");
+                    Set<String> clientIds = keys(target.resolve(io.mcpoauth.store.file.FileStores.CLIENTS), "clients");
                     Set<String> clientsOfGrants = new HashSet<>();
-                    for (JsonNode f : records(target.resolve(RefreshTokens.FILE), "refresh_tokens")) clientsOfGrants.add(f.get("client_id").asText());
+                    for (JsonNode f : records(target.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS), "refresh_tokens")) clientsOfGrants.add(f.get("client_id").asText());
                     assertTrue(clientIds.containsAll(clientsOfGrants), "backup " + n + " has a grant without its client");
                     assertTrue(clientIds.size() - clientsOfGrants.size() <= 1, "backup " + n + ": at most the one client between its two steps");
                     assertEquals(2, r.files().size());
@@ -80,7 +82,7 @@ class BackupTest {
         Path data = dir.resolve("data");
         Path target = dir.resolve("backups").resolve("today");
         try (FileStore store = FileStore.open(data)) {
-            Clients clients = new Clients(store);
+            ClientStore clients = FileStores.clients(store);
             clients.put(client("a"));
             clients.put(client("b"));
             store.backup(target);
@@ -95,7 +97,7 @@ class BackupTest {
             for (Path f : files.toList()) Files.copy(f, restored.resolve(f.getFileName()));
         }
         try (FileStore store = FileStore.open(restored)) {
-            assertEquals(Set.of("a", "b"), new TreeSet<>(new Clients(store).all().stream().map(ClientRecord::clientId).toList()));
+            assertEquals(Set.of("a", "b"), new TreeSet<>(FileStores.clients(store).list().stream().map(ClientRecord::clientId).toList()));
         }
     }
 
@@ -103,7 +105,7 @@ class BackupTest {
     void theTargetMustBeNewOrEmptyAndOutsideTheDataDirectory() throws IOException {
         Path data = dir.resolve("data");
         try (FileStore store = FileStore.open(data)) {
-            new Clients(store).put(client("a"));
+            FileStores.clients(store).put(client("a"));
             Path full = dir.resolve("full");
             Files.createDirectories(full);
             Files.writeString(full.resolve("something"), "x");
@@ -124,14 +126,14 @@ class BackupTest {
     void aStoppedStoreIsCopiedVerbatimWithoutCompanions() throws IOException {
         Path data = dir.resolve("data");
         try (FileStore store = FileStore.open(data)) {
-            Clients clients = new Clients(store);
+            ClientStore clients = FileStores.clients(store);
             clients.put(client("a"));
             clients.put(client("b")); // makes clients.json.prev
         }
         Files.writeString(data.resolve("encryption.key"), "a-key");
         Files.writeString(data.resolve("clients.json.corrupt-20260101T000000Z"), "junk");
         Files.writeString(data.resolve(".admin-api.json"), "{}");
-        byte[] original = Files.readAllBytes(data.resolve(Clients.FILE));
+        byte[] original = Files.readAllBytes(data.resolve(io.mcpoauth.store.file.FileStores.CLIENTS));
         assertTrue(Files.exists(data.resolve("clients.json.prev")));
 
         Path target = dir.resolve("bk");
@@ -141,7 +143,7 @@ class BackupTest {
             assertEquals(2, r.files().get(0).records());
             assertEquals(-1, r.files().get(1).records());
         }
-        assertArrayEquals(original, Files.readAllBytes(target.resolve(Clients.FILE)));
+        assertArrayEquals(original, Files.readAllBytes(target.resolve(io.mcpoauth.store.file.FileStores.CLIENTS)));
         try (Stream<Path> files = Files.list(target)) {
             assertEquals(Set.of("clients.json", "encryption.key"), new TreeSet<>(files.map(p -> p.getFileName().toString()).toList()));
         }

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.store.ClientStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,13 +32,13 @@ class ClientsFileFormatTest {
         String secret = Secrets.mint(Secrets.CLIENT_SECRET);
         String registrationToken = Secrets.mint(Secrets.REGISTRATION_TOKEN);
         try (FileStore store = FileStore.open(dir)) {
-            Clients clients = new Clients(store);
+            ClientStore clients = FileStores.clients(store);
             // registered out of order: the file is ordered by client id regardless
             clients.put(client("mcpc_zeta", "Zeta Desktop", null, null));
             clients.put(client("mcpc_alpha", "Claude Code", Secrets.hash(secret), Secrets.hash(registrationToken)));
             clients.put(client("mcpc_mid", "VS Code", null, null));
         }
-        String text = Files.readString(dir.resolve(Clients.FILE));
+        String text = Files.readString(dir.resolve(io.mcpoauth.store.file.FileStores.CLIENTS));
         List<String> lines = text.lines().toList();
 
         assertTrue(lines.size() > 30, "one field per line, not one line per record:\n" + text);
@@ -60,15 +62,15 @@ class ClientsFileFormatTest {
                 "scope", "created_at", "client_secret_hash", "registration_token_hash"), names(alpha));
 
         try (FileStore store = FileStore.open(dir)) {
-            Clients clients = new Clients(store);
-            assertEquals(3, clients.size());
+            ClientStore clients = FileStores.clients(store);
+            assertEquals(3, clients.count());
             ClientRecord c = clients.get("mcpc_alpha");
             assertEquals("Claude Code", c.clientName());
             assertEquals(T0, c.createdAt());
             assertTrue(Secrets.matches(secret, c.clientSecretHash()));
             clients.markUsed("mcpc_alpha", T0.plus(Duration.ofDays(1)));
         }
-        String after = Files.readString(dir.resolve(Clients.FILE));
+        String after = Files.readString(dir.resolve(io.mcpoauth.store.file.FileStores.CLIENTS));
         assertTrue(after.contains("\"last_used_at\": \"2030-01-02T00:00:00Z\""), after);
     }
 
@@ -76,11 +78,11 @@ class ClientsFileFormatTest {
     void refreshTokensFileHasOneLinePerFamilyAndNoToken() throws Exception {
         List<String> issued = new ArrayList<>();
         try (FileStore store = FileStore.open(dir)) {
-            RefreshTokens tokens = new RefreshTokens(store, Duration.ofDays(30));
+            RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), Duration.ofDays(30));
             for (int i = 0; i < 3; i++) issued.add(tokens.create("mcpc_a", "user" + i, "mcp", null, true, T0).refreshToken());
             issued.add(tokens.rotate(issued.get(0), "mcpc_a", T0, f -> {}).refreshToken());
         }
-        String text = Files.readString(dir.resolve(RefreshTokens.FILE));
+        String text = Files.readString(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS));
         long recordLines = text.lines().filter(l -> l.startsWith("    \"")).count();
         assertEquals(3, recordLines, "one line per family:\n" + text);
         assertFalse(text.contains("null"), text);

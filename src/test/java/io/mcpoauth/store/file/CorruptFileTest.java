@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.store.ClientStore;
 import io.mcpoauth.store.StoreException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +36,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class CorruptFileTest {
     private static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
     private static final Duration TTL = Duration.ofDays(30);
-    private static final Pattern ASIDE = Pattern.compile(Pattern.quote(RefreshTokens.FILE) + "\\.corrupt-\\d{8}T\\d{6}Z");
+    private static final Pattern ASIDE = Pattern.compile(Pattern.quote(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS) + "\\.corrupt-\\d{8}T\\d{6}Z");
 
     @TempDir
     Path dir;
@@ -58,8 +60,8 @@ class CorruptFileTest {
     /** A store with two generations of refresh_tokens.json (so .prev exists) and a clients.json. */
     private void populate() {
         try (FileStore store = FileStore.open(dir)) {
-            Clients clients = new Clients(store);
-            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            ClientStore clients = FileStores.clients(store);
+            RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), TTL);
             clients.put(new ClientRecord("c1", "Client", List.of("http://127.0.0.1:9/cb"), null, null, "none", null, null, null,
                     null, NOW, null, null, null));
             tokens.create("c1", "alice", "mcp", null, true, NOW);
@@ -71,8 +73,8 @@ class CorruptFileTest {
     @EnumSource(value = Damage.class, names = "NEWER_FORMAT", mode = EnumSource.Mode.EXCLUDE)
     void damagedFileIsRefusedMovedAsideAndStaysRefused(Damage damage) throws Exception {
         populate();
-        Path file = dir.resolve(RefreshTokens.FILE);
-        Path prev = dir.resolve(RefreshTokens.FILE + SnapshotWriter.PREV_SUFFIX);
+        Path file = dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS);
+        Path prev = dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS + SnapshotWriter.PREV_SUFFIX);
         byte[] prevBytes = Files.readAllBytes(prev);
         byte[] damaged = damage.damage.apply(Files.readAllBytes(file));
         Files.write(file, damaged);
@@ -92,7 +94,7 @@ class CorruptFileTest {
         assertArrayEquals(prevBytes, Files.readAllBytes(prev), "the previous generation is untouched");
 
         String second = refusal();
-        assertTrue(second.contains(RefreshTokens.FILE) && second.contains("store recover"), second);
+        assertTrue(second.contains(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS) && second.contains("store recover"), second);
         assertFalse(Files.exists(file), "a refused start never creates an empty file");
         assertEquals(aside, aside(), "nothing else was moved");
     }
@@ -101,7 +103,7 @@ class CorruptFileTest {
     @Test
     void newerFormatIsRefusedAndLeftInPlace() throws Exception {
         populate();
-        Path file = dir.resolve(RefreshTokens.FILE);
+        Path file = dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS);
         byte[] newer = Damage.NEWER_FORMAT.damage.apply(Files.readAllBytes(file));
         Files.write(file, newer);
         for (int attempt = 0; attempt < 2; attempt++) {
@@ -116,23 +118,23 @@ class CorruptFileTest {
     @Test
     void missingFileWhilePrevExistsIsRefused() throws Exception {
         populate();
-        Files.delete(dir.resolve(RefreshTokens.FILE));
+        Files.delete(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS));
         for (int attempt = 0; attempt < 2; attempt++) {
             String msg = refusal();
-            assertTrue(msg.contains(RefreshTokens.FILE) && msg.contains(dir.toAbsolutePath().toString()), "names the file and directory: " + msg);
-            assertTrue(msg.contains(RefreshTokens.FILE + ".prev"), "says which trace was found: " + msg);
+            assertTrue(msg.contains(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS) && msg.contains(dir.toAbsolutePath().toString()), "names the file and directory: " + msg);
+            assertTrue(msg.contains(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS + ".prev"), "says which trace was found: " + msg);
             assertTrue(msg.contains("store recover"), msg);
-            assertFalse(Files.exists(dir.resolve(RefreshTokens.FILE)));
+            assertFalse(Files.exists(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS)));
         }
     }
 
     @Test
     void damagedClientsFileIsRefusedToo() throws Exception {
         populate();
-        Path file = dir.resolve(Clients.FILE);
+        Path file = dir.resolve(io.mcpoauth.store.file.FileStores.CLIENTS);
         Files.write(file, flipInsideAHash(Files.readAllBytes(file)));
         try (FileStore store = FileStore.open(dir)) {
-            StoreException e = assertThrows(StoreException.class, () -> new Clients(store));
+            StoreException e = assertThrows(StoreException.class, () -> FileStores.clients(store));
             assertFalse(e.unavailable());
             assertTrue(e.getMessage().contains(file.toAbsolutePath().toString()) && e.getMessage().contains("store recover"), e.getMessage());
         }
@@ -141,8 +143,8 @@ class CorruptFileTest {
     @Test
     void aFreshDirectoryStartsEmpty() {
         try (FileStore store = FileStore.open(dir)) {
-            assertEquals(0, new RefreshTokens(store, TTL).size());
-            assertEquals(0, new Clients(store).size());
+            assertEquals(0, new RefreshTokens(FileStores.grants(store), TTL).size());
+            assertEquals(0, FileStores.clients(store).count());
         }
     }
 
@@ -153,7 +155,7 @@ class CorruptFileTest {
     @Test
     void everySingleBitFlipIsDetectedOrHarmless() throws Exception {
         populate();
-        byte[] good = Files.readAllBytes(dir.resolve(RefreshTokens.FILE));
+        byte[] good = Files.readAllBytes(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS));
         SnapshotFormat format = new SnapshotFormat();
         SnapshotFormat.Decoded original = format.decode(good, "refresh_tokens");
         int harmless = 0;
@@ -178,8 +180,8 @@ class CorruptFileTest {
     /** Opens the store and its files; returns the refusal message, failing if the start succeeded. */
     private String refusal() {
         try (FileStore store = FileStore.open(dir)) {
-            new Clients(store);
-            StoreException e = assertThrows(StoreException.class, () -> new RefreshTokens(store, TTL), "a damaged file must refuse the start");
+            FileStores.clients(store);
+            StoreException e = assertThrows(StoreException.class, () -> new RefreshTokens(FileStores.grants(store), TTL), "a damaged file must refuse the start");
             assertFalse(e.unavailable(), "a refusal, not a transient failure");
             return e.getMessage();
         }
@@ -227,7 +229,7 @@ class CorruptFileTest {
     @Test
     void checksumHelperMatchesTheFormat() throws Exception {
         populate();
-        byte[] good = Files.readAllBytes(dir.resolve(RefreshTokens.FILE));
+        byte[] good = Files.readAllBytes(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS));
         assertArrayEquals(good, withValidChecksum(good));
         // a changed generation with a recomputed checksum decodes: so NEWER_FORMAT is refused for its version alone
         SnapshotFormat.Decoded d = new SnapshotFormat().decode(withValidChecksum(replace(good, "\"generation\": ", 1, "7")), "refresh_tokens");

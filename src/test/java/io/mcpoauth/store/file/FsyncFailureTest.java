@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.StoreException;
 import io.mcpoauth.store.file.RecordingFileOps.Op;
 import java.io.IOException;
@@ -102,7 +103,7 @@ class FsyncFailureTest {
         RecordingFileOps ops = new RecordingFileOps();
         String aToken, aFamily, bobFamily;
         try (FileStore store = FileStore.open(dir, ops)) {
-            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), TTL);
             RefreshTokens.Issued a = tokens.create("client", "alice", "mcp", null, true, NOW);
             aToken = a.refreshToken();
             aFamily = a.family().familyId();
@@ -130,7 +131,7 @@ class FsyncFailureTest {
             aToken = retry.refreshToken();
         }
         try (FileStore store = FileStore.open(dir)) {
-            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), TTL);
             assertEquals(2, tokens.size(), "the change of the failed request, kept in memory, was written by the next commit");
             assertNotNull(tokens.get(bobFamily));
             assertNotNull(tokens.find(aToken, NOW));

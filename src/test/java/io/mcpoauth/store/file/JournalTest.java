@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.StoreException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -30,7 +31,7 @@ class JournalTest {
 
     private List<Path> segments() throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().startsWith(RefreshTokens.FILE + Journal.INFIX)).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().startsWith(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS + Journal.INFIX)).sorted().toList();
         }
     }
 
@@ -56,15 +57,15 @@ class JournalTest {
     @Test
     void commitsAppendToTheJournalAndAfterKillTheyAreReplayed() throws IOException {
         FileStore s = FileStore.open(dir);
-        RefreshTokens rt = new RefreshTokens(s, TTL);
+        RefreshTokens rt = new RefreshTokens(FileStores.grants(s), TTL);
         List<String> tokens = work(rt, 20, 3);
-        String snapshot = Files.readString(dir.resolve(RefreshTokens.FILE));
+        String snapshot = Files.readString(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS));
         assertTrue(snapshot.contains("\"journal_from\": 1"), snapshot);
         assertTrue(Files.size(segments().get(0)) > 0, "the rotations are in the journal");
         // No close(): as after kill -9. A second open in this JVM would see our own lock, so release it only.
         s.crashForTest();
         try (FileStore again = FileStore.open(dir)) {
-            RefreshTokens rt2 = new RefreshTokens(again, TTL);
+            RefreshTokens rt2 = new RefreshTokens(FileStores.grants(again), TTL);
             assertEquals(20, rt2.size());
             assertAllWork(rt2, tokens);
         }
@@ -73,13 +74,13 @@ class JournalTest {
     @Test
     void aTornTailIsCutOffAndEverythingBeforeItKept() throws IOException {
         FileStore s = FileStore.open(dir);
-        List<String> tokens = work(new RefreshTokens(s, TTL), 5, 2);
+        List<String> tokens = work(new RefreshTokens(FileStores.grants(s), TTL), 5, 2);
         s.crashForTest();
         Path seg = segments().get(segments().size() - 1);
         long size = Files.size(seg);
         Files.write(seg, new byte[] {0, 0, 1, 0, 1, 2, 3}, StandardOpenOption.APPEND); // half a frame header and body
         try (FileStore again = FileStore.open(dir)) {
-            RefreshTokens rt = new RefreshTokens(again, TTL);
+            RefreshTokens rt = new RefreshTokens(FileStores.grants(again), TTL);
             assertAllWork(rt, tokens);
         }
         assertTrue(Files.notExists(seg) || Files.size(seg) == size, "the torn bytes were cut off");
@@ -88,7 +89,7 @@ class JournalTest {
     @Test
     void damageInTheMiddleRefusesTheStart() throws IOException {
         FileStore s = FileStore.open(dir);
-        work(new RefreshTokens(s, TTL), 5, 3);
+        work(new RefreshTokens(FileStores.grants(s), TTL), 5, 3);
         s.crashForTest();
         Path seg = segments().get(0);
         try (FileChannel ch = FileChannel.open(seg, StandardOpenOption.WRITE)) {
@@ -96,7 +97,7 @@ class JournalTest {
         }
         StoreException e = assertThrows(StoreException.class, () -> {
             try (FileStore again = FileStore.open(dir)) {
-                new RefreshTokens(again, TTL);
+                new RefreshTokens(FileStores.grants(again), TTL);
             }
         });
         assertTrue(e.getMessage().contains("journal") && e.getMessage().contains("store recover"), e.getMessage());
@@ -105,7 +106,7 @@ class JournalTest {
     @Test
     void storeCheckReportsJournalDamageAndRecoverCutsItThere() throws IOException {
         FileStore s = FileStore.open(dir);
-        RefreshTokens rt = new RefreshTokens(s, TTL);
+        RefreshTokens rt = new RefreshTokens(FileStores.grants(s), TTL);
         List<String> early = work(rt, 3, 0);
         long goodLength = Files.size(segments().get(0));
         work(rt, 3, 2);
@@ -115,14 +116,14 @@ class JournalTest {
             ch.write(java.nio.ByteBuffer.wrap(new byte[] {'X'}), goodLength + 20); // inside the first frame after the early ones
         }
         Recovery recovery = new Recovery();
-        Recovery.FileState st = recovery.check(dir).stream().filter(f -> f.name().equals(RefreshTokens.FILE)).findFirst().orElseThrow();
+        Recovery.FileState st = recovery.check(dir).stream().filter(f -> f.name().equals(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS)).findFirst().orElseThrow();
         assertTrue(!st.ok() && st.problem().contains("journal"), String.valueOf(st));
         List<String> lines = new ArrayList<>();
         assertEquals(List.of(), recovery.recover(dir, List.of(), lines::add));
         assertTrue(lines.stream().anyMatch(l -> l.contains("dropped")), String.valueOf(lines));
         assertEquals(goodLength, Files.size(seg));
         try (FileStore again = FileStore.open(dir)) {
-            RefreshTokens rt2 = new RefreshTokens(again, TTL);
+            RefreshTokens rt2 = new RefreshTokens(FileStores.grants(again), TTL);
             assertAllWork(rt2, early);
         }
     }
@@ -131,27 +132,27 @@ class JournalTest {
     void closeWritesAFinalSnapshotSoTheNextStartReadsNoJournal() throws IOException {
         List<String> tokens;
         try (FileStore s = FileStore.open(dir)) {
-            tokens = work(new RefreshTokens(s, TTL), 10, 2);
+            tokens = work(new RefreshTokens(FileStores.grants(s), TTL), 10, 2);
         }
         for (Path p : segments()) assertEquals(0, Files.size(p), p + " should be empty after a clean stop");
-        String snapshot = Files.readString(dir.resolve(RefreshTokens.FILE));
+        String snapshot = Files.readString(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS));
         for (String t : tokens) {
             String family = RefreshTokens.familyIdOf(t);
             assertTrue(snapshot.contains("\"" + family + "\""), "the snapshot holds every family");
         }
         try (FileStore s = FileStore.open(dir)) {
-            assertAllWork(new RefreshTokens(s, TTL), tokens);
+            assertAllWork(new RefreshTokens(FileStores.grants(s), TTL), tokens);
         }
     }
 
     @Test
     void compactionRewritesTheSnapshotAndDropsOlderSegmentsWhileCommitsContinue() throws Exception {
         FileStore s = FileStore.open(dir);
-        RefreshTokens rt = new RefreshTokens(s, TTL);
+        RefreshTokens rt = new RefreshTokens(FileStores.grants(s), TTL);
         // about 700 bytes per rotation: 20,000 rotations pass the 8 MiB threshold at least once
         List<String> tokens = work(rt, 200, 100);
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (segments().size() > 1 || !Files.readString(dir.resolve(RefreshTokens.FILE)).contains("\"journal_from\": " + segmentNumber(segments().get(0)))) {
+        while (segments().size() > 1 || !Files.readString(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS)).contains("\"journal_from\": " + segmentNumber(segments().get(0)))) {
             if (System.nanoTime() > deadline) throw new AssertionError("no compaction happened: " + segments());
             Thread.onSpinWait();
             Thread.yield();
@@ -162,7 +163,7 @@ class JournalTest {
         tokens.addAll(more);
         s.crashForTest();
         try (FileStore again = FileStore.open(dir)) {
-            RefreshTokens rt2 = new RefreshTokens(again, TTL);
+            RefreshTokens rt2 = new RefreshTokens(FileStores.grants(again), TTL);
             assertEquals(201, rt2.size());
             assertAllWork(rt2, tokens);
         }
@@ -176,12 +177,12 @@ class JournalTest {
     @Test
     void removalsAreJournaledToo() throws IOException {
         FileStore s = FileStore.open(dir);
-        RefreshTokens rt = new RefreshTokens(s, TTL);
+        RefreshTokens rt = new RefreshTokens(FileStores.grants(s), TTL);
         List<String> tokens = work(rt, 3, 1);
         assertTrue(rt.revoke(RefreshTokens.familyIdOf(tokens.get(1))));
         s.crashForTest();
         try (FileStore again = FileStore.open(dir)) {
-            RefreshTokens rt2 = new RefreshTokens(again, TTL);
+            RefreshTokens rt2 = new RefreshTokens(FileStores.grants(again), TTL);
             assertEquals(2, rt2.size());
             assertNull(rt2.find(tokens.get(1), Instant.now()));
         }
@@ -190,13 +191,13 @@ class JournalTest {
     @Test
     void segmentsWithoutTheirSnapshotRefuseTheStart() throws IOException {
         try (FileStore s = FileStore.open(dir)) {
-            work(new RefreshTokens(s, TTL), 2, 1);
+            work(new RefreshTokens(FileStores.grants(s), TTL), 2, 1);
         }
-        Files.delete(dir.resolve(RefreshTokens.FILE));
-        Files.deleteIfExists(dir.resolve(RefreshTokens.FILE + ".prev"));
+        Files.delete(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS));
+        Files.deleteIfExists(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS + ".prev"));
         StoreException e = assertThrows(StoreException.class, () -> {
             try (FileStore again = FileStore.open(dir)) {
-                new RefreshTokens(again, TTL);
+                new RefreshTokens(FileStores.grants(again), TTL);
             }
         });
         assertTrue(e.getMessage().contains("missing"), e.getMessage());

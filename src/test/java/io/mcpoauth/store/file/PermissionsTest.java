@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.ClientRecord;
 import io.mcpoauth.store.StoreException;
 import java.io.IOException;
@@ -37,8 +38,8 @@ class PermissionsTest {
         // the child really ran with umask 000: a file it did not create with an explicit mode would be 0666
         assertEquals("rwx------", mode(dir));
         Map<String, String> modes = modes(dir);
-        assertTrue(modes.keySet().containsAll(List.of(Clients.FILE, Clients.FILE + ".prev", RefreshTokens.FILE,
-                RefreshTokens.FILE + ".prev", DataDirectory.LOCK_FILE)), "all files were written: " + modes);
+        assertTrue(modes.keySet().containsAll(List.of(io.mcpoauth.store.file.FileStores.CLIENTS, io.mcpoauth.store.file.FileStores.CLIENTS + ".prev", io.mcpoauth.store.file.FileStores.REFRESH_TOKENS,
+                io.mcpoauth.store.file.FileStores.REFRESH_TOKENS + ".prev", DataDirectory.LOCK_FILE)), "all files were written: " + modes);
         for (Map.Entry<String, String> e : modes.entrySet()) {
             assertEquals("rw-------", e.getValue(), e.getKey() + " under umask 000");
         }
@@ -57,16 +58,16 @@ class PermissionsTest {
     void looseModesAreTightenedAtOpen() throws Exception {
         Path dir = tmp.resolve("data");
         try (FileStore store = FileStore.open(dir)) {
-            new Clients(store).put(new ClientRecord("c", "C", List.of("http://127.0.0.1/cb"), null, null, "none", null, null, null,
+            FileStores.clients(store).put(new ClientRecord("c", "C", List.of("http://127.0.0.1/cb"), null, null, "none", null, null, null,
                     null, Instant.EPOCH, null, null, null));
         }
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.setPosixFilePermissions(dir.resolve(Clients.FILE), PosixFilePermissions.fromString("rw-r--r--"));
+        Files.setPosixFilePermissions(dir.resolve(io.mcpoauth.store.file.FileStores.CLIENTS), PosixFilePermissions.fromString("rw-r--r--"));
         Files.setPosixFilePermissions(dir.resolve(DataDirectory.LOCK_FILE), PosixFilePermissions.fromString("rw-rw-rw-"));
         Files.writeString(dir.resolve("notes.txt"), "admin's notes");
         Files.setPosixFilePermissions(dir.resolve("notes.txt"), PosixFilePermissions.fromString("rwx---r--"));
         try (FileStore store = FileStore.open(dir)) {
-            assertEquals(1, new Clients(store).size());
+            assertEquals(1, FileStores.clients(store).count());
             assertEquals("rwx------", mode(dir));
             for (Map.Entry<String, String> e : modes(dir).entrySet()) {
                 assertEquals("rw-------", e.getValue(), e.getKey() + " was tightened");
@@ -97,14 +98,14 @@ class PermissionsTest {
     void leftoverTempFilesAreDeletedAtOpen() throws Exception {
         Path dir = tmp.resolve("data");
         try (FileStore store = FileStore.open(dir)) {
-            new RefreshTokens(store, Duration.ofHours(1)).create("c", "u", "mcp", null, true, Instant.now());
+            new RefreshTokens(FileStores.grants(store), Duration.ofHours(1)).create("c", "u", "mcp", null, true, Instant.now());
         }
-        Path leftover = Files.writeString(dir.resolve(SnapshotWriter.TMP_PREFIX + RefreshTokens.FILE + "-17f3a"), "{\"format\":1,\"half");
-        Path leftover2 = Files.writeString(dir.resolve(SnapshotWriter.TMP_PREFIX + Clients.FILE + "-1"), "");
+        Path leftover = Files.writeString(dir.resolve(SnapshotWriter.TMP_PREFIX + io.mcpoauth.store.file.FileStores.REFRESH_TOKENS + "-17f3a"), "{\"format\":1,\"half");
+        Path leftover2 = Files.writeString(dir.resolve(SnapshotWriter.TMP_PREFIX + io.mcpoauth.store.file.FileStores.CLIENTS + "-1"), "");
         try (FileStore store = FileStore.open(dir)) {
             assertFalse(Files.exists(leftover));
             assertFalse(Files.exists(leftover2));
-            assertEquals(1, new RefreshTokens(store, Duration.ofHours(1)).size(), "the real file is untouched");
+            assertEquals(1, new RefreshTokens(FileStores.grants(store), Duration.ofHours(1)).size(), "the real file is untouched");
         }
     }
 
@@ -114,7 +115,7 @@ class PermissionsTest {
         try (ChildJvm holder = ChildJvm.start(tmp.resolve("holder.err"), null, "hold", dir.toString())) {
             holder.awaitLine(l -> l.startsWith("HELD "), Duration.ofSeconds(60));
             // stands for the holder's write in progress: only the lock holder may clean up
-            Path inProgress = Files.writeString(dir.resolve(SnapshotWriter.TMP_PREFIX + RefreshTokens.FILE + "-abc"), "{");
+            Path inProgress = Files.writeString(dir.resolve(SnapshotWriter.TMP_PREFIX + io.mcpoauth.store.file.FileStores.REFRESH_TOKENS + "-abc"), "{");
             assertThrows(StoreException.class, () -> FileStore.open(dir));
             assertTrue(Files.exists(inProgress), "a refused open deletes nothing");
         }
@@ -147,7 +148,7 @@ class PermissionsTest {
         }
         assertEquals(uid, Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS));
         assertEquals("rwx------", mode(dir));
-        assertTrue(Files.exists(dir.resolve(RefreshTokens.FILE)));
+        assertTrue(Files.exists(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS)));
 
         Path notTheirs = Files.createDirectory(parent.resolve("root-owned"));
         try (ChildJvm child = ChildJvm.startWrapped(tmp.resolve("uid2.err"), asUid, cp, null, "open", notTheirs.toString())) {

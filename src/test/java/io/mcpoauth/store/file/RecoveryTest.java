@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.ClientRecord;
 import io.mcpoauth.store.StoreException;
 import java.nio.file.Files;
@@ -30,23 +31,23 @@ class RecoveryTest {
     void recoverRestoresThePreviousGenerationAndListsEveryFamilyItBringsBack() throws Exception {
         String a, b, a1, a2;
         try (FileStore store = FileStore.open(dir)) {
-            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), TTL);
             a = tokens.create("c", "alice", "mcp", null, true, T0).refreshToken();
             b = tokens.create("c", "bob", "mcp", null, true, T0).refreshToken();
             a1 = tokens.rotate(a, "c", T0, f -> {}).refreshToken();
         }
         try (FileStore store = FileStore.open(dir)) { // a later session: the file written at the end of the first is now .prev
-            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), TTL);
             a2 = tokens.rotate(a1, "c", T0, f -> {}).refreshToken();
         }
-        Path file = dir.resolve(RefreshTokens.FILE);
+        Path file = dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS);
         Files.write(file, CorruptFileTest.flipInsideAHash(Files.readAllBytes(file)));
         try (FileStore store = FileStore.open(dir)) {
-            assertThrows(StoreException.class, () -> new RefreshTokens(store, TTL));
+            assertThrows(StoreException.class, () -> new RefreshTokens(FileStores.grants(store), TTL));
         }
 
         List<Recovery.FileState> states = new Recovery().check(dir);
-        Recovery.FileState st = states.stream().filter(s -> s.name().equals(RefreshTokens.FILE)).findFirst().orElseThrow();
+        Recovery.FileState st = states.stream().filter(s -> s.name().equals(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS)).findFirst().orElseThrow();
         assertFalse(st.ok());
         assertTrue(st.previousUsable());
 
@@ -58,7 +59,7 @@ class RecoveryTest {
         assertTrue(all.contains(RefreshTokens.familyIdOf(a)) && all.contains(RefreshTokens.familyIdOf(b)), all);
 
         try (FileStore store = FileStore.open(dir)) {
-            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), TTL);
             assertEquals(2, tokens.size());
             // the price of going back a generation, which is why recovery is the operator's explicit choice:
             assertNotNull(tokens.find(a1, T0), "the token rotated away in the lost generation works again");
@@ -71,27 +72,27 @@ class RecoveryTest {
     @Test
     void withoutAPreviousGenerationRecoverNeedsAnExplicitDiscard() throws Exception {
         try (FileStore store = FileStore.open(dir)) {
-            new Clients(store).put(new ClientRecord("c1", "Client", List.of("http://127.0.0.1/cb"), null, null, "none", null, null, null,
+            FileStores.clients(store).put(new ClientRecord("c1", "Client", List.of("http://127.0.0.1/cb"), null, null, "none", null, null, null,
                     null, T0, null, null, null)); // one write: no .prev
         }
-        Files.write(dir.resolve(Clients.FILE), new byte[0]);
+        Files.write(dir.resolve(io.mcpoauth.store.file.FileStores.CLIENTS), new byte[0]);
         List<String> report = new ArrayList<>();
-        assertEquals(List.of(Clients.FILE), new Recovery().recover(dir, List.of(), report::add));
-        assertTrue(String.join("\n", report).contains("--discard " + Clients.FILE), String.join("\n", report));
+        assertEquals(List.of(io.mcpoauth.store.file.FileStores.CLIENTS), new Recovery().recover(dir, List.of(), report::add));
+        assertTrue(String.join("\n", report).contains("--discard " + io.mcpoauth.store.file.FileStores.CLIENTS), String.join("\n", report));
         try (FileStore store = FileStore.open(dir)) {
-            assertThrows(StoreException.class, () -> new Clients(store), "still refused: nothing was restored");
+            assertThrows(StoreException.class, () -> FileStores.clients(store), "still refused: nothing was restored");
         }
 
-        assertEquals(List.of(), new Recovery().recover(dir, List.of(Clients.FILE), report::add));
+        assertEquals(List.of(), new Recovery().recover(dir, List.of(io.mcpoauth.store.file.FileStores.CLIENTS), report::add));
         try (FileStore store = FileStore.open(dir)) {
-            assertEquals(0, new Clients(store).size(), "started empty, as the operator asked");
+            assertEquals(0, FileStores.clients(store).count(), "started empty, as the operator asked");
         }
     }
 
     @Test
     void recoverIsRefusedWhileTheStoreIsOpen(@TempDir Path scratch) throws Exception {
         try (FileStore store = FileStore.open(dir)) {
-            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), TTL);
             tokens.create("c", "alice", "mcp", null, true, T0);
             StoreException e = assertThrows(StoreException.class, () -> new Recovery().recover(dir, List.of(), l -> {}));
             assertTrue(e.getMessage().contains(dir.toAbsolutePath().toString()), e.getMessage());

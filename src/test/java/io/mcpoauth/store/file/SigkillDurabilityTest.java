@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.RefreshFamily;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -106,7 +107,7 @@ class SigkillDurabilityTest {
             boolean leftover = hasTemp(dir);
             if (leftover) roundsWithLeftoverTemp++;
             try (FileStore store = FileStore.open(dir)) {
-                RefreshTokens tokens = new RefreshTokens(store, StoreChild.TTL);
+                RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), StoreChild.TTL);
                 assertFalse(hasTemp(dir), "leftover temp files are removed at open");
                 for (Chain c : chains.values()) check(c, tokens, "round " + round + " (seed " + seed + ")");
                 assertTrue(store.healthy());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.StoreException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,7 +50,7 @@ class SingleWriterTest {
         }
         try (FileStore store = FileStore.open(dir)) {
             assertEquals(String.valueOf(ProcessHandle.current().pid()), DataDirectory.lockHolder(dir), "the new holder recorded its pid");
-            assertEquals(0, new RefreshTokens(store, Duration.ofHours(1)).size());
+            assertEquals(0, new RefreshTokens(FileStores.grants(store), Duration.ofHours(1)).size());
         }
     }
 
@@ -62,7 +63,7 @@ class SingleWriterTest {
             assertEquals(0, holder.awaitExit(Duration.ofSeconds(30)));
         }
         try (FileStore store = FileStore.open(dir)) {
-            new RefreshTokens(store, Duration.ofHours(1)).create("c", "u", "mcp", null, true, Instant.now());
+            new RefreshTokens(FileStores.grants(store), Duration.ofHours(1)).create("c", "u", "mcp", null, true, Instant.now());
         }
     }
 
@@ -82,11 +83,11 @@ class SingleWriterTest {
                 assertTrue(line.startsWith("REFUSED"), "another process must still be refused, got: " + line);
                 assertEquals(3, other.awaitExit(Duration.ofSeconds(30)));
             }
-            new RefreshTokens(first, Duration.ofHours(1)).create("c", "u", "mcp", null, true, Instant.now());
+            new RefreshTokens(FileStores.grants(first), Duration.ofHours(1)).create("c", "u", "mcp", null, true, Instant.now());
         }
         // and after the first store is closed, the directory can be opened again in this JVM
         try (FileStore again = FileStore.open(dir)) {
-            assertEquals(1, new RefreshTokens(again, Duration.ofHours(1)).size());
+            assertEquals(1, new RefreshTokens(FileStores.grants(again), Duration.ofHours(1)).size());
         }
     }
 }

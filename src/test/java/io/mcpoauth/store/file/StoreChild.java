@@ -1,6 +1,8 @@
 package io.mcpoauth.store.file;
 
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.store.ClientStore;
 import io.mcpoauth.store.StoreException;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -50,7 +52,7 @@ public final class StoreChild {
 
     private static void rotate(Path dir, int families, int threads) throws InterruptedException {
         FileStore store = FileStore.open(dir);
-        RefreshTokens tokens = new RefreshTokens(store, TTL);
+        RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), TTL);
         String[] current = new String[families];
         for (int i = 0; i < families; i++) {
             current[i] = tokens.create("client-" + i, "user-" + i, "mcp", null, true, Instant.now()).refreshToken();
@@ -88,8 +90,8 @@ public final class StoreChild {
 
     private static void hold(Path dir) throws IOException {
         try (FileStore store = FileStore.open(dir)) {
-            new Clients(store);
-            new RefreshTokens(store, TTL);
+            FileStores.clients(store);
+            new RefreshTokens(FileStores.grants(store), TTL);
             say("HELD " + ProcessHandle.current().pid());
             while (System.in.read() >= 0) {
                 // hold the lock until the parent closes our stdin or kills us
@@ -99,8 +101,8 @@ public final class StoreChild {
 
     private static void write(Path dir) {
         try (FileStore store = FileStore.open(dir)) {
-            Clients clients = new Clients(store);
-            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            ClientStore clients = FileStores.clients(store);
+            RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), TTL);
             Instant now = Instant.now();
             for (int i = 0; i < 2; i++) {
                 clients.put(new ClientRecord("client-" + i, "Client " + i, List.of("http://127.0.0.1:" + (8000 + i) + "/cb"),

@@ -9,7 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.store.ClientStore;
+import io.mcpoauth.store.GrantStore;
 import io.mcpoauth.store.Sweeper;
 import io.mcpoauth.store.file.RecordingFileOps.Call;
 import io.mcpoauth.store.file.RecordingFileOps.Op;
@@ -194,11 +197,11 @@ class WriteOrderTest {
     void aJournaledRotationWaitsForTheFdatasyncOfItsFrame() throws Exception {
         RecordingFileOps ops = new RecordingFileOps();
         try (FileStore store = FileStore.open(dir, ops)) {
-            RefreshTokens tokens = new RefreshTokens(store, Duration.ofHours(1));
+            RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), Duration.ofHours(1));
             String t0 = tokens.create("c", "u", "mcp", null, true, Instant.now()).refreshToken();
             Path segment;
             try (var s = Files.list(store.dir())) {
-                segment = s.filter(p -> p.getFileName().toString().startsWith(RefreshTokens.FILE + Journal.INFIX))
+                segment = s.filter(p -> p.getFileName().toString().startsWith(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS + Journal.INFIX))
                         .max(java.util.Comparator.comparing(Path::toString)).orElseThrow();
             }
             long before = Files.size(segment);
@@ -233,13 +236,13 @@ class WriteOrderTest {
         RecordingFileOps ops = new RecordingFileOps();
         Instant t0 = Instant.parse("2030-01-01T00:00:00Z");
         try (FileStore store = FileStore.open(dir, ops)) {
-            Clients clients = new Clients(store);
+            ClientStore clients = FileStores.clients(store);
             clients.put(new ClientRecord("stale", "never used", List.of("http://127.0.0.1/cb"), null, null, "none", null, null, null, null,
                     t0, null, null, null));
             clients.put(new ClientRecord("fresh", "new", List.of("http://127.0.0.1/cb"), null, null, "none", null, null, null, null,
                     t0.plus(Duration.ofDays(6)), null, null, null));
             ops.clear();
-            Sweeper sweeper = new Sweeper(List.of(Sweeper.Task.of("clients", now -> clients.sweepUnused(now, Duration.ofDays(7)).size())),
+            Sweeper sweeper = new Sweeper(List.of(Sweeper.Task.of("clients", now -> clients.removeUnusedCreatedBefore(now.minus(Duration.ofDays(7))).size())),
                     Clock.fixed(t0.plus(Duration.ofDays(8)), ZoneOffset.UTC));
             assertEquals(Map.of("clients", 1), sweeper.runOnce());
             long returned = ops.clock.incrementAndGet();
@@ -257,15 +260,17 @@ class WriteOrderTest {
         Instant t0 = Instant.parse("2030-01-01T00:00:00Z");
         String expired, live;
         try (FileStore store = FileStore.open(dir)) {
-            RefreshTokens tokens = new RefreshTokens(store, Duration.ofMinutes(5));
+            GrantStore grants = FileStores.grants(store);
+            RefreshTokens tokens = new RefreshTokens(grants, Duration.ofMinutes(5));
             expired = tokens.create("c", "u", "mcp", null, true, t0).refreshToken();
             live = tokens.create("c", "u", "mcp", null, true, t0.plus(Duration.ofMinutes(4))).refreshToken();
-            Sweeper sweeper = new Sweeper(List.of(Sweeper.Task.of("refresh_tokens", tokens::sweepExpired)),
+            Sweeper sweeper = new Sweeper(List.of(Sweeper.Task.of("refresh_tokens", now -> grants.removeExpired(now, 100).size())),
                     Clock.fixed(t0.plus(Duration.ofMinutes(6)), ZoneOffset.UTC));
             assertEquals(Map.of("refresh_tokens", 1), sweeper.runOnce());
         }
         try (FileStore store = FileStore.open(dir)) {
-            RefreshTokens tokens = new RefreshTokens(store, Duration.ofMinutes(5));
+            GrantStore grants = FileStores.grants(store);
+            RefreshTokens tokens = new RefreshTokens(grants, Duration.ofMinutes(5));
             assertNull(tokens.get(RefreshTokens.familyIdOf(expired)));
             assertNotNull(tokens.get(RefreshTokens.familyIdOf(live)));
         }

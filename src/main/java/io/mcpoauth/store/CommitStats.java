@@ -1,4 +1,4 @@
-package io.mcpoauth.store.file;
+package io.mcpoauth.store;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -17,12 +17,12 @@ public final class CommitStats {
     private final AtomicLong nanos = new AtomicLong();
     private final AtomicLong batched = new AtomicLong();
 
-    void record(String kind, long elapsedNanos, boolean ok) {
+    public void record(String kind, long elapsedNanos, boolean ok) {
         record(kind, elapsedNanos, ok, 1);
     }
 
     /** One write of {@code kind}; {@code batch} is how many changes it made durable (0 for a plain flush). */
-    void record(String kind, long elapsedNanos, boolean ok, long batch) {
+    public void record(String kind, long elapsedNanos, boolean ok, long batch) {
         if (!ok) {
             failures.incrementAndGet();
             return;

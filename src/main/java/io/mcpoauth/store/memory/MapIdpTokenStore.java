@@ -1,24 +1,23 @@
-package io.mcpoauth.store.file;
+package io.mcpoauth.store.memory;
 
 import io.mcpoauth.store.IdpTokenRecord;
-import java.util.Collection;
+import io.mcpoauth.store.IdpTokenStore;
+import java.util.List;
 
-/**
- * Users' upstream tokens, durable in {@code upstream_tokens.json} (one line per user), ciphertexts only. Changes go
- * through {@link DurableMap#update}: a method returns once its change is on disk.
- */
-public final class IdpTokens {
-    public static final String FILE = "upstream_tokens.json";
-    private final DurableMap<IdpTokenRecord> map;
+/** {@link IdpTokenStore} over a {@link RecordMap} keyed by user id. */
+public final class MapIdpTokenStore implements IdpTokenStore {
+    private final RecordMap<IdpTokenRecord> map;
 
-    public IdpTokens(FileStore store) {
-        this.map = store.map(FILE, "upstream_tokens", IdpTokenRecord.class, SnapshotFormat.Layout.ONE_LINE);
+    public MapIdpTokenStore(RecordMap<IdpTokenRecord> map) {
+        this.map = map;
     }
 
+    @Override
     public IdpTokenRecord get(String userId) {
-        return userId == null ? null : map.get(userId);
+        return map.get(userId);
     }
 
+    @Override
     public void put(IdpTokenRecord record) {
         map.update(tx -> {
             tx.put(record.userId(), record);
@@ -26,7 +25,7 @@ public final class IdpTokens {
         });
     }
 
-    /** Replaces {@code expected} with {@code next} only if {@code expected} is still the stored record. */
+    @Override
     public boolean replace(IdpTokenRecord expected, IdpTokenRecord next) {
         return map.update(tx -> {
             if (!sameCiphertext(tx.get(expected.userId()), expected)) return false;
@@ -35,6 +34,7 @@ public final class IdpTokens {
         });
     }
 
+    @Override
     public boolean remove(String userId) {
         if (map.get(userId) == null) return false;
         return map.update(tx -> {
@@ -44,7 +44,7 @@ public final class IdpTokens {
         });
     }
 
-    /** Removes the user's record only if it is still {@code expected} (a sign-in may have replaced it meanwhile). */
+    @Override
     public boolean removeIfSame(IdpTokenRecord expected) {
         return map.update(tx -> {
             if (!sameCiphertext(tx.get(expected.userId()), expected)) return false;
@@ -53,11 +53,13 @@ public final class IdpTokens {
         });
     }
 
-    public Collection<IdpTokenRecord> all() {
-        return map.values();
+    @Override
+    public List<IdpTokenRecord> list() {
+        return Sorted.byKey(map.values(), IdpTokenRecord::userId);
     }
 
-    public int size() {
+    @Override
+    public int count() {
         return map.size();
     }
 

@@ -1,31 +1,28 @@
-package io.mcpoauth.store.file;
+package io.mcpoauth.oauth;
 
 import io.mcpoauth.core.Secrets;
 import io.mcpoauth.store.ApiKeyRecord;
+import io.mcpoauth.store.ApiKeyStore;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.function.Predicate;
 
 /**
- * API keys, durable in {@code api_keys.json}. A key reads {@code mcpk_<id>.<secret>}: the record is found by its id
- * without an index, and the whole key is checked against the stored SHA-256 in constant time. Revoking removes the
- * record, so the very next request with the key is refused.
+ * The rules of API keys, over the {@link ApiKeyStore}. A key reads {@code mcpk_<id>.<secret>}: the record is found
+ * by its id without an index, and the whole key is checked against the stored SHA-256 in constant time. Revoking
+ * removes the record, so the very next request with the key is refused.
  */
 public final class ApiKeys {
-    public static final String FILE = "api_keys.json";
     /** Last-used times are persisted at most this often per key. */
     public static final Duration LAST_USED_RESOLUTION = Duration.ofMinutes(1);
     static final int MAX_NAME = 100;
     /** Compared against when the id is unknown, so unknown and known ids take the same path. */
     private static final String NO_HASH = Secrets.hash(Secrets.mint(Secrets.API_KEY));
 
-    private final DurableMap<ApiKeyRecord> map;
+    private final ApiKeyStore store;
 
-    public ApiKeys(FileStore store) {
-        this.map = store.map(FILE, "api_keys", ApiKeyRecord.class, SnapshotFormat.Layout.INDENTED);
+    public ApiKeys(ApiKeyStore store) {
+        this.store = store;
     }
 
     /** A new key: the record and the key itself, to be shown once. */
@@ -36,31 +33,23 @@ public final class ApiKeys {
         String id = Secrets.randomString(9); // 12 characters
         String key = Secrets.API_KEY + id + "." + Secrets.randomString(32);
         ApiKeyRecord r = new ApiKeyRecord(id, userId, name, scopes, Secrets.hash(key), Instant.ofEpochSecond(now.getEpochSecond()), null);
-        map.update(tx -> {
-            tx.put(id, r);
-            return null;
-        });
+        store.create(r);
         return new Created(r, key);
     }
 
     /** The record of a presented key, or null when it is unknown, revoked or wrong. Changes nothing. */
     public ApiKeyRecord find(String presented) {
         String id = idOf(presented);
-        ApiKeyRecord r = id == null ? null : map.get(id);
+        ApiKeyRecord r = id == null ? null : store.get(id);
         boolean ok = Secrets.matches(presented == null ? "" : presented, r == null ? NO_HASH : r.hash());
         return ok && r != null ? r : null;
     }
 
     /** Records a use; writes at most once per {@link #LAST_USED_RESOLUTION} per key. True when it wrote. */
     public boolean markUsed(String id, Instant now) {
-        ApiKeyRecord r = map.get(id);
+        ApiKeyRecord r = store.get(id);
         if (r == null || !due(r, now)) return false;
-        return map.update(tx -> {
-            ApiKeyRecord cur = tx.get(id);
-            if (cur == null || !due(cur, now)) return false;
-            tx.put(id, cur.withLastUsedAt(now));
-            return true;
-        });
+        return store.replace(r, r.withLastUsedAt(now));
     }
 
     private static boolean due(ApiKeyRecord r, Instant now) {
@@ -68,43 +57,25 @@ public final class ApiKeys {
     }
 
     public ApiKeyRecord get(String id) {
-        return id == null ? null : map.get(id);
+        return id == null ? null : store.get(id);
     }
 
     public boolean revoke(String id) {
-        if (id == null || map.get(id) == null) return false;
-        return map.update(tx -> {
-            if (tx.get(id) == null) return false;
-            tx.remove(id);
-            return true;
-        });
+        return id != null && store.remove(id);
     }
 
-    /** Revokes every key matching; returns how many. */
-    public int revokeIf(Predicate<ApiKeyRecord> which) {
-        List<String> ids = new ArrayList<>();
-        for (ApiKeyRecord r : map.values()) {
-            if (which.test(r)) ids.add(r.id());
-        }
-        if (ids.isEmpty()) return 0;
-        return map.update(tx -> {
-            int n = 0;
-            for (String id : ids) {
-                if (tx.get(id) != null) {
-                    tx.remove(id);
-                    n++;
-                }
-            }
-            return n;
-        });
+    /** Revokes every key of a user; returns them. */
+    public List<ApiKeyRecord> revokeUser(String userId) {
+        return store.removeByUser(userId);
     }
 
-    public Collection<ApiKeyRecord> all() {
-        return map.values();
+    /** Every key, sorted by id. */
+    public List<ApiKeyRecord> list() {
+        return store.list();
     }
 
     public int size() {
-        return map.size();
+        return store.count();
     }
 
     /** The id inside {@code mcpk_<id>.<secret>} (or {@code mcpk_<id>} alone), or null when it is not of that shape. */

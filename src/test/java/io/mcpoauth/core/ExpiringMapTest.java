@@ -1,4 +1,4 @@
-package io.mcpoauth.store.memory;
+package io.mcpoauth.core;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mcpoauth.oauth.AccessTokens;
 import io.mcpoauth.store.AccessToken;
-import io.mcpoauth.store.AccessTokens;
+import io.mcpoauth.store.memory.MemoryAccessTokenStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -118,7 +119,7 @@ class ExpiringMapTest {
 
     @Test
     void accessTokensAreStoredByHashAndRefusedWhenFull() {
-        AccessTokens at = new AccessTokens(2);
+        AccessTokens at = new AccessTokens(new MemoryAccessTokenStore(2, 5));
         AccessToken rec = new AccessToken("c", "u", Set.of("mcp"), "https://mcp.example/mcp", "grant-1", T0.plus(Duration.ofHours(1)));
         String a = at.issue(rec, T0);
         String b = at.issue(rec, T0);

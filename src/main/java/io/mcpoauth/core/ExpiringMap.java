@@ -1,4 +1,4 @@
-package io.mcpoauth.store.memory;
+package io.mcpoauth.core;
 
 import java.time.Instant;
 import java.util.concurrent.ConcurrentHashMap;

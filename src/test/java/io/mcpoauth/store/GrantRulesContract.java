@@ -1,4 +1,4 @@
-package io.mcpoauth.store.file;
+package io.mcpoauth.store;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,10 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mcpoauth.core.Secrets;
-import io.mcpoauth.store.RefreshFamily;
-import io.mcpoauth.store.Sweeper;
-import io.mcpoauth.store.file.RefreshTokens.Outcome;
-import io.mcpoauth.store.file.RefreshTokens.Rotation;
+import io.mcpoauth.oauth.RefreshTokens;
+import io.mcpoauth.oauth.RefreshTokens.Outcome;
+import io.mcpoauth.oauth.RefreshTokens.Rotation;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +21,6 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,16 +38,27 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Refresh-token rotation rules, exercised through the real store (files in a temp directory, reopened for restarts). */
-class RefreshTokenSemanticsTest {
+/**
+ * Refresh-token rotation rules ({@link RefreshTokens}) over a storage backend, reopened for restarts: the same cases
+ * for every backend (each subclass names one).
+ */
+public abstract class GrantRulesContract {
     private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
     private static final Duration TTL = Duration.ofHours(1);
 
     @TempDir
     Path dir;
 
-    private FileStore store;
+    private Stores store;
     private RefreshTokens tokens;
+
+    /** Opens the backend on {@code dir}; a second call after {@link Stores#close} sees what the first one stored. */
+    protected abstract Stores open(Path dir);
+
+    /** Whether the backend keeps files in {@code dir} (checked for raw tokens after each test). */
+    protected boolean writesFiles() {
+        return true;
+    }
     /** Every refresh token handed out in a test, to check none reaches the disk. */
     private final Set<String> issued = ConcurrentHashMap.newKeySet();
 
@@ -61,6 +70,7 @@ class RefreshTokenSemanticsTest {
     @AfterEach
     void noRawTokenOnDisk() throws Exception {
         store.close();
+        if (!writesFiles()) return;
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {
             files = s.toList();
@@ -77,8 +87,8 @@ class RefreshTokenSemanticsTest {
 
     private void reopen() {
         if (store != null) store.close();
-        store = FileStore.open(dir);
-        tokens = new RefreshTokens(store, TTL);
+        store = open(dir);
+        tokens = new RefreshTokens(store.grants(), TTL);
     }
 
     private String create(String client, Instant now) {
@@ -117,7 +127,7 @@ class RefreshTokenSemanticsTest {
     }
 
     @Test
-    void retryWithThePreviousTokenBeforeTheSuccessorIsUsedRotatesAgainAlsoAfterARestart() {
+    void retryWithThePreviousTokenBeforeTheSuccessorIsUsedRotatesOnceAlsoAfterARestart() {
         String t0 = create("c", T0);
         String lost = rotate(t0, "c", T0).refreshToken(); // the response with `lost` never reached the client
         reopen(); // and the server restarted meanwhile
@@ -126,15 +136,32 @@ class RefreshTokenSemanticsTest {
         RefreshFamily f = familyOf(t0);
         assertTrue(isCurrent(f, retry.refreshToken()));
         assertEquals(Secrets.hash(t0), f.previousHash(), "the presented token stays the previous one");
+        assertTrue(f.graceUsed());
         assertNull(tokens.find(lost, T0.plusSeconds(1)), "the never-delivered successor is retired");
-        reopen();
-        Rotation again = rotate(t0, "c", T0.plusSeconds(2));
-        assertEquals(Outcome.ROTATED, again.outcome(), "still allowed: the successor has not been used");
-        assertEquals(3, familyOf(t0).rotations());
-        // once the successor is used, the old token is dead
-        String next = rotate(again.refreshToken(), "c", T0.plusSeconds(3)).refreshToken();
+        // the successor of the retry works as usual, and then the old token is dead
+        String next = rotate(retry.refreshToken(), "c", T0.plusSeconds(3)).refreshToken();
         assertNotNull(next);
         assertNull(tokens.find(t0, T0.plusSeconds(3)));
+    }
+
+    @Test
+    void aSecondRetryWithThePreviousTokenIsReuseAndRevokesTheFamily() {
+        String t0 = create("c", T0);
+        rotate(t0, "c", T0);
+        assertEquals(Outcome.ROTATED, rotate(t0, "c", T0.plusSeconds(1)).outcome(), "one retry");
+        reopen(); // the retry is remembered across a restart
+        assertEquals(Outcome.REUSED, rotate(t0, "c", T0.plusSeconds(2)).outcome(), "a second one is a replay");
+        assertNull(familyOf(t0), "the whole family is revoked");
+    }
+
+    @Test
+    void aRetryAfterTheGracePeriodIsReuseAndRevokesTheFamily() {
+        String t0 = create("c", T0);
+        String t1 = rotate(t0, "c", T0).refreshToken();
+        Instant late = T0.plus(RefreshTokens.DEFAULT_GRACE);
+        assertEquals(Outcome.REUSED, rotate(t0, "c", late).outcome(), "the grace period has passed");
+        assertNull(familyOf(t0));
+        assertNull(tokens.find(t1, late), "the successor dies with the family");
     }
 
     @Test
@@ -166,12 +193,14 @@ class RefreshTokenSemanticsTest {
     }
 
     @Test
-    void expiredFamilyIsRefusedAndRemoved() {
+    void expiredFamilyIsRefusedAndLeftForTheSweeper() {
         String t0 = create("c", T0);
         Instant later = T0.plus(TTL);
         assertNull(tokens.find(t0, later), "expiry is inclusive");
         assertEquals(Outcome.EXPIRED, rotate(t0, "c", later).outcome());
-        assertNull(familyOf(t0));
+        assertNotNull(familyOf(t0), "refused, not deleted: a clock stepped forward must not destroy grants");
+        assertEquals(Outcome.ROTATED, rotate(t0, "c", T0.plusSeconds(5)).outcome(), "once the clock is right again it works");
+        assertEquals(1, store.grants().removeExpired(later.plus(TTL), 10).size(), "the sweeper removes it");
         reopen();
         assertNull(familyOf(t0));
         assertEquals(Outcome.UNKNOWN, rotate(t0, "c", later).outcome());
@@ -203,7 +232,7 @@ class RefreshTokenSemanticsTest {
         String a = create("c", T0), b = create("c", T0), c = create("other", T0);
         assertTrue(tokens.revoke(RefreshTokens.familyIdOf(a)));
         assertFalse(tokens.revoke(RefreshTokens.familyIdOf(a)));
-        assertEquals(1, tokens.revokeIf(f -> f.clientId().equals("c")));
+        assertEquals(1, store.grants().removeByClient("c").size());
         reopen();
         assertNull(familyOf(a));
         assertNull(familyOf(b));
@@ -211,7 +240,7 @@ class RefreshTokenSemanticsTest {
     }
 
     @Test
-    void thirtyTwoThreadsRotatingTheSameTokenLeaveExactlyOneLiveSuccessor() throws Exception {
+    void thirtyTwoThreadsRotatingTheSameTokenNeverLeaveTwoLiveChains() throws Exception {
         for (int round = 0; round < 5; round++) {
             String t0 = create("c", T0);
             int n = 32;
@@ -225,30 +254,46 @@ class RefreshTokenSemanticsTest {
                 }));
             }
             List<String> successors = new ArrayList<>();
+            int reused = 0;
             for (Future<Rotation> f : fs) {
                 Rotation r = f.get(30, TimeUnit.SECONDS);
-                assertEquals(Outcome.ROTATED, r.outcome(), "each presented the current or the still-valid previous token");
-                successors.add(r.refreshToken());
+                if (r.outcome() == Outcome.ROTATED) successors.add(r.refreshToken());
+                else if (r.outcome() == Outcome.REUSED) reused++;
+                else assertEquals(Outcome.UNKNOWN, r.outcome(), "after the revocation the family is unknown");
             }
             pool.shutdown();
             assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
-            assertEquals(n, new HashSet<>(successors).size());
+            assertEquals(2, successors.size(), "the current token once, and the previous one once (a lost response)");
+            assertTrue(reused >= 1, "a third use is a replay");
             if (round % 2 == 1) reopen();
-            RefreshFamily f = familyOf(t0);
-            List<String> live = successors.stream().filter(s -> tokens.find(s, T0) != null).toList();
-            assertEquals(1, live.size(), "exactly one successor works");
-            assertTrue(isCurrent(f, live.get(0)));
-            assertEquals(n, f.rotations());
-            // the winner keeps working; presenting any loser afterwards never yields a second live chain
-            String winner = live.get(0);
-            String next = rotate(winner, "c", T0).refreshToken();
-            for (String s : successors) {
-                if (s.equals(winner)) continue;
-                Outcome o = rotate(s, "c", T0).outcome();
-                assertNotEquals(Outcome.ROTATED, o);
-                if (o == Outcome.REUSED) break; // the family is gone now
+            assertNull(familyOf(t0), "the replay revoked the family");
+            assertTrue(successors.stream().allMatch(x -> tokens.find(x, T0) == null), "no successor works");
+        }
+    }
+
+    @Test
+    void twoConcurrentRefreshesWithOneTokenBothSucceedAndLeaveOneLiveChain() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            String t0 = create("c", T0);
+            CyclicBarrier start = new CyclicBarrier(2);
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            List<Future<Rotation>> fs = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                fs.add(pool.submit(() -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    return rotate(t0, "c", T0);
+                }));
             }
-            assertTrue(familyOf(t0) == null || isCurrent(familyOf(t0), next));
+            List<String> successors = new ArrayList<>();
+            for (Future<Rotation> f : fs) {
+                Rotation r = f.get(30, TimeUnit.SECONDS);
+                assertEquals(Outcome.ROTATED, r.outcome());
+                successors.add(r.refreshToken());
+            }
+            pool.shutdown();
+            List<String> live = successors.stream().filter(x -> tokens.find(x, T0) != null).toList();
+            assertEquals(1, live.size(), "exactly one successor works");
+            assertTrue(isCurrent(familyOf(t0), live.get(0)));
         }
     }
 
@@ -280,7 +325,7 @@ class RefreshTokenSemanticsTest {
             // expire one after another during the race: created between 58 and 40 minutes before T0
             abandoned.add(create("c", T0.minus(Duration.ofMinutes(58)).plus(Duration.ofSeconds(27L * i))));
         }
-        Sweeper sweeper = new Sweeper(List.of(Sweeper.Task.of("refresh_tokens", tokens::sweepExpired)), clock);
+        Sweeper sweeper = new Sweeper(List.of(Sweeper.Task.of("refresh_tokens", now -> store.grants().removeExpired(now, Integer.MAX_VALUE).size())), clock);
         sweeper.start(Duration.ofMillis(1));
         AtomicBoolean stop = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(chains);

@@ -1,0 +1,33 @@
+package io.mcpoauth.store;
+
+/**
+ * Every kind of stored record, from one backend: the JSON files of a data directory, PostgreSQL, or memory (tests).
+ * The rest of the server sees only these interfaces.
+ */
+public interface Stores extends AutoCloseable {
+    ClientStore clients();
+
+    GrantStore grants();
+
+    UserStore users();
+
+    ConsentStore consents();
+
+    ApiKeyStore apiKeys();
+
+    NoteStore notes();
+
+    IdpTokenStore idpTokens();
+
+    AccessTokenStore accessTokens();
+
+    /** What the store is, for logs: e.g. {@code the data directory /srv/.oauth_data}. */
+    String describe();
+
+    /** Null while writes succeed; otherwise what is wrong (for {@code /healthz} and the metrics). */
+    String problem();
+
+    /** Lets in-flight writes finish (bounded) and releases what the backend holds. */
+    @Override
+    void close();
+}

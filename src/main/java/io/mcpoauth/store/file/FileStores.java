@@ -1,0 +1,267 @@
+package io.mcpoauth.store.file;
+
+import io.mcpoauth.store.AccessTokenStore;
+import io.mcpoauth.store.ApiKeyRecord;
+import io.mcpoauth.store.ApiKeyStore;
+import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.store.ClientStore;
+import io.mcpoauth.store.ConsentRecord;
+import io.mcpoauth.store.ConsentStore;
+import io.mcpoauth.store.GrantStore;
+import io.mcpoauth.store.IdpTokenRecord;
+import io.mcpoauth.store.IdpTokenStore;
+import io.mcpoauth.store.NoteRecord;
+import io.mcpoauth.store.NoteStore;
+import io.mcpoauth.store.RefreshFamily;
+import io.mcpoauth.store.Stores;
+import io.mcpoauth.store.UserRecord;
+import io.mcpoauth.store.UserStore;
+import io.mcpoauth.store.memory.MapApiKeyStore;
+import io.mcpoauth.store.memory.MapClientStore;
+import io.mcpoauth.store.memory.MapConsentStore;
+import io.mcpoauth.store.memory.MapGrantStore;
+import io.mcpoauth.store.memory.MapIdpTokenStore;
+import io.mcpoauth.store.memory.MapNoteStore;
+import io.mcpoauth.store.memory.MapUserStore;
+import io.mcpoauth.store.memory.MemoryAccessTokenStore;
+import io.mcpoauth.store.memory.MemoryStores;
+import io.mcpoauth.store.memory.RecordMap;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+
+/**
+ * The JSON-file backend: one locked data directory ({@link FileStore}) with one file per kind of record, each a
+ * {@link DurableMap} (group commit; {@code refresh_tokens.json} journaled). Short-lived records (access tokens) are
+ * kept in memory: a restart forgets them and clients refresh.
+ */
+public final class FileStores implements Stores {
+    public static final String CLIENTS = "clients.json";
+    public static final String REFRESH_TOKENS = "refresh_tokens.json";
+    public static final String USERS = "users.json";
+    public static final String CONSENTS = "consents.json";
+    public static final String NOTES = "notes.json";
+    public static final String API_KEYS = "api_keys.json";
+    public static final String IDP_TOKENS = "upstream_tokens.json";
+
+    private final FileStore store;
+    private final CompletableFuture<DurableMap<RefreshFamily>> grantsLoading;
+    private final ClientStore clients;
+    private final GrantStore grants;
+    private final UserStore users;
+    private final ConsentStore consents;
+    private final ApiKeyStore apiKeys;
+    private final NoteStore notes;
+    private final IdpTokenStore idpTokens;
+    private final AccessTokenStore accessTokens = new MemoryAccessTokenStore(MemoryStores.MAX_ACCESS_TOKENS, MemoryStores.ACCESS_TOKENS_PER_GRANT);
+
+    private FileStores(FileStore store) {
+        this.store = store;
+        // The largest file by far (about a second for 100,000 families): loaded on another core while the rest loads
+        // and the server is built; the first use waits for it (and throws what the load threw).
+        this.grantsLoading = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                grantsLoading.complete(grantMap(store));
+            } catch (Throwable e) {
+                grantsLoading.completeExceptionally(e);
+            }
+        }, "load-refresh-tokens");
+        t.setDaemon(true);
+        t.start();
+        try {
+            this.clients = clients(store);
+            this.users = users(store);
+            this.consents = consents(store);
+            this.apiKeys = apiKeys(store);
+            this.notes = notes(store);
+            this.idpTokens = idpTokens(store);
+        } catch (RuntimeException e) {
+            grantsLoading.handle((m, x) -> null).join();
+            throw e;
+        }
+        RecordMap<RefreshFamily>[] grantMap = new RecordMap[1];
+        this.grants = new MapGrantStore(() -> {
+            RecordMap<RefreshFamily> m = grantMap[0];
+            if (m == null) grantMap[0] = m = records(join(grantsLoading));
+            return m;
+        });
+    }
+
+    /**
+     * Opens (locks) the data directory and loads every file.
+     *
+     * @throws io.mcpoauth.store.StoreException (refused) when the directory cannot be used or a file is damaged
+     */
+    public static FileStores open(Path dir) {
+        return open(FileStore.open(dir));
+    }
+
+    /** Over an opened {@link FileStore} (tests pass one with their own {@link FileOps}); closes it when this fails. */
+    public static FileStores open(FileStore store) {
+        try {
+            return new FileStores(store);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    // ---- one file each (tests and commands open single files this way) ----
+
+    public static ClientStore clients(FileStore store) {
+        return new MapClientStore(records(store.map(CLIENTS, "clients", ClientRecord.class, SnapshotFormat.Layout.INDENTED)));
+    }
+
+    /** {@code refresh_tokens.json}: journaled, since it changes on every refresh. */
+    public static GrantStore grants(FileStore store) {
+        return new MapGrantStore(records(grantMap(store)));
+    }
+
+    private static DurableMap<RefreshFamily> grantMap(FileStore store) {
+        return store.journaledMap(REFRESH_TOKENS, "refresh_tokens", RefreshFamily.class, SnapshotFormat.Layout.ONE_LINE);
+    }
+
+    public static UserStore users(FileStore store) {
+        return new MapUserStore(records(store.map(USERS, "users", UserRecord.class, SnapshotFormat.Layout.INDENTED)));
+    }
+
+    public static ConsentStore consents(FileStore store) {
+        return new MapConsentStore(records(store.map(CONSENTS, "consents", ConsentRecord.class, SnapshotFormat.Layout.ONE_LINE)));
+    }
+
+    public static ApiKeyStore apiKeys(FileStore store) {
+        return new MapApiKeyStore(records(store.map(API_KEYS, "api_keys", ApiKeyRecord.class, SnapshotFormat.Layout.INDENTED)));
+    }
+
+    public static NoteStore notes(FileStore store) {
+        return new MapNoteStore(records(store.map(NOTES, "notes", NoteRecord.class, SnapshotFormat.Layout.ONE_LINE)));
+    }
+
+    public static IdpTokenStore idpTokens(FileStore store) {
+        return new MapIdpTokenStore(records(store.map(IDP_TOKENS, "upstream_tokens", IdpTokenRecord.class, SnapshotFormat.Layout.ONE_LINE)));
+    }
+
+    /** Waits until {@code refresh_tokens.json} is loaded; throws what the load threw (a damaged file is refused here). */
+    public FileStores awaitLoaded() {
+        grants.count();
+        return this;
+    }
+
+    private static <V> V join(CompletableFuture<V> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            if (e.getCause() instanceof Error r) throw r;
+            throw e;
+        }
+    }
+
+    /** A {@link DurableMap} seen as a {@link RecordMap}: every transaction is on disk when {@code update} returns. */
+    static <V> RecordMap<V> records(DurableMap<V> m) {
+        return new RecordMap<>() {
+            @Override
+            public V get(String key) {
+                return key == null ? null : m.get(key);
+            }
+
+            @Override
+            public Collection<V> values() {
+                return m.values();
+            }
+
+            @Override
+            public int size() {
+                return m.size();
+            }
+
+            @Override
+            public <R> R update(Function<Tx<V>, R> fn) {
+                return m.update(tx -> fn.apply(new Tx<>() {
+                    @Override
+                    public V get(String key) {
+                        return tx.get(key);
+                    }
+
+                    @Override
+                    public void put(String key, V value) {
+                        tx.put(key, value);
+                    }
+
+                    @Override
+                    public void remove(String key) {
+                        tx.remove(key);
+                    }
+                }));
+            }
+        };
+    }
+
+    /** The data directory and its files (backup, check, metrics). */
+    public FileStore files() {
+        return store;
+    }
+
+    public Path dir() {
+        return store.dir();
+    }
+
+    @Override
+    public ClientStore clients() {
+        return clients;
+    }
+
+    @Override
+    public GrantStore grants() {
+        return grants;
+    }
+
+    @Override
+    public UserStore users() {
+        return users;
+    }
+
+    @Override
+    public ConsentStore consents() {
+        return consents;
+    }
+
+    @Override
+    public ApiKeyStore apiKeys() {
+        return apiKeys;
+    }
+
+    @Override
+    public NoteStore notes() {
+        return notes;
+    }
+
+    @Override
+    public IdpTokenStore idpTokens() {
+        return idpTokens;
+    }
+
+    @Override
+    public AccessTokenStore accessTokens() {
+        return accessTokens;
+    }
+
+    @Override
+    public String describe() {
+        return "the data directory " + store.dir();
+    }
+
+    @Override
+    public String problem() {
+        return store.healthy() ? null : "writes to " + store.dir() + " are failing";
+    }
+
+    @Override
+    public void close() {
+        grantsLoading.handle((m, x) -> null).join();
+        store.close();
+    }
+}

@@ -1,0 +1,321 @@
+package io.mcpoauth.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What every storage backend promises, artifact by artifact: the named queries, the atomic replace, and that what a
+ * method stored is there after a restart (a close and a new open). Each backend has a subclass.
+ */
+public abstract class StoreContract {
+    protected static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
+
+    @TempDir
+    protected Path dir;
+    protected Stores stores;
+
+    /** Opens the backend on {@code dir}; a second call after {@link Stores#close} sees what the first one stored. */
+    protected abstract Stores open(Path dir);
+
+    @BeforeEach
+    void openStores() {
+        stores = open(dir);
+    }
+
+    @AfterEach
+    void closeStores() {
+        if (stores != null) stores.close();
+    }
+
+    protected void restart() {
+        stores.close();
+        stores = open(dir);
+    }
+
+    static ClientRecord client(String id, Instant created, Instant lastUsed) {
+        return new ClientRecord(id, "Client " + id, List.of("http://127.0.0.1/cb"), List.of("authorization_code", "refresh_token"),
+                List.of("code"), "none", "mcp", null, null, null, created, lastUsed, null, null);
+    }
+
+    static RefreshFamily family(String id, String client, String user, Instant expires) {
+        return new RefreshFamily(id, client, user, "mcp", "https://mcp.example/mcp", "hash-" + id, null, List.of(), T0, T0, expires, 0);
+    }
+
+    static UserRecord user(String name) {
+        return new UserRecord(UserRecord.localId(name), name, "local", name, null, null, null, null, T0, null);
+    }
+
+    // ---- clients ----
+
+    @Test
+    void clientsAreStoredReplacedRemovedAndSurviveARestart() {
+        ClientStore c = stores.clients();
+        assertTrue(c.add(client("b", T0, null), 10).stored());
+        assertTrue(c.add(client("a", T0, null), 10).stored());
+        assertEquals(List.of("a", "b"), c.list().stream().map(ClientRecord::clientId).toList(), "sorted by id");
+        ClientRecord renamed = new ClientRecord("a", "Renamed", List.of("http://127.0.0.1/cb"), null, null, "none", null, null, null, null, T0,
+                null, null, null);
+        assertTrue(c.replace(renamed));
+        assertFalse(c.replace(client("ghost", T0, null)), "replace never brings back a removed client");
+        assertNull(c.get("ghost"));
+        restart();
+        c = stores.clients();
+        assertEquals("Renamed", c.get("a").clientName());
+        assertEquals(2, c.count());
+        assertTrue(c.remove("a"));
+        assertFalse(c.remove("a"));
+        restart();
+        assertNull(stores.clients().get("a"));
+    }
+
+    @Test
+    void atTheClientLimitTheOldestNeverUsedClientMakesRoomAndUsedOnesNever() {
+        ClientStore c = stores.clients();
+        c.add(client("used-old", T0, T0.plusSeconds(5)), 3);
+        c.add(client("unused-1", T0.plusSeconds(1), null), 3);
+        c.add(client("unused-2", T0.plusSeconds(2), null), 3);
+        ClientStore.Added added = c.add(client("new", T0.plusSeconds(3), null), 3);
+        assertTrue(added.stored());
+        assertEquals("unused-1", added.evicted(), "the oldest client that never completed a grant");
+        assertEquals(3, c.count());
+        c.markUsed("unused-2", T0.plusSeconds(9));
+        c.markUsed("new", T0.plusSeconds(9));
+        ClientStore.Added full = c.add(client("one-more", T0.plusSeconds(4), null), 3);
+        assertFalse(full.stored(), "every stored client has been used: nothing is evicted for space");
+        assertNull(c.get("one-more"));
+        restart();
+        assertEquals(T0.plusSeconds(9), stores.clients().get("unused-2").lastUsedAt());
+    }
+
+    @Test
+    void unusedClientsCreatedBeforeTheCutoffAreRemoved() {
+        ClientStore c = stores.clients();
+        c.add(client("old-unused", T0, null), 10);
+        c.add(client("old-used", T0, T0.plusSeconds(1)), 10);
+        c.add(client("new-unused", T0.plus(Duration.ofDays(6)), null), 10);
+        assertEquals(List.of("old-unused"), c.removeUnusedCreatedBefore(T0.plus(Duration.ofDays(1))));
+        restart();
+        assertNull(stores.clients().get("old-unused"));
+        assertEquals(2, stores.clients().count());
+    }
+
+    // ---- grants ----
+
+    @Test
+    void grantsHaveNamedQueriesAndSurviveARestart() {
+        GrantStore g = stores.grants();
+        g.create(family("f1", "c1", "u1", T0.plusSeconds(100)));
+        g.create(family("f2", "c1", "u2", T0.plusSeconds(100)));
+        g.create(family("f3", "c2", "u1", T0.plusSeconds(10)));
+        g.create(family("f4", "c2", "u2", T0.plusSeconds(100)));
+        assertEquals(List.of("f1", "f3"), ids(g.listByUser("u1")));
+        assertEquals(4, g.count());
+        assertEquals(1, g.countExpired(T0.plusSeconds(10)), "expiry is inclusive");
+        restart();
+        g = stores.grants();
+        assertEquals(List.of("f1", "f2", "f3", "f4"), ids(g.list()));
+        assertEquals(List.of("f3"), ids(g.removeExpired(T0.plusSeconds(10), 10)));
+        assertEquals(List.of("f1"), ids(g.removeByUserAndClient("u1", "c1")));
+        assertEquals(List.of("f2"), ids(g.removeByClient("c1")));
+        assertEquals(List.of("f4"), ids(g.removeByUser("u2")));
+        restart();
+        assertEquals(0, stores.grants().count());
+    }
+
+    @Test
+    void removeExpiredRemovesAtMostTheLimit() {
+        GrantStore g = stores.grants();
+        for (int i = 0; i < 5; i++) g.create(family("f" + i, "c", "u", T0));
+        assertEquals(2, g.removeExpired(T0, 2).size());
+        assertEquals(3, g.count());
+    }
+
+    @Test
+    void replaceIsACompareAndSetOnTheCurrentTokenAndRotationCount() {
+        GrantStore g = stores.grants();
+        RefreshFamily f = family("f", "c", "u", T0.plusSeconds(100));
+        g.create(f);
+        RefreshFamily next = new RefreshFamily("f", "c", "u", "mcp", f.resource(), "hash-2", f.tokenHash(), List.of(), T0, T0.plusSeconds(1),
+                T0.plusSeconds(200), 1);
+        assertTrue(g.replace(f, next));
+        assertFalse(g.replace(f, next), "the stored family is no longer the expected one");
+        assertThrows(IllegalArgumentException.class, () -> g.replace(next, family("other", "c", "u", T0)));
+        restart();
+        assertEquals(next, stores.grants().get("f"));
+        assertTrue(stores.grants().remove("f"));
+        assertFalse(stores.grants().replace(next, f), "a removed family is not brought back");
+        assertNull(stores.grants().get("f"));
+    }
+
+    @Test
+    void concurrentReplacesOfOneFamilyLetExactlyOneWin() throws Exception {
+        GrantStore g = stores.grants();
+        RefreshFamily f = family("f", "c", "u", T0.plusSeconds(100));
+        g.create(f);
+        int n = 16;
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        List<Future<Boolean>> fs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            String h = "hash-" + i;
+            fs.add(pool.submit(() -> g.replace(f, new RefreshFamily("f", "c", "u", "mcp", f.resource(), h, f.tokenHash(), List.of(), T0, T0,
+                    T0.plusSeconds(200), 1))));
+        }
+        int won = 0;
+        for (Future<Boolean> x : fs) won += x.get(30, TimeUnit.SECONDS) ? 1 : 0;
+        pool.shutdown();
+        assertEquals(1, won);
+        assertEquals(1, g.get("f").rotations());
+    }
+
+    private static List<String> ids(List<RefreshFamily> fs) {
+        return fs.stream().map(RefreshFamily::familyId).sorted().toList();
+    }
+
+    // ---- users ----
+
+    @Test
+    void usersAreAddedOnceReplacedAtomicallyAndSurviveARestart() {
+        UserStore u = stores.users();
+        assertTrue(u.add(user("alice")));
+        assertFalse(u.add(user("alice")), "the id is taken");
+        UserRecord a = u.get("local:alice");
+        UserRecord signedIn = a.withLastLoginAt(T0.plusSeconds(5));
+        assertTrue(u.replace(a, signedIn));
+        assertFalse(u.replace(a, a.withLastLoginAt(T0.plusSeconds(9))), "replace expects the stored record");
+        restart();
+        assertEquals(signedIn, stores.users().get("local:alice"));
+        assertEquals(1, stores.users().count());
+        assertTrue(stores.users().remove("local:alice"));
+        assertFalse(stores.users().replace(signedIn, signedIn), "a removed user is not brought back");
+        restart();
+        assertEquals(0, stores.users().count());
+    }
+
+    // ---- consents ----
+
+    @Test
+    void consentsAreOnePerUserAndClient() {
+        ConsentStore c = stores.consents();
+        c.put(new ConsentRecord("u1", "c1", List.of("mcp"), T0));
+        c.put(new ConsentRecord("u1", "c2", List.of("mcp"), T0));
+        c.put(new ConsentRecord("u2", "c1", List.of("mcp"), T0));
+        c.put(new ConsentRecord("u1", "c1", List.of("mcp", "extra"), T0.plusSeconds(1)));
+        restart();
+        c = stores.consents();
+        assertEquals(List.of("mcp", "extra"), c.get("u1", "c1").scopes());
+        assertEquals(2, c.listByUser("u1").size());
+        assertEquals(2, c.listByClient("c1").size());
+        assertTrue(c.remove("u1", "c2"));
+        assertFalse(c.remove("u1", "c2"));
+        assertEquals(2, c.removeByClient("c1"), "u1's and u2's");
+        assertNull(c.get("u2", "c1"));
+        c.put(new ConsentRecord("u3", "c9", List.of("mcp"), T0));
+        assertEquals(1, c.removeByUser("u3"));
+        restart();
+        assertEquals(List.of(), stores.consents().listByUser("u1"));
+    }
+
+    // ---- API keys ----
+
+    @Test
+    void apiKeysAreFoundByIdAndRemovedWithTheirUser() {
+        ApiKeyStore k = stores.apiKeys();
+        ApiKeyRecord a = new ApiKeyRecord("k1", "u1", "laptop", List.of("mcp"), "hash1", T0, null);
+        k.create(a);
+        k.create(new ApiKeyRecord("k2", "u1", "phone", List.of("mcp"), "hash2", T0, null));
+        k.create(new ApiKeyRecord("k3", "u2", "ci", List.of("mcp"), "hash3", T0, null));
+        assertThrows(IllegalStateException.class, () -> stores.apiKeys().create(new ApiKeyRecord("k1", "u9", "x", List.of(), "h", T0, null)));
+        assertTrue(k.replace(a, a.withLastUsedAt(T0.plusSeconds(1))));
+        assertFalse(k.replace(a, a.withLastUsedAt(T0.plusSeconds(2))));
+        restart();
+        k = stores.apiKeys();
+        assertEquals(T0.plusSeconds(1), k.get("k1").lastUsedAt());
+        assertEquals(List.of("k1", "k2", "k3"), k.list().stream().map(ApiKeyRecord::id).toList());
+        assertEquals(2, k.removeByUser("u1").size());
+        assertTrue(k.remove("k3"));
+        restart();
+        assertEquals(0, stores.apiKeys().count());
+    }
+
+    // ---- notes ----
+
+    @Test
+    void notesArePerUserNumberedAndCapped() {
+        NoteStore n = stores.notes();
+        assertEquals(1, n.add("u1", "first", T0, 3, 100).id());
+        assertEquals(2, n.add("u1", "second", T0, 3, 100).id());
+        assertEquals(1, n.add("u2", "theirs", T0, 3, 100).id());
+        assertThrows(NoteStore.Full.class, () -> stores.notes().add("u1", "x".repeat(90), T0, 3, 100), "bytes in all");
+        assertEquals(3, n.add("u1", "third", T0, 3, 100).id());
+        assertThrows(NoteStore.Full.class, () -> stores.notes().add("u1", "fourth", T0, 3, 100), "notes per user");
+        restart();
+        n = stores.notes();
+        assertEquals(List.of("first", "second", "third"), n.list("u1").stream().map(NoteRecord.Note::text).toList());
+        assertEquals(3, n.removeAll("u1"));
+        assertEquals(List.of(), n.list("u1"));
+        assertEquals(1, n.list("u2").size(), "another user's notes are untouched");
+        assertEquals(1, n.add("u1", "again", T0, 3, 100).id(), "numbering starts over for a user with no notes");
+    }
+
+    @Test
+    void noteBytesAreCountedInUtf8() {
+        NoteStore n = stores.notes();
+        n.add("u", "\uD83D\uDE00".repeat(10), T0, 10, 40); // 10 characters, 40 bytes
+        assertThrows(NoteStore.Full.class, () -> stores.notes().add("u", "a", T0, 10, 40));
+    }
+
+    // ---- identity-provider tokens ----
+
+    @Test
+    void idpTokensAreReplacedOnlyOverTheSameCiphertext() {
+        IdpTokenStore t = stores.idpTokens();
+        IdpTokenRecord a = new IdpTokenRecord("u1", "oidc", "k", "cipher-a", List.of("openid"), null, true, T0, null);
+        IdpTokenRecord b = new IdpTokenRecord("u1", "oidc", "k", "cipher-b", List.of("openid"), null, true, T0, T0.plusSeconds(1));
+        t.put(a);
+        assertTrue(t.replace(a, b));
+        assertFalse(t.replace(a, b), "a refresh that lost the race does not overwrite");
+        assertFalse(t.removeIfSame(a));
+        restart();
+        t = stores.idpTokens();
+        assertEquals("cipher-b", t.get("u1").ciphertext());
+        assertEquals(1, t.count());
+        assertTrue(t.removeIfSame(b));
+        assertFalse(t.remove("u1"));
+    }
+
+    // ---- access tokens ----
+
+    @Test
+    void accessTokensAreKeptPerGrantNewestFirstAndRemovedWithTheirGrant() {
+        AccessTokenStore a = stores.accessTokens();
+        AccessToken t = new AccessToken("c", "u", Set.of("mcp"), "https://mcp.example/mcp", "g1", T0.plusSeconds(60));
+        for (int i = 0; i < 20; i++) assertTrue(a.put("h" + i, t, T0));
+        assertTrue(a.count() < 20, "a grant keeps only its newest few tokens");
+        assertNotNull(a.get("h19", T0), "the newest is kept");
+        assertNull(a.get("h0", T0), "the oldest made room");
+        a.put("other", new AccessToken("c", "u", Set.of("mcp"), "https://mcp.example/mcp", "g2", T0.plusSeconds(60)), T0);
+        assertTrue(a.removeByGrant("g1") > 0);
+        assertNull(a.get("h19", T0));
+        assertNotNull(a.get("other", T0));
+        assertNull(a.get("other", T0.plusSeconds(60)), "expired");
+    }
+}
