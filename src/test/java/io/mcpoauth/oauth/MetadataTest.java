@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Discovery documents over real HTTP (RFC 8414, RFC 9728, clients.md, catalogue row 70). {@link MetadataEndpoints} is
+ * Discovery documents over real HTTP (RFC 8414, RFC 9728, clients.md, URLs from configuration only). {@link MetadataEndpoints} is
  * mounted on its own Javalin app here, built from a real server's components, with a {@code PUBLIC_URL} that differs
  * from the address the test connects to, so any URL taken from the request would show.
  */
