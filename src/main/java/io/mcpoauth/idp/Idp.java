@@ -44,7 +44,7 @@ public final class Idp implements AutoCloseable {
         IdpCalls calls = new IdpCalls(config.timeout);
         try {
             IdpProvider provider = IdpProviders.create(config, calls);
-            TokenCipher cipher = EncryptionKeys.open(settings.raw("ENCRYPTION_KEY"), store.dir(), stored);
+            TokenCipher cipher = EncryptionKeys.open(settings.value(Settings.ENCRYPTION_KEY), store.dir(), stored);
             IdpClient client = new IdpClient(config, provider, calls);
             IdpTokenService tokens = new IdpTokenService(client, stored, cipher, clock, accountUrl);
             ScribeSignIn signIn = new ScribeSignIn(client, users, tokens);
