@@ -206,8 +206,9 @@ public final class Server implements AutoCloseable {
         new AuthorizeEndpoints(flow, browserSessions, clock).routes(config);
         new AccountEndpoints(settings, clock, browserSessions, users, consents, refreshTokens, clients, new LocalAccounts(users, new PasswordHasher()),
                 upstream == null ? null : upstream.signIn, upstream == null ? null : upstream.tokens).routes(config);
-        new TokenEndpoint(oauth, codes).routes(config);
-        new MetadataEndpoints(oauth).routes(config);
+        TokenEndpoint token = new TokenEndpoint(oauth, codes);
+        token.routes(config);
+        new MetadataEndpoints(oauth, token.grantTypes()).routes(config);
         new ClientEndpoints(oauth).routes(config);
         mcp.mount(config);
     }

@@ -4,6 +4,7 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.mcpoauth.config.Settings;
 import io.mcpoauth.http.Web;
+import java.util.List;
 
 /**
  * Discovery: {@code /.well-known/oauth-authorization-server} (RFC 8414), {@code /.well-known/oauth-protected-resource}
@@ -28,9 +29,10 @@ public final class MetadataEndpoints {
     private final byte[] protectedResource;
     private final String noOpenId;
 
-    public MetadataEndpoints(OAuthServices services) {
+    /** @param grantTypes what the token endpoint handles ({@link TokenEndpoint#grantTypes}): {@code grant_types_supported} */
+    public MetadataEndpoints(OAuthServices services, List<String> grantTypes) {
         this.settings = services.settings();
-        this.authorizationServer = bytes(Metadata.authorizationServer(settings, services.registry().metadataDocumentsEnabled()));
+        this.authorizationServer = bytes(Metadata.authorizationServer(settings, services.registry().metadataDocumentsEnabled(), grantTypes));
         this.protectedResource = bytes(Metadata.protectedResource(settings));
         this.noOpenId = "This server is an OAuth 2.1 authorization server, not an OpenID provider: use "
                 + settings.url(Metadata.AUTHORIZATION_SERVER_PATH) + ".";
