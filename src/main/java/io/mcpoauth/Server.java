@@ -8,6 +8,7 @@ import io.mcpoauth.config.Settings;
 import io.mcpoauth.core.BearerAuthenticator;
 import io.mcpoauth.core.IdpAccess;
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.http.Bodies;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.PageError;
 import io.mcpoauth.http.Web;
@@ -184,7 +185,7 @@ public final class Server implements AutoCloseable {
         config.startup.showOldJavalinVersionWarning = false;
         config.jetty.host = settings.host;
         config.jetty.port = settings.port;
-        config.http.maxRequestSize = 64 * 1024;
+        config.http.maxRequestSize = Bodies.MAX_BYTES; // bodies are read through Bodies; this bounds anything Javalin reads itself
         // Large enough that an oversized bearer token reaches /mcp and gets a proper 401 rather than Jetty's 431 page.
         config.jetty.modifyHttpConfiguration(hc -> hc.setRequestHeaderSize(32 * 1024));
         ops.configure(config);
