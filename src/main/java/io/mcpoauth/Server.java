@@ -8,6 +8,7 @@ import io.mcpoauth.config.Settings;
 import io.mcpoauth.core.BearerAuthenticator;
 import io.mcpoauth.core.IdpAccess;
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.http.Bodies;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.PageError;
 import io.mcpoauth.http.Web;
@@ -110,7 +111,7 @@ public final class Server implements AutoCloseable {
             this.accessTokens = new AccessTokens(stores.accessTokens());
             this.lifecycle = new GrantLifecycle(stores, accessTokens, ops.events());
             this.upstream = opened = Idp.open(settings, clock, stores.idpTokens(), users,
-                    () -> EncryptionKeys.open(settings.raw("ENCRYPTION_KEY"), files.dir(), stores.idpTokens()), settings.url(AccountEndpoints.PATH));
+                    () -> EncryptionKeys.open(settings.value(Settings.ENCRYPTION_KEY), files.dir(), stores.idpTokens()), settings.url(AccountEndpoints.PATH));
             ClientRegistry registry = new ClientRegistry(clients, new HttpClientIdMetadata(settings, clock));
             this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry),
                     ops.events(), lifecycle);
@@ -192,7 +193,7 @@ public final class Server implements AutoCloseable {
         config.startup.showOldJavalinVersionWarning = false;
         config.jetty.host = settings.host;
         config.jetty.port = settings.port;
-        config.http.maxRequestSize = 64 * 1024;
+        config.http.maxRequestSize = Bodies.MAX_BYTES; // bodies are read through Bodies; this bounds anything Javalin reads itself
         // Large enough that an oversized bearer token reaches /mcp and gets a proper 401 rather than Jetty's 431 page.
         config.jetty.modifyHttpConfiguration(hc -> hc.setRequestHeaderSize(32 * 1024));
         ops.configure(config);
@@ -214,8 +215,9 @@ public final class Server implements AutoCloseable {
         new AuthorizeEndpoints(flow, browserSessions, clock).routes(config);
         new AccountEndpoints(settings, clock, browserSessions, users, consents, stores.grants(), lifecycle, clients, new LocalAccounts(users, PASSWORDS),
                 upstream == null ? null : upstream.signIn, upstream == null ? null : upstream.tokens).routes(config);
-        new TokenEndpoint(oauth, codes).routes(config);
-        new MetadataEndpoints(oauth).routes(config);
+        TokenEndpoint token = new TokenEndpoint(oauth, codes);
+        token.routes(config);
+        new MetadataEndpoints(oauth, token.grantTypes()).routes(config);
         new ClientEndpoints(oauth).routes(config);
         mcp.mount(config);
     }

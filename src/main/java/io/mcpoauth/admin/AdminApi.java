@@ -6,11 +6,13 @@ import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.mcpoauth.core.Cidr;
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.http.BearerToken;
+import io.mcpoauth.http.Bodies;
+import io.mcpoauth.http.Challenge;
+import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.Web;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntSupplier;
@@ -121,8 +123,7 @@ final class AdminApi {
             if (adminToken == null) throw AdminException.notFound("Not found.");
             expected = adminToken;
         }
-        List<String> headers = Collections.list(ctx.req().getHeaders("Authorization"));
-        String presented = headers.size() == 1 ? bearer(headers.get(0)) : null;
+        String presented = BearerToken.of(ctx.req()).token(); // null unless exactly one Bearer header with a token
         // Both sides are hashed before the constant-time comparison, so neither content nor length leaks.
         boolean ok = Secrets.constantTimeEquals(presented == null ? "" : presented, expected == null ? "" : expected);
         if (!ok || presented == null || expected == null) throw unauthorized();
@@ -138,22 +139,19 @@ final class AdminApi {
         return b.length == 4 ? (b[0] == 127) : java.util.Arrays.equals(b, new byte[]{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
     }
 
-    static String bearer(String header) {
-        if (header == null) return null;
-        String h = header.strip();
-        int space = h.indexOf(' ');
-        if (space < 0 || !h.substring(0, space).equalsIgnoreCase("Bearer")) return null;
-        String t = h.substring(space + 1).strip();
-        return t.isEmpty() || t.length() > 512 ? null : t;
-    }
-
     private static JsonNode body(Context ctx) {
-        String type = ctx.contentType() == null ? "" : ctx.contentType();
-        if (!type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+        if (!Web.hasMediaType(ctx.contentType(), Web.JSON)) {
+            Bodies.drain(ctx.req());
             throw AdminException.invalid("Send a JSON object with Content-Type: application/json.");
         }
+        byte[] bytes;
         try {
-            JsonNode n = AdminJson.MAPPER.readTree(ctx.bodyAsBytes());
+            bytes = Bodies.read(ctx.req(), Bodies.MAX_BYTES, AdminException.INVALID_REQUEST);
+        } catch (OAuthError e) {
+            throw new AdminException(e.code(), e.httpStatus(), e.description());
+        }
+        try {
+            JsonNode n = AdminJson.MAPPER.readTree(bytes);
             if (n == null || !n.isObject()) throw AdminException.invalid("The body must be a JSON object.");
             return n;
         } catch (IOException e) {
@@ -176,18 +174,14 @@ final class AdminApi {
 
     private static void ok(Context ctx, int status, Object body) {
         try {
-            ctx.status(status).contentType("application/json").result(AdminJson.MAPPER.writeValueAsBytes(body));
+            ctx.status(status).contentType(Web.JSON).result(AdminJson.MAPPER.writeValueAsBytes(body));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
     }
 
     static void send(Context ctx, AdminException e) {
-        Web.noStore(ctx);
-        if (e.status() == 401) ctx.header("WWW-Authenticate", "Bearer realm=\"mcp-oauth-server admin\"");
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("error", e.code());
-        body.put("error_description", e.getMessage());
-        ok(ctx, e.status(), body);
+        if (e.status() == 401) Challenge.bearer().realm("mcp-oauth-server admin").to(ctx);
+        Web.error(ctx, e.status(), e.code(), e.getMessage());
     }
 }

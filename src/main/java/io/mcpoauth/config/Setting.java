@@ -2,7 +2,8 @@ package io.mcpoauth.config;
 
 /**
  * One documented setting: its name, default (null = unset), one line of meaning and whether its value is secret.
- * {@link Settings#ALL} is the single list; {@code .env.example} and the README table are checked against it.
+ * Declared in {@link Settings}, grouped by the module that reads it ({@link Settings#MODULES}); {@link Settings#ALL} is
+ * the single list, and {@code .env.example} and the README table are checked against it.
  */
 public record Setting(String name, String defaultValue, String meaning, boolean secret) {
     static Setting of(String name, String defaultValue, String meaning) {

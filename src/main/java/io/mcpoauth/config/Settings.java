@@ -6,9 +6,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -18,49 +20,127 @@ import java.util.Set;
  */
 public final class Settings {
 
-    public static final List<Setting> ALL = List.of(
-            Setting.of("PORT", "8000", "TCP port to listen on"),
-            Setting.of("HOST", "127.0.0.1", "address to bind; 0.0.0.0 for every interface"),
-            Setting.of("PUBLIC_URL", "http://localhost:<PORT>", "external base URL: the issuer and the base of every advertised URL"),
-            Setting.of("OAUTH_DATA_DIR", ".oauth_data", "directory for clients, refresh tokens, users and consents"),
-            Setting.of("OAUTH_ACCESS_TOKEN_TTL", "3600", "access token lifetime in seconds (60-86400)"),
-            Setting.of("OAUTH_REFRESH_TOKEN_TTL", "2592000", "refresh token lifetime in seconds, sliding: each rotation starts a new period"),
-            Setting.of("OAUTH_REFRESH_GRACE", "120", "seconds after a rotation during which the replaced refresh token may be retried once (a lost response)"),
-            Setting.of("OAUTH_AUTH_CODE_TTL", "600", "authorization code lifetime in seconds (10-600)"),
-            Setting.of("OAUTH_CLEANUP_INTERVAL", "300", "seconds between sweeps of expired entries"),
-            Setting.of("OAUTH_UNUSED_CLIENT_TTL", "604800", "seconds after which a client that never completed a grant is removed"),
-            Setting.of("OAUTH_SCOPES", "mcp", "space-separated scopes this server supports"),
-            Setting.of("OAUTH_DEFAULT_SCOPES", "mcp", "scopes granted when a client asks for none"),
-            Setting.of("REGISTRATION_RATE_LIMIT", "30", "client registrations allowed per address per minute"),
-            Setting.of("MAX_CLIENTS", "10000", "most registered clients kept; registration answers 503 beyond it"),
-            Setting.of("CIMD_ALLOW_PRIVATE_ADDRESSES", "false", "fetch client metadata documents from private and loopback addresses (tests only)"),
-            Setting.of("AUTH_PROVIDER", "local", "how users sign in: local, google, azure, github or oidc"),
-            Setting.of("LOG_LEVEL", "info", "log level: error, warn, info, debug or trace"),
-            Setting.secret("ADMIN_TOKEN", "bearer token for /admin/api and introspection; admin API disabled when unset"),
-            Setting.of("ALLOWED_HOSTS", "", "extra Host names accepted on /mcp besides the PUBLIC_URL host (comma-separated)"),
-            // Upstream sign-in (AUTH_PROVIDER=google|azure|github|oidc); read by io.mcpoauth.idp.IdpConfig
+    // ---- server: the listener, the public URL, logging, the admin token and the Host allow-list of /mcp ----
+    public static final Setting PORT = Setting.of("PORT", "8000", "TCP port to listen on");
+    public static final Setting HOST = Setting.of("HOST", "127.0.0.1", "address to bind; 0.0.0.0 for every interface");
+    public static final Setting PUBLIC_URL = Setting.of("PUBLIC_URL", "http://localhost:<PORT>", "external base URL: the issuer and the base of every advertised URL");
+    public static final Setting LOG_LEVEL = Setting.of("LOG_LEVEL", "info", "log level: error, warn, info, debug or trace");
+    public static final Setting ADMIN_TOKEN = Setting.secret("ADMIN_TOKEN", "bearer token for /admin/api and introspection; admin API disabled when unset");
+    public static final Setting ALLOWED_HOSTS = Setting.of("ALLOWED_HOSTS", "", "extra Host names accepted on /mcp besides the PUBLIC_URL host (comma-separated)");
+    public static final List<Setting> SERVER = List.of(PORT, HOST, PUBLIC_URL, LOG_LEVEL, ADMIN_TOKEN, ALLOWED_HOSTS);
+
+    // ---- oauth: tokens, codes, scopes and client registration ----
+    public static final Setting OAUTH_ACCESS_TOKEN_TTL = Setting.of("OAUTH_ACCESS_TOKEN_TTL", "3600", "access token lifetime in seconds (60-86400)");
+    public static final Setting OAUTH_REFRESH_TOKEN_TTL = Setting.of("OAUTH_REFRESH_TOKEN_TTL", "2592000", "refresh token lifetime in seconds, sliding: each rotation starts a new period");
+    public static final Setting OAUTH_REFRESH_GRACE = Setting.of("OAUTH_REFRESH_GRACE", "120", "seconds after a rotation during which the replaced refresh token may be retried once (a lost response)");
+    public static final Setting OAUTH_AUTH_CODE_TTL = Setting.of("OAUTH_AUTH_CODE_TTL", "600", "authorization code lifetime in seconds (10-600)");
+    public static final Setting OAUTH_UNUSED_CLIENT_TTL = Setting.of("OAUTH_UNUSED_CLIENT_TTL", "604800", "seconds after which a client that never completed a grant is removed");
+    public static final Setting OAUTH_SCOPES = Setting.of("OAUTH_SCOPES", "mcp", "space-separated scopes this server supports");
+    public static final Setting OAUTH_DEFAULT_SCOPES = Setting.of("OAUTH_DEFAULT_SCOPES", "mcp", "scopes granted when a client asks for none");
+    public static final Setting REGISTRATION_RATE_LIMIT = Setting.of("REGISTRATION_RATE_LIMIT", "30", "client registrations allowed per address per minute");
+    public static final Setting MAX_CLIENTS = Setting.of("MAX_CLIENTS", "10000", "most registered clients kept; registration answers 503 beyond it");
+    public static final Setting CIMD_ALLOW_PRIVATE_ADDRESSES = Setting.of("CIMD_ALLOW_PRIVATE_ADDRESSES", "false", "fetch client metadata documents from private and loopback addresses (tests only)");
+    public static final List<Setting> OAUTH = List.of(OAUTH_ACCESS_TOKEN_TTL, OAUTH_REFRESH_TOKEN_TTL, OAUTH_REFRESH_GRACE, OAUTH_AUTH_CODE_TTL, OAUTH_UNUSED_CLIENT_TTL,
+            OAUTH_SCOPES, OAUTH_DEFAULT_SCOPES, REGISTRATION_RATE_LIMIT, MAX_CLIENTS, CIMD_ALLOW_PRIVATE_ADDRESSES);
+
+    // ---- login: how users sign in ----
+    public static final Setting AUTH_PROVIDER = Setting.of("AUTH_PROVIDER", "local", "how users sign in: local, google, azure, github or oidc");
+    public static final List<Setting> LOGIN = List.of(AUTH_PROVIDER);
+
+    // ---- idp: upstream sign-in (AUTH_PROVIDER=google|azure|github|oidc); read by io.mcpoauth.idp.IdpConfig ----
+    /** Google: an OAuth client from Google Cloud Console. */
+    public static final IdentityProvider GOOGLE = new IdentityProvider("google",
             Setting.of("GOOGLE_CLIENT_ID", "", "AUTH_PROVIDER=google: OAuth client id from Google Cloud Console (APIs & Services > Credentials)"),
             Setting.secret("GOOGLE_CLIENT_SECRET", "AUTH_PROVIDER=google: that client's secret (used only towards Google's token endpoint)"),
+            true, List.of());
+    public static final Setting AZURE_TENANT = Setting.of("AZURE_TENANT", "common", "AUTH_PROVIDER=azure: tenant id or domain; common, organizations or consumers for multi-tenant apps");
+    /** Microsoft Entra ID: an app registration, in one tenant or several. */
+    public static final IdentityProvider AZURE = new IdentityProvider("azure",
             Setting.of("AZURE_CLIENT_ID", "", "AUTH_PROVIDER=azure: application (client) id of the Microsoft Entra app registration"),
             Setting.secret("AZURE_CLIENT_SECRET", "AUTH_PROVIDER=azure: a client secret of that app registration"),
-            Setting.of("AZURE_TENANT", "common", "AUTH_PROVIDER=azure: tenant id or domain; common, organizations or consumers for multi-tenant apps"),
+            true, List.of(AZURE_TENANT));
+    /** GitHub: an OAuth app or GitHub App. */
+    public static final IdentityProvider GITHUB = new IdentityProvider("github",
             Setting.of("GITHUB_CLIENT_ID", "", "AUTH_PROVIDER=github: client id of the GitHub OAuth app (or GitHub App)"),
             Setting.secret("GITHUB_CLIENT_SECRET", "AUTH_PROVIDER=github: that app's client secret"),
-            Setting.of("OIDC_ISSUER", "", "AUTH_PROVIDER=oidc: issuer URL; <OIDC_ISSUER>/.well-known/openid-configuration is read at start"),
+            true, List.of());
+    public static final Setting OIDC_ISSUER = Setting.of("OIDC_ISSUER", "", "AUTH_PROVIDER=oidc: issuer URL; <OIDC_ISSUER>/.well-known/openid-configuration is read at start");
+    /** Any OpenID Connect provider, found through its discovery document; the secret is optional (public client with PKCE). */
+    public static final IdentityProvider OIDC = new IdentityProvider("oidc",
             Setting.of("OIDC_CLIENT_ID", "", "AUTH_PROVIDER=oidc: client id registered at that provider"),
             Setting.secret("OIDC_CLIENT_SECRET", "AUTH_PROVIDER=oidc: that client's secret (leave unset for a public client; PKCE is used)"),
-            Setting.of("UPSTREAM_SCOPES", "", "extra scopes asked from the upstream provider for tools (space-separated), e.g. https://www.googleapis.com/auth/drive.readonly"),
-            Setting.of("ALLOWED_EMAILS", "", "upstream sign-in: only these verified e-mail addresses may sign in (comma-separated; empty = no list)"),
-            Setting.of("ALLOWED_DOMAINS", "", "upstream sign-in: only verified e-mail addresses in these domains may sign in (comma-separated; empty = no list)"),
-            Setting.secret("ENCRYPTION_KEY", "key for stored upstream tokens: 32 random bytes in base64 (openssl rand -base64 32); unset: generated once into <OAUTH_DATA_DIR>/encryption.key"),
-            Setting.of("UPSTREAM_TIMEOUT", "10", "seconds allowed for each call to the upstream provider (1-120)"),
-            Setting.of("UPSTREAM_TEST_BASE_URL", "", "tests only: serve the google, azure and github endpoints from this fake provider; never set in production"),
-            // Operations: read by io.mcpoauth.ops
-            Setting.of("TLS_KEYSTORE", "", "PKCS12 file with the certificate and private key: serve HTTPS directly on PORT (unset: plain HTTP)"),
-            Setting.secret("TLS_KEYSTORE_PASSWORD", "password of TLS_KEYSTORE (and of its key)"),
-            Setting.of("TRUSTED_PROXIES", "", "reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client for rate limits and the audit log"),
-            Setting.of("AUDIT_LOG", "", "file the audit log (one JSON line per security event) is appended to; unset: the 'audit' logger on standard error")
-    );
+            false, List.of(OIDC_ISSUER));
+    /** Every identity provider, in the order AUTH_PROVIDER lists them after {@code local}. */
+    public static final List<IdentityProvider> IDENTITY_PROVIDERS = List.of(GOOGLE, AZURE, GITHUB, OIDC);
+    public static final Setting UPSTREAM_SCOPES = Setting.of("UPSTREAM_SCOPES", "", "extra scopes asked from the upstream provider for tools (space-separated), e.g. https://www.googleapis.com/auth/drive.readonly");
+    public static final Setting ALLOWED_EMAILS = Setting.of("ALLOWED_EMAILS", "", "upstream sign-in: only these verified e-mail addresses may sign in (comma-separated; empty = no list)");
+    public static final Setting ALLOWED_DOMAINS = Setting.of("ALLOWED_DOMAINS", "", "upstream sign-in: only verified e-mail addresses in these domains may sign in (comma-separated; empty = no list)");
+    public static final Setting ENCRYPTION_KEY = Setting.secret("ENCRYPTION_KEY", "key for stored upstream tokens: 32 random bytes in base64 (openssl rand -base64 32); unset: generated once into <OAUTH_DATA_DIR>/encryption.key");
+    public static final Setting UPSTREAM_TIMEOUT = Setting.of("UPSTREAM_TIMEOUT", "10", "seconds allowed for each call to the upstream provider (1-120)");
+    public static final Setting UPSTREAM_TEST_BASE_URL = Setting.of("UPSTREAM_TEST_BASE_URL", "", "tests only: serve the google, azure and github endpoints from this fake provider; never set in production");
+    /** The identity providers' own settings, then those every provider shares. */
+    public static final List<Setting> IDP = idpSettings(UPSTREAM_SCOPES, ALLOWED_EMAILS, ALLOWED_DOMAINS, ENCRYPTION_KEY, UPSTREAM_TIMEOUT, UPSTREAM_TEST_BASE_URL);
+
+    // ---- ops: TLS, client addresses behind proxies, the audit log ----
+    public static final Setting TLS_KEYSTORE = Setting.of("TLS_KEYSTORE", "", "PKCS12 file with the certificate and private key: serve HTTPS directly on PORT (unset: plain HTTP)");
+    public static final Setting TLS_KEYSTORE_PASSWORD = Setting.secret("TLS_KEYSTORE_PASSWORD", "password of TLS_KEYSTORE (and of its key)");
+    public static final Setting TRUSTED_PROXIES = Setting.of("TRUSTED_PROXIES", "", "reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For names the client for rate limits and the audit log");
+    public static final Setting AUDIT_LOG = Setting.of("AUDIT_LOG", "", "file the audit log (one JSON line per security event) is appended to; unset: the 'audit' logger on standard error");
+    public static final List<Setting> OPS = List.of(TLS_KEYSTORE, TLS_KEYSTORE_PASSWORD, TRUSTED_PROXIES, AUDIT_LOG);
+
+    // ---- store: the data directory and its sweeps ----
+    public static final Setting OAUTH_DATA_DIR = Setting.of("OAUTH_DATA_DIR", ".oauth_data", "directory for clients, refresh tokens, users and consents");
+    public static final Setting OAUTH_CLEANUP_INTERVAL = Setting.of("OAUTH_CLEANUP_INTERVAL", "300", "seconds between sweeps of expired entries");
+    public static final List<Setting> STORE = List.of(OAUTH_DATA_DIR, OAUTH_CLEANUP_INTERVAL);
+
+    /** The settings of each module, in documentation order. */
+    public static final Map<String, List<Setting>> MODULES = modules();
+
+    /** Every setting: the single table ({@code .env.example} and the README are checked against it). */
+    public static final List<Setting> ALL = MODULES.values().stream().flatMap(List::stream).toList();
+
+    /**
+     * One identity provider's own settings: the {@code AUTH_PROVIDER} value that selects it, its client id, its client
+     * secret (required unless {@code secretRequired} is false) and whatever else only it reads.
+     */
+    public record IdentityProvider(String name, Setting clientId, Setting clientSecret, boolean secretRequired, List<Setting> own) {
+        public IdentityProvider {
+            own = List.copyOf(own);
+        }
+
+        /** Client id, client secret, then its own settings. */
+        public List<Setting> settings() {
+            List<Setting> out = new ArrayList<>(List.of(clientId, clientSecret));
+            out.addAll(own);
+            return List.copyOf(out);
+        }
+    }
+
+    /** The identity provider named {@code name} ({@code AUTH_PROVIDER}), or null ({@code local} or unknown). */
+    public static IdentityProvider identityProvider(String name) {
+        for (IdentityProvider p : IDENTITY_PROVIDERS) {
+            if (p.name().equals(name)) return p;
+        }
+        return null;
+    }
+
+    private static List<Setting> idpSettings(Setting... shared) {
+        List<Setting> out = new ArrayList<>();
+        for (IdentityProvider p : IDENTITY_PROVIDERS) out.addAll(p.settings());
+        out.addAll(List.of(shared));
+        return List.copyOf(out);
+    }
+
+    private static Map<String, List<Setting>> modules() {
+        Map<String, List<Setting>> m = new LinkedHashMap<>();
+        m.put("server", SERVER);
+        m.put("oauth", OAUTH);
+        m.put("login", LOGIN);
+        m.put("idp", IDP);
+        m.put("ops", OPS);
+        m.put("store", STORE);
+        return Collections.unmodifiableMap(m);
+    }
 
     public final int port;
     public final String host;
@@ -93,46 +173,48 @@ public final class Settings {
 
     private Settings(Map<String, String> raw) {
         this.raw = raw;
-        port = integer("PORT", 0, 65535, "a TCP port between 0 and 65535");
-        host = text("HOST");
-        if (host.isBlank()) throw bad("HOST", host, "an address such as 127.0.0.1 or 0.0.0.0");
-        tlsKeystore = text("TLS_KEYSTORE").isEmpty() ? null : Path.of(text("TLS_KEYSTORE"));
-        tlsKeystorePassword = raw("TLS_KEYSTORE_PASSWORD");
+        port = integer(PORT, 0, 65535, "a TCP port between 0 and 65535");
+        host = text(HOST);
+        if (host.isBlank()) throw bad(HOST, host, "an address such as 127.0.0.1 or 0.0.0.0");
+        tlsKeystore = text(TLS_KEYSTORE).isEmpty() ? null : Path.of(text(TLS_KEYSTORE));
+        tlsKeystorePassword = text(TLS_KEYSTORE_PASSWORD);
         String defaultUrl = (tlsKeystore == null ? "http" : "https") + "://localhost:" + port;
-        String url = value("PUBLIC_URL", defaultUrl);
+        String url = configured(PUBLIC_URL.name(), defaultUrl);
         publicUrl = parsePublicUrl(url);
         issuer = stripSlash(publicUrl.toString());
-        dataDir = Path.of(text("OAUTH_DATA_DIR").isBlank() ? ".oauth_data" : text("OAUTH_DATA_DIR"));
-        accessTokenTtl = seconds("OAUTH_ACCESS_TOKEN_TTL", 60, 86_400);
-        refreshTokenTtl = seconds("OAUTH_REFRESH_TOKEN_TTL", 3_600, 31_536_000L * 2);
-        refreshGrace = seconds("OAUTH_REFRESH_GRACE", 0, 3_600);
-        authCodeTtl = seconds("OAUTH_AUTH_CODE_TTL", 10, 600);
-        cleanupInterval = seconds("OAUTH_CLEANUP_INTERVAL", 1, 86_400);
-        unusedClientTtl = seconds("OAUTH_UNUSED_CLIENT_TTL", 60, 31_536_000L * 10);
-        scopes = scopeSet("OAUTH_SCOPES");
-        if (scopes.isEmpty()) throw bad("OAUTH_SCOPES", "", "at least one scope, e.g. mcp");
-        defaultScopes = scopeSet("OAUTH_DEFAULT_SCOPES");
+        dataDir = Path.of(text(OAUTH_DATA_DIR).isBlank() ? ".oauth_data" : text(OAUTH_DATA_DIR));
+        accessTokenTtl = seconds(OAUTH_ACCESS_TOKEN_TTL, 60, 86_400);
+        refreshTokenTtl = seconds(OAUTH_REFRESH_TOKEN_TTL, 3_600, 31_536_000L * 2);
+        refreshGrace = seconds(OAUTH_REFRESH_GRACE, 0, 3_600);
+        authCodeTtl = seconds(OAUTH_AUTH_CODE_TTL, 10, 600);
+        cleanupInterval = seconds(OAUTH_CLEANUP_INTERVAL, 1, 86_400);
+        unusedClientTtl = seconds(OAUTH_UNUSED_CLIENT_TTL, 60, 31_536_000L * 10);
+        scopes = scopeSet(OAUTH_SCOPES);
+        if (scopes.isEmpty()) throw bad(OAUTH_SCOPES, "", "at least one scope, e.g. mcp");
+        defaultScopes = scopeSet(OAUTH_DEFAULT_SCOPES);
         if (!scopes.containsAll(defaultScopes)) {
-            throw bad("OAUTH_DEFAULT_SCOPES", text("OAUTH_DEFAULT_SCOPES"), "scopes listed in OAUTH_SCOPES (" + String.join(" ", scopes) + ")");
+            throw bad(OAUTH_DEFAULT_SCOPES, text(OAUTH_DEFAULT_SCOPES), "scopes listed in OAUTH_SCOPES (" + String.join(" ", scopes) + ")");
         }
-        registrationRateLimit = integer("REGISTRATION_RATE_LIMIT", 1, 1_000_000, "registrations per address per minute, 1 or more");
-        maxClients = integer("MAX_CLIENTS", 1, 10_000_000, "a number of clients, 1 or more");
-        cimdAllowPrivateAddresses = bool("CIMD_ALLOW_PRIVATE_ADDRESSES");
-        authProvider = oneOf("AUTH_PROVIDER", List.of("local", "google", "azure", "github", "oidc"));
-        logLevel = oneOf("LOG_LEVEL", List.of("error", "warn", "info", "debug", "trace"));
-        String admin = text("ADMIN_TOKEN");
+        registrationRateLimit = integer(REGISTRATION_RATE_LIMIT, 1, 1_000_000, "registrations per address per minute, 1 or more");
+        maxClients = integer(MAX_CLIENTS, 1, 10_000_000, "a number of clients, 1 or more");
+        cimdAllowPrivateAddresses = bool(CIMD_ALLOW_PRIVATE_ADDRESSES);
+        List<String> providers = new ArrayList<>(List.of("local"));
+        for (IdentityProvider p : IDENTITY_PROVIDERS) providers.add(p.name());
+        authProvider = oneOf(AUTH_PROVIDER, providers);
+        logLevel = oneOf(LOG_LEVEL, List.of("error", "warn", "info", "debug", "trace"));
+        String admin = text(ADMIN_TOKEN);
         if (!admin.isEmpty() && admin.length() < 32) {
             throw new ConfigException("ADMIN_TOKEN: too short (" + admin.length() + " characters): expected at least 32 random characters, e.g. from `openssl rand -hex 32`");
         }
         adminToken = admin.isEmpty() ? null : admin;
-        allowedHosts = list("ALLOWED_HOSTS");
+        allowedHosts = list(ALLOWED_HOSTS);
         try {
-            trustedProxies = io.mcpoauth.core.Cidr.parseList(text("TRUSTED_PROXIES"));
+            trustedProxies = io.mcpoauth.core.Cidr.parseList(text(TRUSTED_PROXIES));
         } catch (IllegalArgumentException e) {
-            throw bad("TRUSTED_PROXIES", text("TRUSTED_PROXIES"), "IP addresses or CIDR ranges, comma-separated, e.g. 127.0.0.1, 10.0.0.0/8, fd00::/8 ("
+            throw bad(TRUSTED_PROXIES, text(TRUSTED_PROXIES), "IP addresses or CIDR ranges, comma-separated, e.g. 127.0.0.1, 10.0.0.0/8, fd00::/8 ("
                     + e.getMessage() + ")");
         }
-        auditLog = text("AUDIT_LOG").isEmpty() ? null : Path.of(text("AUDIT_LOG"));
+        auditLog = text(AUDIT_LOG).isEmpty() ? null : Path.of(text(AUDIT_LOG));
     }
 
     /** Reads and validates every setting; throws {@link ConfigException} with one clear line on the first bad value. */
@@ -145,10 +227,14 @@ public final class Settings {
         return from(Env.load(System.getenv(), Path.of(".env")));
     }
 
-    /** The raw value of any variable (used by providers with their own settings). Empty when unset. */
-    public String raw(String name) {
-        String v = raw.get(name);
-        return v == null ? "" : v.strip();
+    /**
+     * The value of a setting declared in the table ({@link #ALL}), stripped; its default when unset or blank ("" when it
+     * has none). For settings a module validates itself (the identity providers' ones, see
+     * {@code io.mcpoauth.idp.IdpConfig}). A setting not in the table is a programming error.
+     */
+    public String value(Setting setting) {
+        if (!ALL.contains(setting)) throw new IllegalArgumentException("undeclared setting " + setting.name());
+        return text(setting);
     }
 
     /** The MCP resource identifier: {@code <PUBLIC_URL>/mcp}. */
@@ -167,80 +253,76 @@ public final class Settings {
 
     // ---- parsing helpers ----
 
-    private String value(String name, String fallback) {
+    private String configured(String name, String fallback) {
         String v = raw.get(name);
         if (v == null || v.isBlank()) return fallback;
         return v.strip();
     }
 
-    private String text(String name) {
-        return value(name, defaultOf(name));
+    private String text(Setting setting) {
+        return configured(setting.name(), setting.defaultValue() == null ? "" : setting.defaultValue());
     }
 
-    private static String defaultOf(String name) {
-        for (Setting s : ALL) {
-            if (s.name().equals(name)) return s.defaultValue() == null ? "" : s.defaultValue();
-        }
-        throw new IllegalArgumentException("undeclared setting " + name);
+    private ConfigException bad(Setting setting, String value, String allowed) {
+        return bad(setting.name(), setting.secret(), value, allowed);
     }
 
-    private ConfigException bad(String name, String value, String allowed) {
-        boolean secret = ALL.stream().anyMatch(s -> s.name().equals(name) && s.secret());
+    private static ConfigException bad(String name, boolean secret, String value, String allowed) {
         return new ConfigException(name + "=" + (secret ? "<hidden>" : value) + ": expected " + allowed);
     }
 
-    private int integer(String name, int min, int max, String allowed) {
-        String v = text(name);
+    private int integer(Setting setting, int min, int max, String allowed) {
+        String v = text(setting);
         try {
             long n = Long.parseLong(v);
-            if (n < min || n > max) throw bad(name, v, allowed);
+            if (n < min || n > max) throw bad(setting, v, allowed);
             return (int) n;
         } catch (NumberFormatException e) {
-            throw bad(name, v, allowed);
+            throw bad(setting, v, allowed);
         }
     }
 
-    private Duration seconds(String name, long min, long max) {
-        String v = text(name);
+    private Duration seconds(Setting setting, long min, long max) {
+        String v = text(setting);
         String allowed = "whole seconds between " + min + " and " + max;
         try {
             long n = Long.parseLong(v);
-            if (n < min || n > max) throw bad(name, v, allowed);
+            if (n < min || n > max) throw bad(setting, v, allowed);
             return Duration.ofSeconds(n);
         } catch (NumberFormatException e) {
-            throw bad(name, v, allowed);
+            throw bad(setting, v, allowed);
         }
     }
 
-    private boolean bool(String name) {
-        String v = text(name).toLowerCase(Locale.ROOT);
+    private boolean bool(Setting setting) {
+        String v = text(setting).toLowerCase(Locale.ROOT);
         return switch (v) {
             case "true", "1", "yes", "on" -> true;
             case "false", "0", "no", "off", "" -> false;
-            default -> throw bad(name, v, "true or false");
+            default -> throw bad(setting, v, "true or false");
         };
     }
 
-    private String oneOf(String name, List<String> allowed) {
-        String v = text(name).toLowerCase(Locale.ROOT);
-        if (!allowed.contains(v)) throw bad(name, text(name), "one of " + String.join(", ", allowed));
+    private String oneOf(Setting setting, List<String> allowed) {
+        String v = text(setting).toLowerCase(Locale.ROOT);
+        if (!allowed.contains(v)) throw bad(setting, text(setting), "one of " + String.join(", ", allowed));
         return v;
     }
 
-    private Set<String> scopeSet(String name) {
-        String v = text(name);
+    private Set<String> scopeSet(Setting setting) {
+        String v = text(setting);
         Set<String> out = new LinkedHashSet<>();
         for (String s : v.split("[\\s,]+")) {
             if (s.isEmpty()) continue;
-            if (!s.matches("[\\x21\\x23-\\x5B\\x5D-\\x7E]+")) throw bad(name, v, "space-separated scope tokens without quotes or backslashes");
+            if (!s.matches("[\\x21\\x23-\\x5B\\x5D-\\x7E]+")) throw bad(setting, v, "space-separated scope tokens without quotes or backslashes");
             out.add(s);
         }
         return java.util.Collections.unmodifiableSet(out);
     }
 
-    private List<String> list(String name) {
+    private List<String> list(Setting setting) {
         List<String> out = new ArrayList<>();
-        for (String s : text(name).split(",")) {
+        for (String s : text(setting).split(",")) {
             if (!s.isBlank()) out.add(s.strip());
         }
         return List.copyOf(out);
@@ -252,12 +334,12 @@ public final class Settings {
         try {
             uri = new URI(url);
         } catch (URISyntaxException e) {
-            throw bad("PUBLIC_URL", url, allowed);
+            throw bad(PUBLIC_URL, url, allowed);
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null
                 || uri.getRawQuery() != null || uri.getRawFragment() != null || uri.getRawUserInfo() != null) {
-            throw bad("PUBLIC_URL", url, allowed);
+            throw bad(PUBLIC_URL, url, allowed);
         }
         return uri;
     }

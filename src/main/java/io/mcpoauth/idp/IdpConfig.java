@@ -1,7 +1,6 @@
 package io.mcpoauth.idp;
 
 import io.mcpoauth.config.ConfigException;
-import io.mcpoauth.config.Setting;
 import io.mcpoauth.config.Settings;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -35,45 +34,49 @@ public final class IdpConfig {
 
     private IdpConfig(Settings s) {
         provider = s.authProvider;
-        String prefix = provider.toUpperCase(Locale.ROOT);
-        clientId = s.raw(prefix + "_CLIENT_ID");
-        clientSecret = s.raw(prefix + "_CLIENT_SECRET");
+        Settings.IdentityProvider own = Settings.identityProvider(provider);
+        if (own == null) throw new IllegalArgumentException("not an upstream provider: " + provider);
+        clientId = s.value(own.clientId());
+        clientSecret = s.value(own.clientSecret());
         if (clientId.isEmpty()) {
-            throw new ConfigException(prefix + "_CLIENT_ID: required when AUTH_PROVIDER=" + provider + " (the OAuth client id from the provider's console; see the README)");
+            throw new ConfigException(own.clientId().name() + ": required when AUTH_PROVIDER=" + provider + " (the OAuth client id from the provider's console; see the README)");
         }
-        if (clientSecret.isEmpty() && !provider.equals("oidc")) {
-            throw new ConfigException(prefix + "_CLIENT_SECRET: required when AUTH_PROVIDER=" + provider + " (the client secret from the provider's console)");
+        if (clientSecret.isEmpty() && own.secretRequired()) {
+            throw new ConfigException(own.clientSecret().name() + ": required when AUTH_PROVIDER=" + provider + " (the client secret from the provider's console)");
         }
-        String tenant = value(s, "AZURE_TENANT");
+        String tenant = s.value(Settings.AZURE_TENANT);
         if (!tenant.matches("[A-Za-z0-9][A-Za-z0-9.-]{0,99}")) {
             throw new ConfigException("AZURE_TENANT=" + tenant + ": expected a tenant id (GUID), a domain such as contoso.onmicrosoft.com, or common, organizations or consumers");
         }
         azureTenant = tenant;
-        String issuer = s.raw("OIDC_ISSUER");
-        if (provider.equals("oidc")) {
+        String issuer = s.value(Settings.OIDC_ISSUER);
+        if (provider.equals(Settings.OIDC.name())) {
             if (issuer.isEmpty()) throw new ConfigException("OIDC_ISSUER: required when AUTH_PROVIDER=oidc (the provider's issuer URL, e.g. https://accounts.example.com)");
             checkUrl("OIDC_ISSUER", issuer, true);
         }
         oidcIssuer = issuer.isEmpty() ? null : issuer;
         List<String> scopes = new ArrayList<>();
-        for (String sc : s.raw("UPSTREAM_SCOPES").split("[\\s,]+")) {
+        String upstreamScopes = s.value(Settings.UPSTREAM_SCOPES);
+        for (String sc : upstreamScopes.split("[\\s,]+")) {
             if (sc.isEmpty()) continue;
-            if (!sc.matches("[\\x21\\x23-\\x5B\\x5D-\\x7E]+")) throw new ConfigException("UPSTREAM_SCOPES=" + s.raw("UPSTREAM_SCOPES") + ": expected space-separated scope tokens");
+            if (!sc.matches("[\\x21\\x23-\\x5B\\x5D-\\x7E]+")) throw new ConfigException("UPSTREAM_SCOPES=" + upstreamScopes + ": expected space-separated scope tokens");
             if (!scopes.contains(sc)) scopes.add(sc);
         }
         extraScopes = List.copyOf(scopes);
-        allowedEmails = lowerList(s.raw("ALLOWED_EMAILS"));
+        String emails = s.value(Settings.ALLOWED_EMAILS);
+        allowedEmails = lowerList(emails);
         for (String e : allowedEmails) {
-            if (!e.matches("[^@\\s]+@[^@\\s]+")) throw new ConfigException("ALLOWED_EMAILS=" + s.raw("ALLOWED_EMAILS") + ": expected comma-separated e-mail addresses");
+            if (!e.matches("[^@\\s]+@[^@\\s]+")) throw new ConfigException("ALLOWED_EMAILS=" + emails + ": expected comma-separated e-mail addresses");
         }
+        String domainList = s.value(Settings.ALLOWED_DOMAINS);
         Set<String> domains = new LinkedHashSet<>();
-        for (String d : lowerList(s.raw("ALLOWED_DOMAINS"))) {
+        for (String d : lowerList(domainList)) {
             String dd = d.startsWith("@") ? d.substring(1) : d;
-            if (!dd.matches("[a-z0-9.-]+\\.[a-z0-9-]+")) throw new ConfigException("ALLOWED_DOMAINS=" + s.raw("ALLOWED_DOMAINS") + ": expected comma-separated domains such as example.com");
+            if (!dd.matches("[a-z0-9.-]+\\.[a-z0-9-]+")) throw new ConfigException("ALLOWED_DOMAINS=" + domainList + ": expected comma-separated domains such as example.com");
             domains.add(dd);
         }
         allowedDomains = Set.copyOf(domains);
-        String t = value(s, "UPSTREAM_TIMEOUT");
+        String t = s.value(Settings.UPSTREAM_TIMEOUT);
         long secs;
         try {
             secs = Long.parseLong(t);
@@ -82,7 +85,7 @@ public final class IdpConfig {
         }
         if (secs < 1 || secs > 120) throw new ConfigException("UPSTREAM_TIMEOUT=" + t + ": expected whole seconds between 1 and 120");
         timeout = Duration.ofSeconds(secs);
-        String test = s.raw("UPSTREAM_TEST_BASE_URL");
+        String test = s.value(Settings.UPSTREAM_TEST_BASE_URL);
         if (!test.isEmpty()) checkUrl("UPSTREAM_TEST_BASE_URL", test, false);
         testBaseUrl = test.isEmpty() ? null : stripSlash(test);
         callbackUrl = s.url(CALLBACK_PATH);
@@ -105,15 +108,6 @@ public final class IdpConfig {
         if (allowedEmails.contains(e)) return true;
         int at = e.lastIndexOf('@');
         return at > 0 && allowedDomains.contains(e.substring(at + 1));
-    }
-
-    private static String value(Settings s, String name) {
-        String v = s.raw(name);
-        if (!v.isEmpty()) return v;
-        for (Setting st : Settings.ALL) {
-            if (st.name().equals(name)) return st.defaultValue() == null ? "" : st.defaultValue();
-        }
-        return "";
     }
 
     private static Set<String> lowerList(String raw) {

@@ -5,8 +5,7 @@ import io.javalin.http.Context;
 import io.mcpoauth.config.Settings;
 import io.mcpoauth.core.RateLimiter;
 import io.mcpoauth.core.Secrets;
-import io.mcpoauth.http.OAuthError;
-import io.mcpoauth.http.PageError;
+import io.mcpoauth.http.HostPolicy;
 import io.mcpoauth.http.Params;
 import io.mcpoauth.http.Web;
 import io.mcpoauth.idp.IdpSignIn;
@@ -64,6 +63,8 @@ public final class AccountEndpoints {
     private final byte[] csrfKey = Secrets.randomBytes(32);
     private final RateLimiter perUser = new RateLimiter(10, Duration.ofMinutes(15), 100_000);
     private final RateLimiter perAddress = new RateLimiter(30, Duration.ofMinutes(15), 100_000);
+    /** State-changing JSON requests come from our own pages only: no Origin, or PUBLIC_URL's. */
+    private final HostPolicy origins;
 
     /** {@code upstream} and {@code upstreamTokens} are null with local sign-in ({@code accounts} is used then). */
     public AccountEndpoints(Settings settings, Clock clock, BrowserSessions sessions, UserStore users, Consents consents, GrantStore grants,
@@ -79,6 +80,7 @@ public final class AccountEndpoints {
         this.accounts = accounts;
         this.upstream = upstream;
         this.upstreamTokens = upstreamTokens;
+        this.origins = new HostPolicy(settings.publicUrl, List.of());
     }
 
     public void routes(JavalinConfig config) {
@@ -239,7 +241,7 @@ public final class AccountEndpoints {
         if (u == null) return;
         int n = revoke(u.userId(), ctx.pathParam("clientId"));
         if (n < 0) {
-            json(ctx, 404, Map.of("error", "not_found", "error_description", "You have not authorized this client."));
+            Web.error(ctx, 404, "not_found", "You have not authorized this client.");
             return;
         }
         ctx.status(204);
@@ -252,7 +254,7 @@ public final class AccountEndpoints {
             return;
         }
         if (upstreamTokens == null) {
-            json(ctx, 404, Map.of("error", "not_found", "error_description", "This server signs users in locally: there is no upstream connection."));
+            Web.error(ctx, 404, "not_found", "This server signs users in locally: there is no upstream connection.");
             return;
         }
         IdpTokenService.Status st = upstreamTokens.status(u.userId());
@@ -271,7 +273,7 @@ public final class AccountEndpoints {
         UserRecord u = apiWriter(ctx);
         if (u == null) return;
         if (upstreamTokens == null || !upstreamTokens.disconnect(u.userId())) {
-            json(ctx, 404, Map.of("error", "not_found", "error_description", "No upstream account is connected."));
+            Web.error(ctx, 404, "not_found", "No upstream account is connected.");
             return;
         }
         ctx.status(204);
@@ -285,8 +287,8 @@ public final class AccountEndpoints {
             loginRequired(ctx);
             return null;
         }
-        if (!csrfOk(s, ctx.header("X-CSRF-Token")) || !originOk(ctx)) {
-            json(ctx, 403, Map.of("error", "forbidden", "error_description", "Send the csrf_token from GET /api/me in the X-CSRF-Token header."));
+        if (!csrfOk(s, ctx.header("X-CSRF-Token")) || !origins.allowsOriginOf(ctx.req())) {
+            Web.error(ctx, 403, "forbidden", "Send the csrf_token from GET /api/me in the X-CSRF-Token header.");
             return null;
         }
         return u;
@@ -360,20 +362,8 @@ public final class AccountEndpoints {
         return s != null && presented != null && Secrets.constantTimeEquals(csrf(s), presented);
     }
 
-    private boolean originOk(Context ctx) {
-        String origin = ctx.header("Origin");
-        if (origin == null) return true;
-        java.net.URI p = settings.publicUrl;
-        String ours = p.getScheme() + "://" + p.getHost() + (p.getPort() == -1 ? "" : ":" + p.getPort());
-        return origin.equalsIgnoreCase(ours);
-    }
-
     private static Params form(Context ctx) {
-        try {
-            return Web.form(ctx);
-        } catch (OAuthError e) {
-            throw new PageError(400, "Request refused", e.description());
-        }
+        return Web.pageForm(ctx);
     }
 
     private static void redirect(Context ctx, String location) {
@@ -386,7 +376,7 @@ public final class AccountEndpoints {
     }
 
     private static void loginRequired(Context ctx) {
-        json(ctx, 401, Map.of("error", "login_required", "error_description", "Sign in at " + PATH + " first."));
+        Web.error(ctx, 401, "login_required", "Sign in at " + PATH + " first.");
     }
 
     private static void json(Context ctx, int status, Object body) {

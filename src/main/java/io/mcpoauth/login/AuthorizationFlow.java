@@ -172,7 +172,7 @@ public final class AuthorizationFlow {
         }
         if (p.userId() == null) {
             // Upstream sign-in comes after our consent; the pending authorization waits for the callback under a new id,
-            // so this consent form cannot be submitted a second time (row 17).
+            // so this consent form cannot be submitted a second time.
             Pending consented = new Pending(Secrets.randomString(24), p.request(), p.browserId(), p.csrf(), null, p.expiresAt());
             pending.put(consented.id(), consented, consented.expiresAt(), now);
             return new Result(new Step.Redirect(303, upstream.begin(consented.id(), session.id(), now)), null);

@@ -2,7 +2,6 @@ package io.mcpoauth.login;
 
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
-import io.javalin.http.HttpResponseException;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.PageError;
 import io.mcpoauth.http.Params;
@@ -38,17 +37,9 @@ public final class AuthorizeEndpoints {
         }
     }
 
-    /** The form of a page POST; a malformed or repeated field is refused with a page, not JSON. */
+    /** The form of a page POST; a malformed, repeated or oversized field is refused with a page, not JSON. */
     private static Params form(Context ctx) {
-        try {
-            return Web.form(ctx);
-        } catch (OAuthError e) {
-            throw new PageError(400, "Request refused", e.description());
-        } catch (HttpResponseException e) {
-            if (e.getStatus() != 413) throw e;
-            io.mcpoauth.oauth.TokenEndpoint.drain(ctx);
-            throw new PageError(413, "Request refused", "The form is too large.");
-        }
+        return Web.pageForm(ctx);
     }
 
     private BrowserSessions.Session session(Context ctx) {
@@ -64,6 +55,4 @@ public final class AuthorizeEndpoints {
             ctx.status(rd.status()).header("Location", rd.location());
         }
     }
-
-    /** A refusal shown as a page by the exception mapper. */
 }

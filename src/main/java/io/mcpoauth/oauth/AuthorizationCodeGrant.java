@@ -1,13 +1,11 @@
 package io.mcpoauth.oauth;
 
 import io.mcpoauth.http.OAuthError;
-import io.mcpoauth.http.Params;
 import io.mcpoauth.store.ClientRecord;
 import java.time.Instant;
-import java.util.Map;
 
 /** {@code grant_type=authorization_code}: single-use codes, PKCE S256, redirect URI and resource checks. */
-public final class AuthorizationCodeGrant {
+public final class AuthorizationCodeGrant implements GrantHandler {
     private final OAuthServices s;
     private final AuthorizationCodes codes;
     private final TokenIssuer issuer;
@@ -18,11 +16,18 @@ public final class AuthorizationCodeGrant {
         this.issuer = issuer;
     }
 
-    public Map<String, Object> exchange(ClientRecord client, Params form) {
-        Instant now = s.clock().instant();
-        String code = form.first("code");
+    @Override
+    public String grantType() {
+        return ClientMetadata.AUTHORIZATION_CODE;
+    }
+
+    @Override
+    public TokenResponse handle(TokenRequest request, AuthenticatedClient authenticated) {
+        ClientRecord client = authenticated.record();
+        Instant now = request.now();
+        String code = request.param("code");
         if (code == null) throw OAuthError.invalidRequest("The code parameter is missing.");
-        String verifier = form.first("code_verifier");
+        String verifier = request.param("code_verifier");
         if (verifier == null) throw OAuthError.invalidRequest("The code_verifier parameter is missing (PKCE is required).");
         AuthorizationCodes.Code c = codes.take(code, now);
         if (c == null) {
@@ -36,7 +41,7 @@ public final class AuthorizationCodeGrant {
         boolean redeemed = false;
         try {
             if (!c.clientId().equals(client.clientId())) throw OAuthError.invalidGrant("The authorization code was issued to another client.");
-            String redirect = form.first("redirect_uri");
+            String redirect = request.param("redirect_uri");
             if (c.redirectUriGiven() && redirect == null) {
                 throw OAuthError.invalidGrant("The redirect_uri sent to /authorize must be repeated in the token request.");
             }
@@ -46,9 +51,9 @@ public final class AuthorizationCodeGrant {
             if (!Pkce.isValidVerifier(verifier) || !Pkce.verifyS256(verifier, c.codeChallenge())) {
                 throw OAuthError.invalidGrant("The code_verifier does not match the code_challenge sent to /authorize.");
             }
-            String resource = form.first("resource");
+            String resource = request.param("resource");
             if (resource != null) Resources.requireOurResource(resource, s.settings().mcpResource());
-            boolean refresh = client.grantTypes().contains(ClientMetadata.REFRESH_TOKEN);
+            boolean refresh = authenticated.registeredFor(ClientMetadata.REFRESH_TOKEN);
             RefreshTokens.Issued issued = s.refreshTokens().create(client.clientId(), c.userId(), Scopes.format(c.scopes()), c.resource(), refresh, now);
             redeemed = true;
             if (!codes.markRedeemed(code, issued.family().familyId(), now)) {
@@ -56,7 +61,7 @@ public final class AuthorizationCodeGrant {
                 s.lifecycle().revokeGrant(issued.family(), "reuse");
             }
             s.registry().markUsed(client, now);
-            return issuer.issue(issued.family(), c.scopes(), issued.refreshToken(), now);
+            return issuer.issue(TokenIssuer.Grant.of(issued.family()), c.scopes(), issued.refreshToken(), now);
         } finally {
             if (!redeemed) codes.forget(code);
         }

@@ -12,7 +12,7 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Validates {@code /authorize} parameters in the order the security catalogue requires: first the client and the
+ * Validates {@code /authorize} parameters in a fixed order: first the client and the
  * redirect URI (failures are pages, never redirects), then everything else (failures go back to the client).
  */
 public final class AuthorizeRequests {

@@ -8,32 +8,26 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.mcpoauth.core.Json;
 import io.mcpoauth.core.RateLimiter;
+import io.mcpoauth.http.BearerToken;
+import io.mcpoauth.http.Bodies;
+import io.mcpoauth.http.Challenge;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.Params;
 import io.mcpoauth.http.Web;
 import io.mcpoauth.store.ClientRecord;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Map;
 
 /**
  * HTTP edges of client registration ({@code POST /register}, RFC 7591), client management
  * ({@code GET/PUT/DELETE /register/{client_id}}, RFC 7592), revocation ({@code POST /revoke}, RFC 7009) and
  * introspection ({@code POST /introspect}, RFC 7662). The logic lives in {@link Registration}, {@link Revocation}
- * and {@link Introspection}; this class reads bodies (bounded: 413 above {@link #MAX_BODY}, whether the length is
- * declared or the body is chunked), maps failures to the right status and headers, and rate-limits registration
- * per client address.
+ * and {@link Introspection}; this class reads bodies (through {@link Bodies} and {@link Web#form}: 413 above
+ * {@link Bodies#MAX_BYTES}, whether the length is declared or the body is chunked), maps failures to the right status
+ * and headers, and rate-limits registration per client address.
  */
 public final class ClientEndpoints {
-    /** Same bound as Javalin's {@code maxRequestSize}; enforced here on the raw stream (chunked bodies included). */
-    static final int MAX_BODY = 64 * 1024;
-    /** How much of an oversized body is read and discarded so the client sees the 413 rather than a reset. */
-    static final long DRAIN_LIMIT = 8L * 1024 * 1024;
-    static final String BASIC_CHALLENGE = "Basic realm=\"mcp-oauth-server\"";
     private static final ObjectReader JSON = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final OAuthServices s;
@@ -90,7 +84,7 @@ public final class ClientEndpoints {
     private void register(Context ctx) {
         RateLimiter.Decision d = registrations.tryAcquire(ctx.ip(), s.clock().instant());
         if (!d.allowed()) {
-            drain(ctx);
+            Bodies.drain(ctx.req());
             ctx.header("Retry-After", String.valueOf(d.retryAfterSeconds()));
             Web.oauthError(ctx, new OAuthError(OAuthError.TEMPORARILY_UNAVAILABLE, "Too many client registrations from your address"
                     + " (the limit is " + s.settings().registrationRateLimit + " per minute); try again in "
@@ -113,9 +107,9 @@ public final class ClientEndpoints {
             action.run();
         } catch (OAuthError e) {
             if (OAuthError.INVALID_TOKEN.equals(e.code())) {
-                drain(ctx);
-                boolean sent = Registration.bearer(ctx.header("Authorization")) != null;
-                ctx.header("WWW-Authenticate", sent ? "Bearer error=\"invalid_token\"" : "Bearer realm=\"mcp-oauth-server\"");
+                Bodies.drain(ctx.req());
+                boolean sent = BearerToken.parse(ctx.header("Authorization")).present();
+                (sent ? Challenge.bearer().error(OAuthError.INVALID_TOKEN) : Challenge.bearer().realm(Challenge.REALM)).to(ctx);
             }
             throw e;
         }
@@ -123,11 +117,11 @@ public final class ClientEndpoints {
 
     /** The JSON body: Content-Type must be JSON; over the limit 413; not JSON, duplicate keys, too deep: 400. */
     private static JsonNode jsonBody(Context ctx) {
-        if (!isJson(ctx.contentType())) {
-            drain(ctx);
+        if (!Web.hasMediaType(ctx.contentType(), Web.JSON)) {
+            Bodies.drain(ctx.req());
             throw OAuthError.invalidClientMetadata("Send the client metadata as a JSON object with Content-Type: application/json.");
         }
-        byte[] bytes = boundedBody(ctx, OAuthError.INVALID_CLIENT_METADATA);
+        byte[] bytes = Bodies.read(ctx.req(), Bodies.MAX_BYTES, OAuthError.INVALID_CLIENT_METADATA);
         if (bytes.length == 0) throw OAuthError.invalidClientMetadata("The request body is empty: send the client metadata as a JSON object.");
         try {
             return JSON.readTree(bytes);
@@ -147,17 +141,10 @@ public final class ClientEndpoints {
         return "The request body is not valid JSON.";
     }
 
-    static boolean isJson(String contentType) {
-        if (contentType == null) return false;
-        int semi = contentType.indexOf(';');
-        String type = (semi < 0 ? contentType : contentType.substring(0, semi)).strip().toLowerCase(Locale.ROOT);
-        return type.equals("application/json");
-    }
-
     // ---- revocation and introspection ----
 
     private void revoke(Context ctx) {
-        Params form = form(ctx);
+        Params form = Web.form(ctx);
         ClientRecord client;
         try {
             client = s.clientAuthentication().authenticate(ctx.header("Authorization"), form);
@@ -173,7 +160,7 @@ public final class ClientEndpoints {
     }
 
     private void introspect(Context ctx) {
-        Params form = form(ctx);
+        Params form = Web.form(ctx);
         Introspection.Caller caller;
         try {
             caller = introspection.authenticate(ctx.header("Authorization"), form);
@@ -181,7 +168,7 @@ public final class ClientEndpoints {
             clientFailure(ctx, f);
             return;
         } catch (OAuthError e) {
-            if (OAuthError.INVALID_TOKEN.equals(e.code())) ctx.header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+            if (OAuthError.INVALID_TOKEN.equals(e.code())) Challenge.bearer().error(OAuthError.INVALID_TOKEN).to(ctx);
             throw e;
         }
         String token = form.first("token");
@@ -191,75 +178,15 @@ public final class ClientEndpoints {
         Web.json(ctx, 200, body);
     }
 
-    private static void clientFailure(Context ctx, ClientAuthentication.Failure f) {
-        if (f.basicChallenge()) ctx.header("WWW-Authenticate", BASIC_CHALLENGE);
+    /** A client that did not authenticate: the OAuth error, with a Basic challenge when its credentials came that way. */
+    static void clientFailure(Context ctx, ClientAuthentication.Failure f) {
+        if (f.basicChallenge()) Challenge.basic().realm(Challenge.REALM).to(ctx);
         Web.oauthError(ctx, f.error());
     }
 
-    /** The form body, bounded and parsed strictly (a repeated parameter is refused). */
-    private static Params form(Context ctx) {
-        String type = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
-        if (!type.startsWith("application/x-www-form-urlencoded")) {
-            drain(ctx);
-            throw OAuthError.invalidRequest("Send the parameters as an application/x-www-form-urlencoded body.");
-        }
-        Params p = Params.parseUrlEncoded(new String(boundedBody(ctx, OAuthError.INVALID_REQUEST), StandardCharsets.UTF_8));
-        p.requireNoDuplicates();
-        return p;
-    }
-
-    private static void methodNotAllowed(Context ctx, String allow, String sentence) {
+    /** 405 with {@code Allow} and an invalid_request body, for the wrong method at an OAuth endpoint. */
+    static void methodNotAllowed(Context ctx, String allow, String sentence) {
         ctx.header("Allow", allow);
         Web.oauthError(ctx, new OAuthError(OAuthError.INVALID_REQUEST, sentence, 405));
-    }
-
-    // ---- bounded bodies ----
-
-    /**
-     * Reads the raw body, at most {@link #MAX_BODY} bytes, straight from the request stream: a declared
-     * Content-Length over the limit is refused before reading, a chunked body as soon as it passes the limit. Either
-     * way the rest is drained (bounded) and the answer is 413 with {@code errorCode}.
-     */
-    static byte[] boundedBody(Context ctx, String errorCode) {
-        OAuthError tooLarge = new OAuthError(errorCode, "The request body is larger than " + (MAX_BODY / 1024) + " KiB.", 413);
-        try {
-            InputStream in = ctx.req().getInputStream();
-            if (ctx.req().getContentLengthLong() > MAX_BODY) {
-                drain(in);
-                throw tooLarge;
-            }
-            ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
-            byte[] buf = new byte[8192];
-            int total = 0;
-            for (int n; (n = in.read(buf)) != -1; ) {
-                total += n;
-                if (total > MAX_BODY) {
-                    drain(in);
-                    throw tooLarge;
-                }
-                out.write(buf, 0, n);
-            }
-            return out.toByteArray();
-        } catch (IOException e) {
-            throw OAuthError.invalidRequest("The request body could not be read completely.");
-        }
-    }
-
-    private static void drain(Context ctx) {
-        try {
-            drain(ctx.req().getInputStream());
-        } catch (IOException | IllegalStateException e) {
-            // nothing left to read, or the client went away
-        }
-    }
-
-    private static void drain(InputStream in) {
-        byte[] buf = new byte[8192];
-        long total = 0;
-        try {
-            for (int n; total < DRAIN_LIMIT && (n = in.read(buf)) != -1; ) total += n;
-        } catch (IOException e) {
-            // the client went away; nothing to answer
-        }
     }
 }

@@ -1,6 +1,7 @@
 package io.mcpoauth.oauth;
 
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.http.BearerToken;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.Params;
 import io.mcpoauth.store.AccessToken;
@@ -36,10 +37,10 @@ public final class Introspection {
      * the admin token, and {@link ClientAuthentication.Failure} for client credentials that do not authenticate.
      */
     public Caller authenticate(String authorization, Params form) {
-        String bearer = Registration.bearer(authorization);
-        if (bearer != null) {
+        BearerToken bearer = BearerToken.parse(authorization);
+        if (bearer.bearerScheme()) {
             String admin = s.settings().adminToken;
-            if (admin == null || !Secrets.constantTimeEquals(bearer, admin)) {
+            if (admin == null || !bearer.present() || !Secrets.constantTimeEquals(bearer.token(), admin)) {
                 throw new OAuthError(OAuthError.INVALID_TOKEN, admin == null
                         ? "Bearer access to introspection is disabled (ADMIN_TOKEN is not set); authenticate as a client instead."
                         : "The bearer token is not the admin token.", 401);

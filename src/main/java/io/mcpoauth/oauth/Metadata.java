@@ -28,8 +28,11 @@ public final class Metadata {
     /** Introspection needs a real credential (RFC 7662 §2.1): a client secret (or the admin bearer token). */
     public static final List<String> INTROSPECTION_AUTH_METHODS = List.of(ClientMetadata.AUTH_BASIC, ClientMetadata.AUTH_POST);
 
-    /** RFC 8414 metadata; {@code clientIdMetadataDocuments} says whether https client_ids are fetched (CIMD). */
-    public static Map<String, Object> authorizationServer(Settings settings, boolean clientIdMetadataDocuments) {
+    /**
+     * RFC 8414 metadata; {@code clientIdMetadataDocuments} says whether https client_ids are fetched (CIMD),
+     * {@code grantTypes} are the grant types the token endpoint has a handler for ({@link TokenEndpoint#grantTypes}).
+     */
+    public static Map<String, Object> authorizationServer(Settings settings, boolean clientIdMetadataDocuments, List<String> grantTypes) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("issuer", settings.issuer);
         m.put("authorization_endpoint", settings.url(AUTHORIZE));
@@ -40,7 +43,7 @@ public final class Metadata {
         m.put("scopes_supported", List.copyOf(settings.scopes));
         m.put("response_types_supported", List.of("code"));
         m.put("response_modes_supported", List.of("query"));
-        m.put("grant_types_supported", ClientMetadata.DEFAULT_GRANT_TYPES);
+        m.put("grant_types_supported", List.copyOf(grantTypes));
         m.put("code_challenge_methods_supported", List.of(Pkce.METHOD_S256));
         m.put("token_endpoint_auth_methods_supported", CLIENT_AUTH_METHODS);
         m.put("revocation_endpoint_auth_methods_supported", CLIENT_AUTH_METHODS);

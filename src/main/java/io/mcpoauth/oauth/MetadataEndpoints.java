@@ -3,9 +3,8 @@ package io.mcpoauth.oauth;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.core.Json;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import io.mcpoauth.http.Web;
+import java.util.List;
 
 /**
  * Discovery: {@code /.well-known/oauth-authorization-server} (RFC 8414), {@code /.well-known/oauth-protected-resource}
@@ -28,24 +27,22 @@ public final class MetadataEndpoints {
     private final Settings settings;
     private final byte[] authorizationServer;
     private final byte[] protectedResource;
-    private final byte[] noOpenId;
+    private final String noOpenId;
 
-    public MetadataEndpoints(OAuthServices services) {
+    /** @param grantTypes what the token endpoint handles ({@link TokenEndpoint#grantTypes}): {@code grant_types_supported} */
+    public MetadataEndpoints(OAuthServices services, List<String> grantTypes) {
         this.settings = services.settings();
-        this.authorizationServer = bytes(Metadata.authorizationServer(settings, services.registry().metadataDocumentsEnabled()));
+        this.authorizationServer = bytes(Metadata.authorizationServer(settings, services.registry().metadataDocumentsEnabled(), grantTypes));
         this.protectedResource = bytes(Metadata.protectedResource(settings));
-        Map<String, Object> notFound = new LinkedHashMap<>();
-        notFound.put("error", "not_found");
-        notFound.put("error_description", "This server is an OAuth 2.1 authorization server, not an OpenID provider: use "
-                + settings.url(Metadata.AUTHORIZATION_SERVER_PATH) + ".");
-        this.noOpenId = bytes(notFound);
+        this.noOpenId = "This server is an OAuth 2.1 authorization server, not an OpenID provider: use "
+                + settings.url(Metadata.AUTHORIZATION_SERVER_PATH) + ".";
     }
 
     public void routes(JavalinConfig config) {
         for (String path : Metadata.authorizationServerPaths(settings)) serve(config, path, authorizationServer);
         for (String path : Metadata.protectedResourcePaths(settings)) serve(config, path, protectedResource);
         for (String path : new String[] {"/.well-known/openid-configuration", "/.well-known/openid-configuration/*"}) {
-            config.routes.get(path, ctx -> ctx.status(404).contentType("application/json").result(noOpenId));
+            config.routes.get(path, ctx -> Web.error(ctx, 404, "not_found", noOpenId));
         }
         // The token endpoint is routed elsewhere (TokenEndpoint); its browser access is declared here with the rest.
         allowBrowsers(config, Metadata.TOKEN, "POST, OPTIONS");
@@ -56,7 +53,7 @@ public final class MetadataEndpoints {
         config.routes.get(path, ctx -> {
             // Short public caching: documents change only with a restart under new settings.
             ctx.header("Cache-Control", "public, max-age=300");
-            ctx.status(200).contentType("application/json").result(document);
+            ctx.status(200).contentType(Web.JSON).result(document);
         });
     }
 
@@ -82,10 +79,6 @@ public final class MetadataEndpoints {
     }
 
     private static byte[] bytes(Object o) {
-        try {
-            return Json.MAPPER.writeValueAsBytes(o);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return Web.jsonBytes(o);
     }
 }

@@ -1,17 +1,16 @@
 package io.mcpoauth.oauth;
 
 import io.mcpoauth.http.OAuthError;
-import io.mcpoauth.http.Params;
 import io.mcpoauth.store.ClientRecord;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Set;
 
 /**
  * {@code grant_type=refresh_token}: rotation on every use. The previous token keeps working until its successor is
- * first used; reuse after that revokes the whole grant. A narrower scope may be asked for, never a wider one.
+ * first used; reuse after that revokes the whole grant. A narrower scope may be asked for, never a wider one. The
+ * rotation rules themselves are the store's ({@link RefreshTokens#rotate}); this handler asks and answers.
  */
-public final class RefreshTokenGrant {
+public final class RefreshTokenGrant implements GrantHandler {
     private final OAuthServices s;
     private final TokenIssuer issuer;
 
@@ -20,16 +19,23 @@ public final class RefreshTokenGrant {
         this.issuer = issuer;
     }
 
-    public Map<String, Object> exchange(ClientRecord client, Params form) {
-        Instant now = s.clock().instant();
-        if (!client.grantTypes().contains(ClientMetadata.REFRESH_TOKEN)) {
+    @Override
+    public String grantType() {
+        return ClientMetadata.REFRESH_TOKEN;
+    }
+
+    @Override
+    public TokenResponse handle(TokenRequest request, AuthenticatedClient authenticated) {
+        ClientRecord client = authenticated.record();
+        Instant now = request.now();
+        if (!authenticated.registeredFor(ClientMetadata.REFRESH_TOKEN)) {
             throw OAuthError.unauthorizedClient("This client is not registered for the refresh_token grant.");
         }
-        String token = form.first("refresh_token");
+        String token = request.param("refresh_token");
         if (token == null) throw OAuthError.invalidRequest("The refresh_token parameter is missing.");
-        String resource = form.first("resource");
+        String resource = request.param("resource");
         if (resource != null) Resources.requireOurResource(resource, s.settings().mcpResource());
-        String scopeParam = form.first("scope");
+        String scopeParam = request.param("scope");
         Set<String> asked = scopeParam == null ? null : Scopes.parse(scopeParam);
         RefreshTokens.Rotation r = s.refreshTokens().rotate(token, client.clientId(), now, family -> {
             if (asked != null && !Scopes.parse(family.scope()).containsAll(asked)) {
@@ -40,7 +46,7 @@ public final class RefreshTokenGrant {
             case ROTATED -> {
                 s.registry().markUsed(client, now);
                 Set<String> scopes = asked == null || asked.isEmpty() ? Scopes.parse(r.family().scope()) : asked;
-                return issuer.issue(r.family(), scopes, r.refreshToken(), now);
+                return issuer.issue(TokenIssuer.Grant.of(r.family()), scopes, r.refreshToken(), now);
             }
             case REUSED -> {
                 s.lifecycle().reuseDetected("refresh_token", r.family().familyId(), r.family().userId(), r.family().clientId());

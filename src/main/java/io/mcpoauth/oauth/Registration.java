@@ -2,13 +2,13 @@ package io.mcpoauth.oauth;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.http.BearerToken;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.store.ClientRecord;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -128,7 +128,7 @@ public final class Registration {
      * token and an unknown client get the same 401 {@code invalid_token}, so client ids cannot be probed.
      */
     public ClientRecord authorize(String clientId, String authorization) {
-        String token = bearer(authorization);
+        String token = BearerToken.parse(authorization).token();
         if (token == null) {
             throw new OAuthError(OAuthError.INVALID_TOKEN, "Send the registration access token from the registration response"
                     + " as 'Authorization: Bearer <token>'.", 401);
@@ -143,16 +143,6 @@ public final class Registration {
     private static OAuthError invalidToken() {
         return new OAuthError(OAuthError.INVALID_TOKEN, "The registration access token is not valid for this client"
                 + " (or the client no longer exists).", 401);
-    }
-
-    /** The token of an {@code Authorization: Bearer} header (scheme case-insensitive), or null. */
-    static String bearer(String authorization) {
-        if (authorization == null) return null;
-        String h = authorization.strip();
-        int space = h.indexOf(' ');
-        if (space < 0 || !h.substring(0, space).toLowerCase(Locale.ROOT).equals("bearer")) return null;
-        String token = h.substring(space + 1).strip();
-        return token.isEmpty() || token.length() > 1000 ? null : token;
     }
 
     private Map<String, Object> response(ClientRecord c) {

@@ -4,31 +4,33 @@ import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.store.AccessToken;
 import io.mcpoauth.store.RefreshFamily;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Set;
 
-/** Mints access tokens for a grant and shapes the token response (RFC 6749 §5.1), shared by both grants. */
+/**
+ * Mints access tokens: whatever the grant, an access token is for a client, a user, a resource and the grant that
+ * produced it (revoking the grant ends it). Knows nothing of grant types or refresh-token families; the grant
+ * handlers decide what to mint and whether a refresh token comes with it.
+ */
 public final class TokenIssuer {
+    /** What an access token is issued for; {@code grantId} is the id revoking the grant goes by (a refresh-token family id). */
+    public record Grant(String clientId, String userId, String resource, String grantId) {
+        /** The grant a refresh-token family stands for. */
+        public static Grant of(RefreshFamily family) {
+            return new Grant(family.clientId(), family.userId(), family.resource(), family.familyId());
+        }
+    }
+
     private final OAuthServices s;
 
     public TokenIssuer(OAuthServices services) {
         this.s = services;
     }
 
-    /** The JSON body of a successful token response; {@code refreshToken} may be null for clients without that grant. */
-    public Map<String, Object> issue(RefreshFamily grant, Set<String> scopes, String refreshToken, Instant now) {
+    /** A new access token for {@code grant} with {@code scopes}; {@code refreshToken} (may be null) is passed through. */
+    public TokenResponse issue(Grant grant, Set<String> scopes, String refreshToken, Instant now) {
         Instant exp = now.plus(s.settings().accessTokenTtl);
-        String token = s.accessTokens().issue(new AccessToken(grant.clientId(), grant.userId(), scopes, grant.resource(), grant.familyId(), exp), now);
+        String token = s.accessTokens().issue(new AccessToken(grant.clientId(), grant.userId(), scopes, grant.resource(), grant.grantId(), exp), now);
         if (token == null) throw OAuthError.temporarilyUnavailable("The server is at its limit of live access tokens; try again shortly.");
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("access_token", token);
-        body.put("token_type", "Bearer");
-        body.put("expires_in", s.settings().accessTokenTtl.toSeconds());
-        if (refreshToken != null) body.put("refresh_token", refreshToken);
-        body.put("scope", Scopes.format(scopes));
-        s.events().tokensIssued(grant.rotations() == 0 ? "authorization_code" : "refresh_token", grant.userId(), grant.clientId(),
-                grant.familyId(), scopes);
-        return body;
+        return new TokenResponse(token, s.settings().accessTokenTtl.toSeconds(), refreshToken, scopes, grant);
     }
 }

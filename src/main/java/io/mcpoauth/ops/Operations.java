@@ -90,20 +90,16 @@ public final class Operations {
             handler.getServletHandler().prependFilterMapping(mapping);
         });
         config.routes.get("/metrics", ctx -> {
-            ctx.header("Cache-Control", "no-store");
+            Web.noStore(ctx);
             ctx.status(200).contentType(Metrics.CONTENT_TYPE).result(metrics.render());
         });
         // Refused token requests, by error code: every OAuth error answer records its code (Web.oauthError).
         config.routes.after("/token", ctx -> {
             String error = ctx.attribute(Web.ERROR_ATTRIBUTE);
             if (error == null || !"POST".equals(ctx.method().name())) return;
-            String grantType = null;
-            try {
-                grantType = ctx.formParam("grant_type");
-            } catch (RuntimeException ignored) {
-                // an unreadable body: counted without a grant type
-            }
-            events.tokenRefused(grantType, error);
+            // The form as the endpoint read it (Web.form); none when the body was refused or unreadable.
+            io.mcpoauth.http.Params form = Web.parsedForm(ctx.req());
+            events.tokenRefused(form == null ? null : form.first("grant_type"), error);
         });
     }
 

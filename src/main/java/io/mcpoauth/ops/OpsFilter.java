@@ -1,5 +1,6 @@
 package io.mcpoauth.ops;
 
+import io.mcpoauth.http.Web;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -8,7 +9,6 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.function.IntSupplier;
 
 /**
@@ -18,8 +18,6 @@ import java.util.function.IntSupplier;
  */
 final class OpsFilter implements Filter {
     private static final ThreadLocal<String> IP = new ThreadLocal<>();
-    private static final byte[] NOT_FOUND = "{\"error\":\"not_found\",\"error_description\":\"This port serves /admin/api only.\"}"
-            .getBytes(StandardCharsets.UTF_8);
 
     private final ClientAddress addresses;
     private final IntSupplier adminPort;
@@ -41,11 +39,7 @@ final class OpsFilter implements Filter {
         req.setAttribute(ClientAddress.ATTRIBUTE, ip);
         int admin = adminPort.getAsInt();
         if (admin > 0 && req.getLocalPort() == admin && !req.getRequestURI().startsWith(Operations.ADMIN_PREFIX + "/")) {
-            HttpServletResponse res = (HttpServletResponse) response;
-            res.setStatus(404);
-            res.setContentType("application/json");
-            res.setContentLength(NOT_FOUND.length);
-            res.getOutputStream().write(NOT_FOUND);
+            Web.error(req, (HttpServletResponse) response, 404, "not_found", "This port serves " + Operations.ADMIN_PREFIX + " only.");
             return;
         }
         String previous = IP.get();

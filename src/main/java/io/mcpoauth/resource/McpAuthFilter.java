@@ -4,6 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.core.AuthContext;
 import io.mcpoauth.core.BearerAuthenticator;
 import io.mcpoauth.core.Json;
+import io.mcpoauth.http.BearerToken;
+import io.mcpoauth.http.Bodies;
+import io.mcpoauth.http.CachedBodyRequest;
+import io.mcpoauth.http.Challenge;
+import io.mcpoauth.http.HostPolicy;
+import io.mcpoauth.http.OAuthError;
+import io.mcpoauth.http.Web;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -12,18 +19,11 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,16 +42,14 @@ import org.slf4j.LoggerFactory;
  *       to the SDK.</li>
  * </ol>
  * The caller's {@link AuthContext} is left in the request attribute {@link #AUTH_ATTRIBUTE}.
- * Every error body here is a small JSON object; none carries a stack trace.
+ * Every error body here is a small JSON object ({@link Web#error}, or a JSON-RPC error); none carries a stack trace.
+ * Bodies, bearer credentials, challenges and the Host/Origin policy come from the {@code http} edge toolkit, as for
+ * the Javalin routes.
  */
 final class McpAuthFilter implements Filter {
     static final String AUTH_ATTRIBUTE = AuthContext.class.getName();
-    static final int MAX_TOKEN_LENGTH = 4096;
-    /** How much of an oversized body is read and thrown away before the 413, so that the client sees it. */
-    static final long DRAIN_LIMIT = 8L * 1024 * 1024;
     static final int PARSE_ERROR = -32700;
     static final int INVALID_REQUEST = -32600;
-    private static final Pattern B64TOKEN = Pattern.compile("[A-Za-z0-9\\-._~+/]+=*");
     private static final Logger log = LoggerFactory.getLogger(McpAuthFilter.class);
 
     private final HostPolicy hosts;
@@ -79,13 +77,12 @@ final class McpAuthFilter implements Filter {
         HttpServletResponse res = (HttpServletResponse) response;
 
         // 1. DNS rebinding: before authentication (see the class comment).
-        if (!hosts.hostAllowed(singleHeader(req, "Host"))) {
+        if (!hosts.allowsHostOf(req)) {
             log.debug("/mcp refused: Host not allowed");
             refuse(req, res, 403, null, "forbidden", "Host header does not name this server");
             return;
         }
-        List<String> origins = Collections.list(req.getHeaders("Origin"));
-        if (origins.size() > 1 || origins.size() == 1 && !hosts.originAllowed(origins.get(0))) {
+        if (!hosts.allowsOriginOf(req)) {
             log.debug("/mcp refused: Origin not allowed");
             refuse(req, res, 403, null, "forbidden", "Origin not allowed");
             return;
@@ -110,17 +107,17 @@ final class McpAuthFilter implements Filter {
             return;
         }
 
-        if (!isJson(req.getContentType())) {
+        if (!Web.hasMediaType(req.getContentType(), Web.JSON)) {
             chain.doFilter(req, res); // the SDK answers 415 (through the safe mapper)
             return;
         }
 
         // 5. Read the body once, bounded; check it is one JSON-RPC message; check a tool call's scopes; replay.
-        long declared = req.getContentLengthLong();
-        byte[] body = declared > maxBody ? null : declared >= 0 ? req.getInputStream().readNBytes((int) declared)
-                : readBounded(req.getInputStream(), maxBody);
-        if (body == null) {
-            refuse(req, res, 413, null, "invalid_request", "request body larger than " + maxBody + " bytes");
+        byte[] body;
+        try {
+            body = Bodies.read(req, maxBody, OAuthError.INVALID_REQUEST); // drained when too large
+        } catch (OAuthError e) {
+            Web.oauthError(req, res, e);
             return;
         }
         JsonNode message;
@@ -138,8 +135,7 @@ final class McpAuthFilter implements Filter {
         Set<String> needed = scopesNeeded(message);
         if (needed != null && !ctx.scopes().containsAll(needed)) {
             String scope = String.join(" ", needed);
-            refuse(req, res, 403,
-                    "Bearer error=\"insufficient_scope\", scope=\"" + scope + "\", resource_metadata=\"" + resourceMetadata + "\"",
+            refuse(req, res, 403, Challenge.bearer().error("insufficient_scope").param("scope", scope).param("resource_metadata", resourceMetadata),
                     "insufficient_scope", "this tool needs the scope: " + scope);
             return;
         }
@@ -174,14 +170,13 @@ final class McpAuthFilter implements Filter {
 
     /** The caller, or null once a 401/400/503 has been sent. */
     private AuthContext authenticate(HttpServletRequest req, HttpServletResponse res) throws IOException {
-        List<String> headers = Collections.list(req.getHeaders("Authorization"));
-        boolean queryToken = hasQueryParameter(req.getQueryString(), "access_token");
-        if (headers.size() > 1) {
+        BearerToken bearer = BearerToken.of(req);
+        boolean queryToken = BearerToken.inQuery(req.getQueryString(), "access_token");
+        if (bearer.status() == BearerToken.Status.REPEATED) {
             refuse(req, res, 400, challenge("invalid_request"), "invalid_request", "more than one Authorization header");
             return null;
         }
-        String header = headers.isEmpty() ? null : headers.get(0).trim();
-        if (header == null || header.isEmpty()) {
+        if (bearer.status() == BearerToken.Status.ABSENT) {
             refuse(req, res, 401, challenge(null), "unauthorized",
                     queryToken ? "access tokens are accepted only in the Authorization header" : "a bearer token is required");
             return null;
@@ -191,20 +186,17 @@ final class McpAuthFilter implements Filter {
                     "access tokens are accepted only in the Authorization header, not in the query");
             return null;
         }
-        int space = indexOfWhitespace(header);
-        String scheme = space < 0 ? header : header.substring(0, space);
-        if (!scheme.equalsIgnoreCase("Bearer")) {
+        if (bearer.status() == BearerToken.Status.OTHER_SCHEME) {
             refuse(req, res, 401, challenge(null), "unauthorized", "a bearer token is required");
             return null;
         }
-        String token = space < 0 ? "" : header.substring(space + 1).trim();
-        if (token.isEmpty() || token.length() > MAX_TOKEN_LENGTH || !B64TOKEN.matcher(token).matches()) {
+        if (!bearer.b64token()) {
             refuse(req, res, 401, challenge("invalid_token"), "invalid_token", "the access token is malformed");
             return null;
         }
         AuthContext ctx;
         try {
-            ctx = authenticator.authenticate(token);
+            ctx = authenticator.authenticate(bearer.token());
         } catch (RuntimeException e) {
             log.warn("/mcp: token check failed: {}", e.toString());
             refuse(req, res, 503, null, "temporarily_unavailable", "the token could not be checked; try again");
@@ -218,12 +210,8 @@ final class McpAuthFilter implements Filter {
     }
 
     /** {@code Bearer [error="..", ]resource_metadata="..", scope=".."}. */
-    private String challenge(String error) {
-        StringBuilder b = new StringBuilder("Bearer ");
-        if (error != null) b.append("error=\"").append(error).append("\", ");
-        b.append("resource_metadata=\"").append(resourceMetadata).append('"');
-        if (challengeScope != null) b.append(", scope=\"").append(challengeScope).append('"');
-        return b.toString();
+    private Challenge challenge(String error) {
+        return Challenge.bearer().error(error).param("resource_metadata", resourceMetadata).param("scope", challengeScope);
     }
 
     /** The scopes a {@code tools/call} of a known tool needs; null for any other message. */
@@ -233,94 +221,20 @@ final class McpAuthFilter implements Filter {
         return name.isTextual() ? toolScopes.get(name.asText()) : null;
     }
 
-    private static void drain(InputStream in, long limit) {
-        byte[] buf = new byte[8192];
-        long total = 0;
-        try {
-            for (int n; total < limit && (n = in.read(buf)) != -1; ) total += n;
-        } catch (IOException e) {
-            // the client went away; nothing to answer
-        }
-    }
-
-    private static byte[] readBounded(InputStream in, int max) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(max, 8192));
-        byte[] buf = new byte[8192];
-        int total = 0;
-        for (int n; (n = in.read(buf)) != -1; ) {
-            total += n;
-            if (total > max) return null;
-            out.write(buf, 0, n);
-        }
-        return out.toByteArray();
-    }
-
-    static boolean hasQueryParameter(String query, String name) {
-        if (query == null || query.isEmpty()) return false;
-        for (String part : query.split("[&;]")) {
-            int eq = part.indexOf('=');
-            String key = eq < 0 ? part : part.substring(0, eq);
-            try {
-                key = URLDecoder.decode(key, StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                // keep the raw name
-            }
-            if (key.trim().equalsIgnoreCase(name)) return true;
-        }
-        return false;
-    }
-
-    private static String singleHeader(HttpServletRequest req, String name) {
-        List<String> values = Collections.list(req.getHeaders(name));
-        return values.size() == 1 ? values.get(0) : null;
-    }
-
-    private static int indexOfWhitespace(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (s.charAt(i) == ' ' || s.charAt(i) == '\t') return i;
-        }
-        return -1;
-    }
-
-    private static boolean isJson(String contentType) {
-        if (contentType == null) return false;
-        int semi = contentType.indexOf(';');
-        return (semi < 0 ? contentType : contentType.substring(0, semi)).trim().equalsIgnoreCase("application/json");
-    }
-
     /**
      * Answers early, after reading and discarding what is left of the body (bounded), so that a client still sending
      * sees the answer instead of a reset connection, and a keep-alive connection stays usable.
      */
-    private static void refuse(HttpServletRequest req, HttpServletResponse res, int status, String challenge, String error,
+    private static void refuse(HttpServletRequest req, HttpServletResponse res, int status, Challenge challenge, String error,
                                String description) throws IOException {
-        drain(req.getInputStream(), DRAIN_LIMIT);
-        sendError(res, status, challenge, error, description);
+        Bodies.drain(req);
+        if (challenge != null) challenge.to(res);
+        Web.error(req, res, status, error, description);
     }
 
     private static void refuseJsonRpc(HttpServletRequest req, HttpServletResponse res, int status, int code, String message) throws IOException {
-        drain(req.getInputStream(), DRAIN_LIMIT);
-        sendJsonRpcError(res, status, code, message);
-    }
-
-    static void sendError(HttpServletResponse res, int status, String challenge, String error, String description) throws IOException {
-        Map<String, String> body = new LinkedHashMap<>();
-        body.put("error", error);
-        body.put("error_description", description);
-        if (challenge != null) res.setHeader("WWW-Authenticate", challenge);
-        write(res, status, Json.MAPPER.writeValueAsBytes(body));
-    }
-
-    static void sendJsonRpcError(HttpServletResponse res, int status, int code, String message) throws IOException {
-        write(res, status, SafeJsonMapper.jsonRpcErrorBytes(code, message));
-    }
-
-    private static void write(HttpServletResponse res, int status, byte[] bytes) throws IOException {
-        res.setStatus(status);
-        res.setHeader("Cache-Control", "no-store");
-        res.setContentType("application/json");
-        res.setCharacterEncoding("UTF-8");
-        res.setContentLength(bytes.length);
-        res.getOutputStream().write(bytes);
+        Bodies.drain(req);
+        Web.noStore(res);
+        Web.json(res, status, SafeJsonMapper.jsonRpcErrorBytes(code, message));
     }
 }

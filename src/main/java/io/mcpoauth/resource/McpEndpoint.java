@@ -4,6 +4,7 @@ import io.javalin.config.JavalinConfig;
 import io.mcpoauth.config.Settings;
 import io.mcpoauth.core.AuthContext;
 import io.mcpoauth.core.BearerAuthenticator;
+import io.mcpoauth.http.HostPolicy;
 import io.mcpoauth.store.StoreException;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpServer;

@@ -101,6 +101,33 @@ class SettingsTest {
     }
 
     @Test
+    void everySettingIsDeclaredOnceInOneModule() {
+        assertEquals(List.of("server", "oauth", "login", "idp", "ops", "store"), List.copyOf(Settings.MODULES.keySet()));
+        assertEquals(Settings.ALL.size(), Settings.names().stream().distinct().count(), "no setting is declared twice");
+        for (Settings.IdentityProvider p : Settings.IDENTITY_PROVIDERS) {
+            assertTrue(Settings.IDP.containsAll(p.settings()), p.name() + "'s settings are in the idp module");
+            assertEquals(p, Settings.identityProvider(p.name()));
+        }
+        assertEquals(null, Settings.identityProvider("local"));
+    }
+
+    @Test
+    void authProviderAcceptsLocalAndEveryDeclaredIdentityProvider() {
+        for (Settings.IdentityProvider p : Settings.IDENTITY_PROVIDERS) {
+            assertEquals(p.name(), Settings.from(Map.of("AUTH_PROVIDER", p.name().toUpperCase(java.util.Locale.ROOT))).authProvider);
+        }
+    }
+
+    @Test
+    void onlyDeclaredSettingsCanBeReadAndUnsetOnesGiveTheirDefault() {
+        Settings s = Settings.from(Map.of("UPSTREAM_SCOPES", "  a b  ", "NOT_A_SETTING", "x"));
+        assertEquals("a b", s.value(Settings.UPSTREAM_SCOPES));
+        assertEquals("common", s.value(Settings.AZURE_TENANT));
+        assertEquals("", s.value(Settings.GOOGLE.clientSecret()));
+        assertThrows(IllegalArgumentException.class, () -> s.value(Setting.of("NOT_A_SETTING", "", "undeclared")));
+    }
+
+    @Test
     void envExampleAndReadmeDocumentEverySetting() throws IOException {
         String example = Files.readString(Path.of(".env.example"));
         String readme = Files.readString(Path.of("README.md"));

@@ -23,7 +23,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Stored upstream tokens (catalogue rows 71-73): the key's origin, a wrong or missing key, tampered and swapped ciphertexts. */
+/** Stored upstream tokens: the key's origin, a wrong or missing key, tampered and swapped ciphertexts. */
 class IdpEncryptionTest {
     @TempDir
     Path dir;
@@ -73,7 +73,7 @@ class IdpEncryptionTest {
     }
 
     @Test
-    void row73_keyMissingWhileCiphertextsExistRefusesToStart() throws Exception {
+    void keyMissingWhileCiphertextsExistRefusesToStart() throws Exception {
         try (IdpFixture f = new IdpFixture("oidc", dir).start()) {
             f.connect(f.client());
             f.s.close();
@@ -108,7 +108,7 @@ class IdpEncryptionTest {
     }
 
     @Test
-    void row71_aFlippedCiphertextByteMeansReauthenticationNotA500() {
+    void aFlippedCiphertextByteMeansReauthenticationNotA500() {
         try (IdpFixture f = new IdpFixture("oidc", dir).start()) {
             OAuthClientSim c = f.client();
             JsonNode t = f.connect(c);
@@ -139,7 +139,7 @@ class IdpEncryptionTest {
     }
 
     @Test
-    void row72_twoUsersSwappedCiphertextsDoNotDecrypt() {
+    void twoUsersSwappedCiphertextsDoNotDecrypt() {
         try (IdpFixture f = new IdpFixture("oidc", dir).start()) {
             f.idp.user = FakeIdp.User.of("alice-sub", "alice@example.com");
             String alice = f.connect(f.client()).get("access_token").asText();

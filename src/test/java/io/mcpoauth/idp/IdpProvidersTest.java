@@ -111,7 +111,7 @@ class IdpProvidersTest {
             for (String t : f.idp.issued) assertFalse(files.contains(t), "an upstream token is stored in clear");
             assertFalse(files.contains(f.idp.clientSecret), "the upstream client secret is not written anywhere");
 
-            // row 30: the client's bearer token never reaches the provider
+            // the client's bearer token never reaches the provider
             for (String seen : f.everythingTheProviderSaw()) {
                 assertFalse(seen.contains(tokens.get("access_token").asText()) || seen.contains("mcpat_") || seen.contains("mcprt_"), seen);
             }

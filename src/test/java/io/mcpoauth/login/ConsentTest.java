@@ -18,7 +18,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Remembered consent per user, client and scopes (row 18); hostile client names on the pages (row 19). */
+/** Remembered consent per user, client and scopes; hostile client names on the pages. */
 class ConsentTest {
     static final String PASSWORD = "correct horse battery";
     @TempDir
@@ -60,7 +60,7 @@ class ConsentTest {
     }
 
     @Test
-    void row18_consentIsPerClientAndPerUser() {
+    void consentIsPerClientAndPerUser() {
         try (TestServer s = TestServer.start(dir)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
             OAuthClientSim.addUser(s, "bob", PASSWORD);
@@ -108,7 +108,7 @@ class ConsentTest {
     }
 
     @Test
-    void row18_consentIsAskedAgainWhenScopesWidenAndRememberedAcrossARestart() {
+    void consentIsAskedAgainWhenScopesWidenAndRememberedAcrossARestart() {
         Map<String, String> env = Map.of("OAUTH_SCOPES", "mcp extra", "PORT", String.valueOf(TestServer.freePort()));
         String clientId;
         try (TestServer s = TestServer.start(dir, env)) {
@@ -147,7 +147,7 @@ class ConsentTest {
     }
 
     @Test
-    void row19_hostileClientNameIsEscapedAndTheRedirectHostIsShown() {
+    void hostileClientNameIsEscapedAndTheRedirectHostIsShown() {
         try (TestServer s = TestServer.start(dir)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
             String hostile = "<script>alert(1)</script>\"'&<img src=x onerror=alert(2)>Good\u202Eppa.evil\u2066x\u2069\u200F\u0007\u0000\u001b[31m\u2028end";
@@ -189,7 +189,7 @@ class ConsentTest {
     }
 
     @Test
-    void row19_registrationRefusesControlAndDirectionCharactersInTheName() {
+    void registrationRefusesControlAndDirectionCharactersInTheName() {
         try (TestServer s = TestServer.start(dir)) {
             for (String name : new String[] {"Good\u202Eevil", "a\u0007b", "a\u2066b", "line\nbreak", "a\u200Fb"}) {
                 String json = "{\"client_name\":" + io.mcpoauth.core.Json.MAPPER.valueToTree(name) + ",\"redirect_uris\":[\"https://app.example.com/cb\"],"

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The sign-in and consent pages over real HTTP: security headers (row 15), CSRF and open forms (16), single-use
- * consent (17), deny (20), 303 after every POST (22) and a new session id at sign-in (24).
+ * The sign-in and consent pages over real HTTP: security headers, CSRF and open forms, single-use consent, deny,
+ * 303 after every POST and a new session id at sign-in.
  */
 class LoginFlowTest {
     static final String PASSWORD = "correct horse battery";
@@ -92,10 +92,8 @@ class LoginFlowTest {
         securityHeaders(r);
     }
 
-    // ---- row 15 ----
-
     @Test
-    void row15_everyPageCarriesTheAntiFramingAndNoStoreHeaders() {
+    void everyPageCarriesTheAntiFramingAndNoStoreHeaders() {
         OAuthClientSim c = client();
         HttpResponse<String> loginPage = c.browserGet(c.authorizeUrl(Map.of()));
         securityHeaders(loginPage);
@@ -135,10 +133,8 @@ class LoginFlowTest {
         securityHeaders(notAForm);
     }
 
-    // ---- row 16 ----
-
     @Test
-    void row16_loginPostWithoutTheRightCsrfIsForbidden() {
+    void loginPostWithoutTheRightCsrfIsForbidden() {
         OAuthClientSim c = client();
         HttpResponse<String> page = c.browserGet(c.authorizeUrl(Map.of()));
         Map<String, String> good = login(page, "alice");
@@ -170,7 +166,7 @@ class LoginFlowTest {
     }
 
     @Test
-    void row16_consentPostWithoutTheRightCsrfIsForbidden() {
+    void consentPostWithoutTheRightCsrfIsForbidden() {
         OAuthClientSim c = client();
         HttpResponse<String> consent = followToConsent(c, c.browserPost("/login", login(c.browserGet(c.authorizeUrl(Map.of())), "alice")));
         Map<String, String> good = decision(consent, "allow");
@@ -206,7 +202,7 @@ class LoginFlowTest {
     }
 
     @Test
-    void row16_twoTabsBothLoginFormsWorkIndependently() {
+    void twoTabsBothLoginFormsWorkIndependently() {
         OAuthClientSim c = client();
         String url1 = c.authorizeUrl(Map.of());
         String verifier1 = c.verifier;
@@ -242,7 +238,7 @@ class LoginFlowTest {
     }
 
     @Test
-    void row16_twoTabsSecondSubmittedFirst() {
+    void twoTabsTheSecondSubmittedFirstBothFinish() {
         OAuthClientSim c = client();
         HttpResponse<String> tab1 = c.browserGet(c.authorizeUrl(Map.of()));
         HttpResponse<String> tab2 = c.browserGet(c.authorizeUrl(Map.of()));
@@ -258,7 +254,7 @@ class LoginFlowTest {
     }
 
     @Test
-    void row16_reloadingTheConsentPageKeepsTheSameFormValid() {
+    void reloadingTheConsentPageKeepsTheSameFormValid() {
         OAuthClientSim c = client();
         HttpResponse<String> afterLogin = c.browserPost("/login", login(c.browserGet(c.authorizeUrl(Map.of())), "alice"));
         HttpResponse<String> first = followToConsent(c, afterLogin);
@@ -276,10 +272,8 @@ class LoginFlowTest {
         assertNotNull(redirectTo(d.browserPost("/consent", decision(consentD2, "allow")), 303, d.redirectUri).get("code"));
     }
 
-    // ---- row 17 ----
-
     @Test
-    void row17_consentSubmittedTwiceSecondFails() {
+    void consentSubmittedTwiceSecondFails() {
         OAuthClientSim c = client();
         HttpResponse<String> consent = followToConsent(c, c.browserPost("/login", login(c.browserGet(c.authorizeUrl(Map.of())), "alice")));
         Map<String, String> f = decision(consent, "allow");
@@ -298,10 +292,8 @@ class LoginFlowTest {
         refusedWithoutCode(d.browserGet(s.url + "/consent?txn=" + TestServer.enc(fd.get("txn"))), 400);
     }
 
-    // ---- row 20 ----
-
     @Test
-    void row20_denyReturnsAccessDeniedWithTheClientsStateAndIss() {
+    void denyReturnsAccessDeniedWithTheClientsStateAndIss() {
         OAuthClientSim c = client();
         Map<String, String> back = c.authorize("alice", PASSWORD, "deny");
         assertEquals(OAuthError.ACCESS_DENIED, back.get("error"));
@@ -317,10 +309,8 @@ class LoginFlowTest {
         assertNotNull(second.get("code"));
     }
 
-    // ---- row 22 ----
-
     @Test
-    void row22_everyRedirectAfterAPostIs303() {
+    void everyRedirectAfterAPostIs303() {
         OAuthClientSim c = client();
         HttpResponse<String> afterLogin = c.browserPost("/login", login(c.browserGet(c.authorizeUrl(Map.of())), "alice"));
         assertEquals(303, afterLogin.statusCode());
@@ -338,10 +328,8 @@ class LoginFlowTest {
         assertEquals("no-store", deny.headers().firstValue("Cache-Control").orElse(null));
     }
 
-    // ---- row 24 ----
-
     @Test
-    void row24_signInIssuesANewSessionIdAndTheOldOneIsNotSignedIn() {
+    void signInIssuesANewSessionIdAndTheOldOneIsNotSignedIn() {
         OAuthClientSim c = client();
         HttpResponse<String> page = c.browserGet(c.authorizeUrl(Map.of()));
         String before = c.cookie;
@@ -376,7 +364,7 @@ class LoginFlowTest {
     }
 
     @Test
-    void row24_onAnHttpsPublicUrlTheCookieIsHostPrefixedAndSecure() {
+    void onAnHttpsPublicUrlTheCookieIsHostPrefixedAndSecure() {
         int port = TestServer.freePort();
         try (TestServer h = TestServer.start(dir.resolve("https"), Map.of("PORT", String.valueOf(port), "PUBLIC_URL", "https://mcp.example.test"))) {
             OAuthClientSim.addUser(h, "alice", PASSWORD);
@@ -400,7 +388,7 @@ class LoginFlowTest {
     }
 
     @Test
-    void row19_aTypedUserNameIsEscapedWhenTheLoginPageIsShownAgain() {
+    void aTypedUserNameIsEscapedWhenTheLoginPageIsShownAgain() {
         OAuthClientSim c = client();
         Map<String, String> f = login(c.browserGet(c.authorizeUrl(Map.of())), "alice");
         f.put("username", "\"><script>alert(1)</script>\u202E");

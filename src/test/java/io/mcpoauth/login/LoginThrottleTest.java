@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Row 23: password guessing is throttled per user name and per address (429), and the real user gets in again once
+ * Password guessing is throttled per user name and per address (429), and the real user gets in again once
  * the window has passed. Time is a {@link TestClock}: nothing sleeps.
  */
 class LoginThrottleTest {
@@ -50,7 +50,7 @@ class LoginThrottleTest {
     }
 
     @Test
-    void row23_perUserThenPerAddressThenTheWindowPasses() {
+    void perUserThenPerAddressThenTheWindowPasses() {
         TestClock clock = new TestClock();
         try (TestServer s = TestServer.start(dir, Map.of(), clock)) {
             for (String u : List.of("alice", "bob", "carol", "dave", "erin", "frank", "grace")) OAuthClientSim.addUser(s, u, PASSWORD);
@@ -145,7 +145,7 @@ class LoginThrottleTest {
     }
 
     @Test
-    void row23_behindATrustedProxyTheAddressLimitIsPerClientNotPerProxy() {
+    void behindATrustedProxyTheAddressLimitIsPerClientNotPerProxy() {
         TestClock clock = new TestClock();
         try (TestServer s = TestServer.start(dir, Map.of("TRUSTED_PROXIES", "127.0.0.1"), clock)) {
             List<String> names = List.of("u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "alice");

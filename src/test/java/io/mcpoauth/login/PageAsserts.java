@@ -13,7 +13,7 @@ import java.util.Map;
 public final class PageAsserts {
     private PageAsserts() {}
 
-    /** Row 15: every login, consent and error page. */
+    /** The security headers of every login, consent and error page. */
     public static void securityHeaders(HttpResponse<String> r) {
         String where = r.request().method() + " " + r.uri().getPath() + " -> " + r.statusCode();
         assertEquals("DENY", r.headers().firstValue("X-Frame-Options").orElse(null), where);

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Security catalogue rows 1-14 and 21 over real HTTP: what {@code GET /authorize} refuses with a page (never a
+ * {@code /authorize} request validation over real HTTP: what {@code GET /authorize} refuses with a page (never a
  * redirect), what it sends back to the client's validated redirect URI (always with {@code iss}), and what it accepts.
  */
 class AuthorizeRequestValidationTest {
@@ -77,10 +77,8 @@ class AuthorizeRequestValidationTest {
         return m;
     }
 
-    // ---- row 1 ----
-
     @Test
-    void row1_unknownMissingOrEmptyClientIdIsAPageNotARedirect() {
+    void unknownMissingOrEmptyClientIdIsAPageNotARedirect() {
         OAuthClientSim c = client();
         noRedirect(get(c.authorizeUrl(with("client_id", "mcpc_unknown"))), c.redirectUri);
         noRedirect(get(c.authorizeUrl(with("client_id", null))), c.redirectUri);
@@ -91,10 +89,8 @@ class AuthorizeRequestValidationTest {
         noRedirect(get(c.authorizeUrl(bad)), c.redirectUri);
     }
 
-    // ---- row 2 ----
-
     @Test
-    void row2_unregisteredRedirectUriIsAPage() {
+    void unregisteredRedirectUriIsAPage() {
         OAuthClientSim c = client();
         String evil = "https://evil.example/callback";
         noRedirect(get(c.authorizeUrl(with("redirect_uri", evil))), evil);
@@ -103,10 +99,8 @@ class AuthorizeRequestValidationTest {
         noRedirect(get(c.authorizeUrl(with("redirect_uri", other.redirectUri))), other.redirectUri);
     }
 
-    // ---- row 3 ----
-
     @Test
-    void row3_anyDifferenceFromTheRegisteredHttpsUriIsAPage() {
+    void anyDifferenceFromTheRegisteredHttpsUriIsAPage() {
         String registered = "https://app.example.com/cb/x";
         OAuthClientSim c = client(registered);
         assertLoginPage(get(c.authorizeUrl(Map.of())));
@@ -132,7 +126,7 @@ class AuthorizeRequestValidationTest {
     }
 
     @Test
-    void row3_registeredQueryMustMatchExactlyAndIsKeptOnTheWayBack() {
+    void registeredQueryMustMatchExactlyAndIsKeptOnTheWayBack() {
         String registered = "https://app.example.com/cb?tenant=1";
         OAuthClientSim c = client(registered);
         noRedirect(get(c.authorizeUrl(with("redirect_uri", "https://app.example.com/cb?tenant=2"))), "https://app.example.com/cb?tenant=2");
@@ -144,10 +138,8 @@ class AuthorizeRequestValidationTest {
         assertEquals("1", q.get("tenant"));
     }
 
-    // ---- row 4 ----
-
     @Test
-    void row4_fragmentIsAPage() {
+    void fragmentIsAPage() {
         OAuthClientSim c = client("https://app.example.com/cb");
         for (String variant : List.of("https://app.example.com/cb#frag", "https://app.example.com/cb#", "https://app.example.com/cb?#x")) {
             noRedirect(get(c.authorizeUrl(with("redirect_uri", variant))), variant);
@@ -156,10 +148,8 @@ class AuthorizeRequestValidationTest {
         noRedirect(get(loop.authorizeUrl(with("redirect_uri", "http://127.0.0.1:5000/callback#x"))), "http://127.0.0.1:5000/callback#x");
     }
 
-    // ---- row 5 ----
-
     @Test
-    void row5_omittedRedirectUriWithSeveralRegisteredIsAPage() {
+    void omittedRedirectUriWithSeveralRegisteredIsAPage() {
         OAuthClientSim c = client("https://app.example.com/one", "https://app.example.com/two");
         noRedirect(get(c.authorizeUrl(with("redirect_uri", null))), null);
         noRedirect(get(c.authorizeUrl(with("redirect_uri", ""))), null);
@@ -170,17 +160,15 @@ class AuthorizeRequestValidationTest {
     }
 
     @Test
-    void row5_omittedRedirectUriWithExactlyOneRegisteredUsesIt() {
+    void omittedRedirectUriWithExactlyOneRegisteredUsesIt() {
         OAuthClientSim c = client("https://app.example.com/only");
         assertLoginPage(get(c.authorizeUrl(with("redirect_uri", null))));
         errorRedirect(get(c.authorizeUrl(Map.of("redirect_uri", "", "response_type", "token"))), "https://app.example.com/only",
                 OAuthError.UNSUPPORTED_RESPONSE_TYPE, c.state, s.url);
     }
 
-    // ---- row 6 ----
-
     @Test
-    void row6_loopbackRegisteredWithoutPortAcceptsAnyPort() {
+    void loopbackRegisteredWithoutPortAcceptsAnyPort() {
         OAuthClientSim c = client("http://127.0.0.1/callback", "http://localhost/oauth/callback", "http://[::1]/cb");
         for (String ok : List.of("http://127.0.0.1/callback", "http://127.0.0.1:49152/callback", "http://127.0.0.1:1/callback",
                 "http://127.0.0.1:65535/callback", "http://localhost:33418/oauth/callback", "http://[::1]:8080/cb")) {
@@ -207,7 +195,7 @@ class AuthorizeRequestValidationTest {
     }
 
     @Test
-    void row6_loopbackCodeGoesBackToThePresentedPortAndTheTokenRequestMustRepeatIt() {
+    void loopbackCodeGoesBackToThePresentedPortAndTheTokenRequestMustRepeatIt() {
         OAuthClientSim c = client("http://127.0.0.1/callback");
         c.redirectUri = "http://127.0.0.1:49152/callback";
         Map<String, String> back = c.authorize("alice", PASSWORD, "allow");
@@ -222,10 +210,8 @@ class AuthorizeRequestValidationTest {
         assertEquals(200, ok.statusCode(), ok.body());
     }
 
-    // ---- row 7 ----
-
     @Test
-    void row7_everyRepeatedParameterIsAPage() {
+    void everyRepeatedParameterIsAPage() {
         OAuthClientSim c = client();
         Map<String, String> good = OAuthClientSim.query(c.authorizeUrl(Map.of()));
         for (String repeated : good.keySet()) {
@@ -246,7 +232,7 @@ class AuthorizeRequestValidationTest {
     }
 
     @Test
-    void row7_malformedOrOversizedQueryIsAPageToo() throws Exception {
+    void malformedOrOversizedQueryIsAPageToo() throws Exception {
         OAuthClientSim c = client();
         for (String bad : List.of("client_id=%zz", "client_id=" + c.clientId + "&state=%C3%28", "redirect_uri=%", "a=%ZZ&client_id=" + c.clientId)) {
             io.mcpoauth.login.RawHttp.Response r = io.mcpoauth.login.RawHttp.get(s.url, "/authorize?" + bad);
@@ -265,10 +251,8 @@ class AuthorizeRequestValidationTest {
         noRedirect(get(many.toString()), null);
     }
 
-    // ---- row 8 ----
-
     @Test
-    void row8_responseTypeOtherThanCodeGoesBackAsUnsupportedResponseType() {
+    void responseTypeOtherThanCodeGoesBackAsUnsupportedResponseType() {
         OAuthClientSim c = client();
         for (String rt : List.of("token", "id_token", "code token", "code id_token", "CODE", "none")) {
             errorRedirect(get(c.authorizeUrl(with("response_type", rt))), c.redirectUri, OAuthError.UNSUPPORTED_RESPONSE_TYPE, c.state, s.url);
@@ -279,7 +263,7 @@ class AuthorizeRequestValidationTest {
     // ---- rows 9-11 ----
 
     @Test
-    void row9_missingCodeChallengeIsInvalidRequest() {
+    void missingCodeChallengeIsInvalidRequest() {
         OAuthClientSim c = client();
         errorRedirect(get(c.authorizeUrl(with("code_challenge", null))), c.redirectUri, OAuthError.INVALID_REQUEST, c.state, s.url);
         Map<String, String> both = with("code_challenge", null);
@@ -288,7 +272,7 @@ class AuthorizeRequestValidationTest {
     }
 
     @Test
-    void row10_plainOrMissingMethodIsInvalidRequest() {
+    void plainOrMissingMethodIsInvalidRequest() {
         OAuthClientSim c = client();
         for (String m : new String[] {"plain", null, "s256", "S512", ""}) {
             Map<String, String> p = with("code_challenge_method", m);
@@ -298,7 +282,7 @@ class AuthorizeRequestValidationTest {
     }
 
     @Test
-    void row11_malformedChallengeIsInvalidRequest() {
+    void malformedChallengeIsInvalidRequest() {
         OAuthClientSim c = client();
         for (String ch : List.of("a".repeat(42), "a".repeat(129), "a".repeat(42) + "+", "a".repeat(42) + "/", "a".repeat(42) + "=",
                 "a".repeat(42) + " ", "a".repeat(42) + "\u00e9", "a".repeat(40) + "%00x")) {
@@ -308,10 +292,8 @@ class AuthorizeRequestValidationTest {
         assertLoginPage(get(c.authorizeUrl(with("code_challenge", "z".repeat(128)))));
     }
 
-    // ---- row 12 ----
-
     @Test
-    void row12_resourceForAnotherServerRelativeOrWithFragmentIsInvalidTarget() {
+    void resourceForAnotherServerRelativeOrWithFragmentIsInvalidTarget() {
         OAuthClientSim c = client();
         String ours = s.url + "/mcp";
         for (String res : List.of("https://other.example/mcp", "/mcp", "mcp", ours + "#frag", ours + "#", s.url + "/other",
@@ -321,12 +303,12 @@ class AuthorizeRequestValidationTest {
         assertLoginPage(get(c.authorizeUrl(with("resource", ours + "?chatgpt=1"))));
         assertLoginPage(get(c.authorizeUrl(with("resource", ours + "/"))));
         assertLoginPage(get(c.authorizeUrl(with("resource", null))));
-        // repeated resource is a page (row 7), not invalid_target
+        // repeated resource is a page (like every repeated parameter), not invalid_target
         noRedirect(get(c.authorizeUrl(Map.of()) + "&resource=" + TestServer.enc("https://other.example/mcp")), null);
     }
 
     @Test
-    void row12_queryOnOurResourceIsIgnoredAndTheTokenIsForOurMcpEndpoint() {
+    void queryOnOurResourceIsIgnoredAndTheTokenIsForOurMcpEndpoint() {
         OAuthClientSim c = client();
         HttpResponse<String> first = c.browserGet(c.authorizeUrl(with("resource", s.url + "/mcp?chatgpt=1")));
         assertLoginPage(first);
@@ -337,10 +319,8 @@ class AuthorizeRequestValidationTest {
         assertNotNull(s.server.bearer.authenticate(TestServer.json(t).get("access_token").asText()));
     }
 
-    // ---- row 13 ----
-
     @Test
-    void row13_unknownScopeIsInvalidScope() {
+    void unknownScopeIsInvalidScope() {
         OAuthClientSim c = client();
         for (String sc : List.of("admin", "mcp admin", "MCP", "mcp\u00e9")) {
             errorRedirect(get(c.authorizeUrl(with("scope", sc))), c.redirectUri, OAuthError.INVALID_SCOPE, c.state, s.url);
@@ -348,7 +328,7 @@ class AuthorizeRequestValidationTest {
     }
 
     @Test
-    void row13_missingOrEmptyScopeMeansTheDefaultScopes() {
+    void missingOrEmptyScopeMeansTheDefaultScopes() {
         for (String sc : new String[] {null, "", " "}) {
             OAuthClientSim c = client();
             HttpResponse<String> first = c.browserGet(c.authorizeUrl(with("scope", sc)));
@@ -360,10 +340,8 @@ class AuthorizeRequestValidationTest {
         }
     }
 
-    // ---- row 14 ----
-
     @Test
-    void row14_badStateIsInvalidRequestAndNotEchoed() {
+    void badStateIsInvalidRequestAndNotEchoed() {
         OAuthClientSim c = client();
         for (String st : List.of("x".repeat(2049), "a\r\nSet-Cookie: x=1", "a\nb", "a\rb", "\"><script>alert(1)</script>", "a<b", "a>b",
                 "a\"b", "a'b", "a\\b", "a`b", "tab\there", "nul\u0000", "caf\u00e9", "a\u202Eb")) {
@@ -376,7 +354,7 @@ class AuthorizeRequestValidationTest {
     }
 
     @Test
-    void row14_acceptableStateIsEchoedExactlyAndNeverAppearsInAPage() {
+    void acceptableStateIsEchoedExactlyAndNeverAppearsInAPage() {
         OAuthClientSim c = client();
         String state = "St4te-marker a&b=c%2F?/+:;~!$*()," + "y".repeat(100);
         HttpResponse<String> first = c.browserGet(c.authorizeUrl(with("state", state)));
@@ -394,10 +372,8 @@ class AuthorizeRequestValidationTest {
         assertEquals(s.url, noState.get("iss"));
     }
 
-    // ---- row 21 ----
-
     @Test
-    void row21_everyAuthorizationResponseCarriesIss() {
+    void everyAuthorizationResponseCarriesIss() {
         OAuthClientSim c = client();
         Map<String, String> ok = finish(c, c.browserGet(c.authorizeUrl(Map.of())));
         assertEquals(s.url, ok.get("iss"));

@@ -130,7 +130,7 @@ class ClientAuthenticationTest {
 
     @Test
     void secretsAreComparedInConstantTime() throws IOException {
-        // Row 48 is a code-review item. Secrets.matches and constantTimeEquals compare hashes with MessageDigest.isEqual,
+        // Constant-time comparison is checked in the code. Secrets.matches and constantTimeEquals compare hashes with MessageDigest.isEqual,
         // and the endpoint code compares secrets and tokens only through them, never with equals().
         String secrets = Files.readString(Path.of("src/main/java/io/mcpoauth/core/Secrets.java"));
         assertTrue(secrets.contains("MessageDigest.isEqual(a, b)"), "Secrets.matches uses MessageDigest.isEqual");

@@ -212,7 +212,7 @@ class ClientIdMetadataTest {
             assertNull(registry.find(base + "/missing.json"));
             OAuthError e = assertThrows(OAuthError.class, () -> registry.require(base + "/missing.json"));
             assertTrue(e.description().contains("HTTP 404"), e.description());
-            assertTrue(Metadata.authorizationServer(s.server.settings, true).containsKey("client_id_metadata_document_supported"));
+            assertTrue(Metadata.authorizationServer(s.server.settings, true, List.of()).containsKey("client_id_metadata_document_supported"));
         }
     }
 

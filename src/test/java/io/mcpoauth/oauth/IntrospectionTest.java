@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** RFC 7662 introspection over real HTTP: catalogue row 61, the admin token, and who may see which token. */
+/** RFC 7662 introspection over real HTTP: client callers, the admin token, and who may see which token. */
 class IntrospectionTest {
     static final String ADMIN = "admin-token-0123456789abcdef0123456789abcdef";
 

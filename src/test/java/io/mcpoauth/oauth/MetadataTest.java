@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Discovery documents over real HTTP (RFC 8414, RFC 9728, clients.md, catalogue row 70). {@link MetadataEndpoints} is
+ * Discovery documents over real HTTP (RFC 8414, RFC 9728, clients.md, URLs from configuration only). {@link MetadataEndpoints} is
  * mounted on its own Javalin app here, built from a real server's components, with a {@code PUBLIC_URL} that differs
  * from the address the test connects to, so any URL taken from the request would show.
  */
@@ -53,7 +53,7 @@ class MetadataTest {
             c.startup.showJavalinBanner = false;
             c.jetty.host = "127.0.0.1";
             c.jetty.port = 0;
-            new MetadataEndpoints(services).routes(c);
+            new MetadataEndpoints(services, new TokenEndpoint(services, s.server.codes).grantTypes()).routes(c);
         }).start();
         local = "http://127.0.0.1:" + app.port();
     }
@@ -204,7 +204,7 @@ class MetadataTest {
     void thePureDocumentsNeverHoldNull() {
         start(PUBLIC, false);
         for (boolean cimd : new boolean[] {false, true}) {
-            Metadata.authorizationServer(s.server.settings, cimd).forEach((k, v) -> assertTrue(v != null, k));
+            Metadata.authorizationServer(s.server.settings, cimd, new TokenEndpoint(s.server.oauth, s.server.codes).grantTypes()).forEach((k, v) -> assertTrue(v != null, k));
         }
         Metadata.protectedResource(s.server.settings).forEach((k, v) -> assertTrue(v != null, k));
     }

@@ -15,7 +15,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Registration floods (row 56): a per-address rate limit and a global cap on stored clients. */
+/** Registration floods: a per-address rate limit and a global cap on stored clients. */
 class RegistrationLimitsTest {
     @TempDir
     Path dir;

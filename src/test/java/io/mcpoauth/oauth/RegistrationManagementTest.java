@@ -23,7 +23,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** RFC 7592 client management over real HTTP: catalogue row 57. */
+/** RFC 7592 client management over real HTTP: read, update and delete with the registration access token. */
 class RegistrationManagementTest {
     @TempDir
     Path dir;

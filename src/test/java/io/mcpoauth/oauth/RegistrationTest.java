@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** RFC 7591 registration over real HTTP: catalogue rows 46, 49-55 and the body limits of row 52. */
+/** RFC 7591 registration over real HTTP: metadata validation, secrets never stored raw, and the body limits. */
 class RegistrationTest {
     @TempDir
     Path dir;
@@ -124,7 +124,7 @@ class RegistrationTest {
         ClientRecord c = s.server.clients.get(b.get("client_id").asText());
         assertTrue(Secrets.matches(secret, c.clientSecretHash()));
 
-        // Row 46: no raw secret or registration token anywhere in the data directory.
+        // No raw secret or registration token anywhere in the data directory.
         String token = b.get("registration_access_token").asText();
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path p : files.filter(Files::isRegularFile).toList()) {
@@ -149,7 +149,7 @@ class RegistrationTest {
 
     @Test
     void realClientsRegister() {
-        // Cursor registers three at once (row 51).
+        // Cursor registers three at once.
         JsonNode cursor = register(s, """
                 {"client_name":"Cursor","redirect_uris":["cursor://anysphere.cursor-mcp/oauth/callback",
                  "https://www.cursor.com/agents/mcp/oauth/callback","http://localhost:8787/callback"],

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** RFC 7009 revocation over real HTTP: catalogue rows 58-60. */
+/** RFC 7009 revocation over real HTTP: refresh and access tokens, hints, other clients' tokens. */
 class RevocationTest {
     @TempDir
     Path dir;

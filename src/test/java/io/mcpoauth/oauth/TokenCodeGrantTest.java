@@ -30,8 +30,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code grant_type=authorization_code} over real HTTP: replay revokes (row 34), concurrent redemption (35), wrong
- * client, expiry, redirect URI (36), and nothing secret in the data directory (46, for codes and tokens).
+ * {@code grant_type=authorization_code} over real HTTP: replay revokes, concurrent redemption, wrong client, expiry,
+ * redirect URI, and nothing secret in the data directory (for codes and tokens).
  */
 class TokenCodeGrantTest {
     static final String PASSWORD = "correct horse battery";
@@ -60,10 +60,8 @@ class TokenCodeGrantTest {
         return true;
     }
 
-    // ---- row 34 ----
-
     @Test
-    void row34_codeUsedTwiceFailsAndRevokesWhatTheFirstUseIssued() {
+    void codeUsedTwiceFailsAndRevokesWhatTheFirstUseIssued() {
         try (TestServer s = TestServer.start(dir)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
             OAuthClientSim c = client(s);
@@ -93,7 +91,7 @@ class TokenCodeGrantTest {
     }
 
     @Test
-    void row34_replayByAnotherClientAlsoRevokes() {
+    void replayByAnotherClientAlsoRevokes() {
         try (TestServer s = TestServer.start(dir)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
             OAuthClientSim a = client(s);
@@ -108,10 +106,8 @@ class TokenCodeGrantTest {
         }
     }
 
-    // ---- row 35 ----
-
     @Test
-    void row35_simultaneousRedemptionsGiveExactlyOne200() throws Exception {
+    void simultaneousRedemptionsGiveExactlyOne200() throws Exception {
         try (TestServer s = TestServer.start(dir)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
             OAuthClientSim c = client(s);
@@ -135,7 +131,7 @@ class TokenCodeGrantTest {
                         else invalidGrant(r);
                     }
                     assertEquals(1, ok.size(), "round " + round + ": exactly one redemption succeeds");
-                    // the code was presented more than once: what the one success got is revoked (row 34), whatever the timing
+                    // the code was presented more than once: what the one success got is revoked (as on any replay), whatever the timing
                     JsonNode t = TestServer.json(ok.get(0));
                     assertFalse(mcpAccepts(s, t.get("access_token").asText()), "round " + round);
                     invalidGrant(c.refresh(t.get("refresh_token").asText()));
@@ -150,10 +146,8 @@ class TokenCodeGrantTest {
         }
     }
 
-    // ---- row 36 ----
-
     @Test
-    void row36_codeOfAnotherClientExpiredOrRedirectUriDiffers() {
+    void codeOfAnotherClientExpiredOrRedirectUriDiffers() {
         TestClock clock = new TestClock();
         try (TestServer s = TestServer.start(dir, Map.of(), clock)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
@@ -198,7 +192,7 @@ class TokenCodeGrantTest {
     }
 
     @Test
-    void row36_redirectUriMayBeOmittedWhenAuthorizeOmittedItToo() {
+    void redirectUriMayBeOmittedWhenAuthorizeOmittedItToo() {
         try (TestServer s = TestServer.start(dir)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
             OAuthClientSim c = client(s);
@@ -216,10 +210,10 @@ class TokenCodeGrantTest {
         }
     }
 
-    // ---- row 46 (codes and tokens) ----
+    // ---- no raw codes or tokens on disk ----
 
     @Test
-    void row46_noRawCodeOrTokenInTheDataDirectory() throws IOException {
+    void noRawCodeOrTokenInTheDataDirectory() throws IOException {
         List<String> secrets = new ArrayList<>();
         try (TestServer s = TestServer.start(dir)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);

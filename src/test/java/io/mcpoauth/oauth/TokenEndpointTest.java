@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code /token} request shape over real HTTP: method, content type, grant types (row 31), repeated parameters (32),
- * PKCE verifier (33), response headers and body (45), body size (47).
+ * {@code /token} request shape over real HTTP: method, content type, grant types, repeated parameters, PKCE verifier,
+ * response headers and body, body size.
  */
 class TokenEndpointTest {
     static final String PASSWORD = "correct horse battery";
@@ -64,7 +64,7 @@ class TokenEndpointTest {
         return body;
     }
 
-    /** Row 45: on every token response, success or error. */
+    /** No caching: on every token response, success or error. */
     static void noStore(HttpResponse<String> r) {
         assertEquals("no-store", r.headers().firstValue("Cache-Control").orElse(null), r.statusCode() + " " + r.body());
         assertEquals("no-cache", r.headers().firstValue("Pragma").orElse(null), r.statusCode() + " " + r.body());
@@ -81,10 +81,8 @@ class TokenEndpointTest {
         return s.send(s.request("/token").header("Content-Type", contentType).POST(HttpRequest.BodyPublishers.ofString(body)));
     }
 
-    // ---- row 31 ----
-
     @Test
-    void row31_getIs405() {
+    void getAtTheTokenEndpointIs405AllowPost() {
         HttpResponse<String> r = s.get("/token");
         error(r, 405, OAuthError.INVALID_REQUEST);
         assertEquals("POST", r.headers().firstValue("Allow").orElse(null));
@@ -93,7 +91,7 @@ class TokenEndpointTest {
     }
 
     @Test
-    void row31_otherMethodsAreRefused() {
+    void putDeleteAndPatchAreRefused() {
         for (String m : List.of("PUT", "DELETE", "PATCH")) {
             HttpResponse<String> r = s.send(s.request("/token").method(m, HttpRequest.BodyPublishers.ofString("grant_type=refresh_token"))
                     .header("Content-Type", "application/x-www-form-urlencoded"));
@@ -102,7 +100,7 @@ class TokenEndpointTest {
     }
 
     @Test
-    void row31_jsonOrMissingContentTypeIsInvalidRequest() {
+    void jsonOrMissingContentTypeIsInvalidRequest() {
         String json = "{\"grant_type\":\"authorization_code\",\"code\":\"x\",\"client_id\":\"" + c.clientId + "\"}";
         error(postRaw(json, "application/json"), 400, OAuthError.INVALID_REQUEST);
         error(postRaw("grant_type=refresh_token", "text/plain"), 400, OAuthError.INVALID_REQUEST);
@@ -114,7 +112,7 @@ class TokenEndpointTest {
     }
 
     @Test
-    void row31_missingOrUnknownGrantType() {
+    void missingGrantTypeIsInvalidRequestUnknownIsUnsupportedGrantType() {
         error(c.token(TestServer.map("code", "x")), 400, OAuthError.INVALID_REQUEST);
         error(c.token(TestServer.map("grant_type", "")), 400, OAuthError.INVALID_REQUEST);
         for (String g : List.of("password", "implicit", "client_credentials", "token", "urn:ietf:params:oauth:grant-type:device_code",
@@ -126,7 +124,7 @@ class TokenEndpointTest {
     }
 
     @Test
-    void row31_malformedFormIsInvalidRequestNot500() {
+    void malformedFormIsInvalidRequestNot500() {
         for (String body : List.of("grant_type=%zz", "grant_type=%C3%28", "grant_type=authorization_code&code=%", "&&&=&=x")) {
             HttpResponse<String> r = postRaw(body, "application/x-www-form-urlencoded");
             assertEquals(400, r.statusCode(), body + " -> " + r.body());
@@ -134,10 +132,8 @@ class TokenEndpointTest {
         }
     }
 
-    // ---- row 32 ----
-
     @Test
-    void row32_repeatedFormParametersAreInvalidRequest() {
+    void repeatedFormParametersAreInvalidRequest() {
         String code = code();
         String base = "grant_type=authorization_code&code=" + code + "&code_verifier=" + c.verifier + "&redirect_uri="
                 + TestServer.enc(c.redirectUri) + "&client_id=" + c.clientId;
@@ -157,10 +153,8 @@ class TokenEndpointTest {
         assertEquals(200, c.refresh(rt).statusCode(), "the refused request did not rotate the token");
     }
 
-    // ---- row 33 ----
-
     @Test
-    void row33_wrongVerifierIsInvalidGrantAndMissingIsInvalidRequest() {
+    void wrongVerifierIsInvalidGrantAndMissingIsInvalidRequest() {
         String code = code();
         String verifier = c.verifier;
         // missing first: invalid_request, and the code is still usable
@@ -180,10 +174,8 @@ class TokenEndpointTest {
         }
     }
 
-    // ---- row 45 ----
-
     @Test
-    void row45_successfulResponsesAreNotCachedAndComplete() {
+    void successfulResponsesAreNotCachedAndComplete() {
         String code = code();
         HttpResponse<String> r = c.exchange(code);
         assertEquals(200, r.statusCode(), r.body());
@@ -206,7 +198,7 @@ class TokenEndpointTest {
     }
 
     @Test
-    void row45_clientWithoutRefreshGrantGetsNoNullRefreshToken() {
+    void clientWithoutRefreshGrantGetsNoNullRefreshToken() {
         OAuthClientSim noRefresh = new OAuthClientSim(s);
         noRefresh.clientId = io.mcpoauth.core.Secrets.mint(io.mcpoauth.core.Secrets.CLIENT_ID);
         s.server.clients.put(new io.mcpoauth.store.ClientRecord(noRefresh.clientId, "No refresh", List.of(OAuthClientSim.REDIRECT),
@@ -224,10 +216,8 @@ class TokenEndpointTest {
         noStore(r);
     }
 
-    // ---- row 47 ----
-
     @Test
-    void row47_bodyOverTheLimitIs413WithContentLengthAndChunked() throws Exception {
+    void bodyOverTheLimitIs413WithContentLengthAndChunked() throws Exception {
         HttpClient h1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
         byte[] justOver = ("grant_type=authorization_code&client_id=" + c.clientId + "&code=" + "a".repeat(64 * 1024)).getBytes(StandardCharsets.US_ASCII);
         byte[] mib = ("grant_type=authorization_code&pad=" + "b".repeat(1000 * 1024)).getBytes(StandardCharsets.US_ASCII);

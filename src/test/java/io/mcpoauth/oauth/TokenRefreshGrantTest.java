@@ -32,9 +32,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code grant_type=refresh_token} over real HTTP: another client's token (row 39), reuse after rotation (40), the
- * lost-response retry incl. across a restart (41), concurrent refreshes (42), expiry and revocation (43), scope and
- * resource (44).
+ * {@code grant_type=refresh_token} over real HTTP: another client's token, reuse after rotation, the lost-response
+ * retry incl. across a restart, concurrent refreshes, expiry and revocation, scope and resource.
  */
 class TokenRefreshGrantTest {
     static final String PASSWORD = "correct horse battery";
@@ -89,10 +88,8 @@ class TokenRefreshGrantTest {
         return refreshToken.substring("mcprt_".length(), refreshToken.indexOf('.'));
     }
 
-    // ---- row 39 ----
-
     @Test
-    void row39_refreshTokenOfAnotherClientIsInvalidGrantAndStaysValidForItsOwner() {
+    void refreshTokenOfAnotherClientIsInvalidGrantAndStaysValidForItsOwner() {
         try (TestServer s = TestServer.start(dir)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
             OAuthClientSim a = client(s);
@@ -107,10 +104,8 @@ class TokenRefreshGrantTest {
         }
     }
 
-    // ---- row 40 ----
-
     @Test
-    void row40_reuseAfterTheSuccessorWasUsedRevokesTheWholeFamily() {
+    void reuseAfterTheSuccessorWasUsedRevokesTheWholeFamily() {
         try (TestServer s = TestServer.start(dir)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
             OAuthClientSim c = client(s);
@@ -134,7 +129,7 @@ class TokenRefreshGrantTest {
     }
 
     @Test
-    void row40_reuseOfAnOlderTokenDeepInTheChainAlsoRevokes() {
+    void reuseOfAnOlderTokenDeepInTheChainAlsoRevokes() {
         try (TestServer s = TestServer.start(dir)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
             OAuthClientSim c = client(s);
@@ -148,10 +143,8 @@ class TokenRefreshGrantTest {
         }
     }
 
-    // ---- row 41 ----
-
     @Test
-    void row41_lostResponseRetryWorksOnceWithoutRevocationAlsoAcrossARestart() {
+    void lostResponseRetryWorksOnceWithoutRevocationAlsoAcrossARestart() {
         Map<String, String> env = Map.of("PORT", String.valueOf(TestServer.freePort()));
         String clientId;
         String r1;
@@ -196,10 +189,8 @@ class TokenRefreshGrantTest {
         }
     }
 
-    // ---- row 42 ----
-
     @Test
-    void row42_concurrentRefreshesWithOneTokenNeverLeaveTwoLiveChains() throws Exception {
+    void concurrentRefreshesWithOneTokenNeverLeaveTwoLiveChains() throws Exception {
         try (TestServer s = TestServer.start(dir)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
             OAuthClientSim c = client(s);
@@ -270,10 +261,8 @@ class TokenRefreshGrantTest {
         }
     }
 
-    // ---- row 43 ----
-
     @Test
-    void row43_expiredOrRevokedRefreshTokenIsInvalidGrant() {
+    void expiredOrRevokedRefreshTokenIsInvalidGrant() {
         TestClock clock = new TestClock();
         try (TestServer s = TestServer.start(dir, Map.of("OAUTH_REFRESH_TOKEN_TTL", "3600"), clock)) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
@@ -303,10 +292,8 @@ class TokenRefreshGrantTest {
         }
     }
 
-    // ---- row 44 ----
-
     @Test
-    void row44_widerScopeIsInvalidScopeAnotherResourceIsInvalidTargetNarrowerIsAllowed() {
+    void widerScopeIsInvalidScopeAnotherResourceIsInvalidTargetNarrowerIsAllowed() {
         try (TestServer s = TestServer.start(dir, Map.of("OAUTH_SCOPES", "mcp extra"))) {
             OAuthClientSim.addUser(s, "alice", PASSWORD);
             OAuthClientSim c = client(s);

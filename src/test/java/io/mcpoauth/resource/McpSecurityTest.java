@@ -18,7 +18,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Security catalogue rows 62-70 against a real server. */
+/** The security of {@code /mcp} against a real server: bearer tokens, scopes, sessions, Host and Origin, challenges. */
 class McpSecurityTest {
     static final String INIT = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\","
             + "\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
@@ -61,10 +61,8 @@ class McpSecurityTest {
         return b;
     }
 
-    // ---- row 62 ----
-
     @Test
-    void row62_noAuthorizationHeader_postAndGet_401WithResourceMetadata() {
+    void noAuthorizationHeader_postAndGet_401WithResourceMetadata() {
         McpTestServer.Res post = s.send(s.post(null, INIT));
         assertEquals(401, post.status(), post.toString());
         assertEquals(plainChallenge(), post.header("WWW-Authenticate"));
@@ -92,7 +90,7 @@ class McpSecurityTest {
     // ---- rows 63 and 66 ----
 
     @Test
-    void row63_row66_unknownExpiredRevokedOrOtherResourceToken_401InvalidToken() {
+    void unknownExpiredRevokedOrOtherResourceToken_401InvalidToken() {
         // The authenticator returns null for every one of these (unknown, expired, revoked, pre-restart, other resource).
         for (String token : List.of("garbage", "mcpat_expired0000", "issued-for-another-resource", "a.b.c")) {
             McpTestServer.Res r = s.send(s.post(token, INIT));
@@ -102,10 +100,8 @@ class McpSecurityTest {
         }
     }
 
-    // ---- row 64 ----
-
     @Test
-    void row64_accessTokenInTheQueryIsNeverAccepted() {
+    void accessTokenInTheQueryIsNeverAccepted() {
         McpTestServer.Res onlyQuery = s.send(HttpRequest.newBuilder(URI.create(s.base() + "/mcp?access_token=alice-token"))
                 .header("Content-Type", "application/json").header("Accept", McpTestServer.ACCEPT)
                 .POST(HttpRequest.BodyPublishers.ofString(INIT)));
@@ -124,10 +120,8 @@ class McpSecurityTest {
         assertEquals(401, getQuery.status(), getQuery.toString());
     }
 
-    // ---- row 65 ----
-
     @Test
-    void row65_malformedAuthorizationHeaders_401or400_never500() {
+    void malformedAuthorizationHeaders_401or400_never500() {
         McpTestServer.Res basic = s.send(s.post(null, INIT).header("Authorization", "Basic YWxpY2U6c2VjcmV0"));
         assertEquals(401, basic.status(), basic.toString());
         assertEquals(plainChallenge(), basic.header("WWW-Authenticate"));
@@ -160,7 +154,7 @@ class McpSecurityTest {
     }
 
     @Test
-    void row65_a16KiBTokenIsA401OnceJettyAcceptsHeadersThatLarge() {
+    void a16KiBTokenIsA401OnceJettyAcceptsHeadersThatLarge() {
         try (McpTestServer big = new McpTestServer(dir.resolve("big"), Map.of(), settings -> List.of(),
                 config -> config.jetty.modifyHttpConfiguration(hc -> hc.setRequestHeaderSize(32 * 1024)))) {
             McpTestServer.Res r = big.send(big.post("a".repeat(16 * 1024), INIT));
@@ -170,17 +164,15 @@ class McpSecurityTest {
     }
 
     @Test
-    void row65_bearerSchemeIsCaseInsensitive() {
+    void bearerSchemeIsCaseInsensitive() {
         for (String scheme : List.of("bearer", "BEARER", "BeArEr")) {
             McpTestServer.Res r = s.send(s.post(null, INIT).header("Authorization", scheme + " alice-token"));
             assertEquals(200, r.status(), scheme + " " + r);
         }
     }
 
-    // ---- row 67 ----
-
     @Test
-    void row67_toolNeedingAScopeTheTokenLacks_403InsufficientScope() {
+    void toolNeedingAScopeTheTokenLacks_403InsufficientScope() {
         McpTestServer.Res r = s.callTool("noscope-token", "whoami", null);
         assertEquals(403, r.status(), r.toString());
         assertEquals("Bearer error=\"insufficient_scope\", scope=\"mcp\", resource_metadata=\"" + s.resourceMetadata() + "\"",
@@ -206,7 +198,7 @@ class McpSecurityTest {
     }
 
     @Test
-    void row67_duplicateKeysCannotSmuggleAnotherToolName() {
+    void duplicateKeysCannotSmuggleAnotherToolName() {
         String body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"thread_probe\",\"name\":\"admin_echo\",\"arguments\":{}}}";
         McpTestServer.Res r = s.send(s.post("alice-token", body));
         assertTrue(r.status() == 400 || r.status() == 403, r.toString());
@@ -214,10 +206,8 @@ class McpSecurityTest {
         NoStackTraces.assertClean(r);
     }
 
-    // ---- row 68 ----
-
     @Test
-    void row68_anotherUsersSessionIdGivesNothingOfTheirs() {
+    void anotherUsersSessionIdGivesNothingOfTheirs() {
         assertEquals(200, s.callTool("alice-token", "notes_add", "{\"text\":\"alice private\"}").status());
         McpTestServer.Res init = s.initialize("alice-token", "2025-11-25");
         assertNull(init.header("Mcp-Session-Id"), "stateless transport: no session ids exist");
@@ -235,10 +225,8 @@ class McpSecurityTest {
         assertEquals("google:1234", who.path("subject").asText());
     }
 
-    // ---- row 69 ----
-
     @Test
-    void row69_hostNotAllowed_403_beforeAuthentication() {
+    void hostNotAllowed_403_beforeAuthentication() {
         for (String token : new String[]{null, "alice-token"}) {
             List<String> headers = new ArrayList<>(List.of("Host: evil.example.com", "Content-Type: application/json",
                     "Accept: " + McpTestServer.ACCEPT));
@@ -257,7 +245,7 @@ class McpSecurityTest {
     }
 
     @Test
-    void row69_allowedHosts_publicUrlLoopbackNamesAndConfiguredEntries() {
+    void allowedHosts_publicUrlLoopbackNamesAndConfiguredEntries() {
         for (String goodHost : List.of("localhost:" + s.port, "LOCALHOST:" + s.port, "127.0.0.1:" + s.port, "[::1]:" + s.port,
                 "mcp.internal", "mcp.internal:8443", "proxy.internal:9000")) {
             McpTestServer.Res r = s.raw("POST", "/mcp", List.of("Host: " + goodHost, "Content-Type: application/json",
@@ -271,7 +259,7 @@ class McpSecurityTest {
     }
 
     @Test
-    void row69_originNotAllowed_403_missingOriginAllowed() {
+    void originNotAllowed_403_missingOriginAllowed() {
         for (String bad : List.of("http://evil.example.com", "https://localhost:" + s.port + ".evil.com", "null",
                 "http://localhost:" + (s.port + 1), "file://", "http://localhost:" + s.port + "/path", "not a url")) {
             McpTestServer.Res r = s.send(s.post("alice-token", INIT).header("Origin", bad));
@@ -288,10 +276,8 @@ class McpSecurityTest {
         assertEquals(403, evilNoToken.status());
     }
 
-    // ---- row 70 ----
-
     @Test
-    void row70_challengeUrlsComeOnlyFromConfiguration() {
+    void challengeUrlsComeOnlyFromConfiguration() {
         McpTestServer.Res r = s.raw("POST", "/mcp", List.of("Host: 127.0.0.1:" + s.port, "X-Forwarded-Host: evil.example.com",
                 "X-Forwarded-Proto: https", "Forwarded: host=evil.example.com;proto=https", "Content-Type: application/json",
                 "Accept: " + McpTestServer.ACCEPT), INIT);

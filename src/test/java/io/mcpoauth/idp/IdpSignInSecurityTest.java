@@ -28,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Security catalogue rows 25-30: the upstream identity provider (fake IdP), over real HTTP. */
-class IdpCatalogueTest {
+/** Sign-in through the upstream identity provider (fake IdP) over real HTTP: state, provider failures, refresh, token isolation. */
+class IdpSignInSecurityTest {
     @TempDir
     Path dir;
 
@@ -43,10 +43,10 @@ class IdpCatalogueTest {
         return replaced.replace("?&", "?").replace("&&", "&");
     }
 
-    // ---- row 25: state missing, wrong, replayed, expired, from another browser ----
+    // ---- state missing, wrong, replayed, expired, from another browser ----
 
     @Test
-    void row25_callbackWithoutStateIsRefused() {
+    void callbackWithoutStateIsRefused() {
         try (IdpFixture f = new IdpFixture("oidc", dir).start()) {
             OAuthClientSim c = f.client();
             String answer = f.providerAnswer(c, f.toProvider(c));
@@ -57,7 +57,7 @@ class IdpCatalogueTest {
     }
 
     @Test
-    void row25_callbackWithAWrongStateIsRefused() {
+    void callbackWithAWrongStateIsRefused() {
         try (IdpFixture f = new IdpFixture("oidc", dir).start()) {
             OAuthClientSim c = f.client();
             String answer = f.providerAnswer(c, f.toProvider(c));
@@ -68,7 +68,7 @@ class IdpCatalogueTest {
     }
 
     @Test
-    void row25_aReplayedCallbackIsRefusedAndChangesNothing() {
+    void aReplayedCallbackIsRefusedAndChangesNothing() {
         try (IdpFixture f = new IdpFixture("oidc", dir).start()) {
             OAuthClientSim c = f.client();
             String answer = f.providerAnswer(c, f.toProvider(c));
@@ -86,7 +86,7 @@ class IdpCatalogueTest {
     }
 
     @Test
-    void row25_stateExpiresAfterTenMinutes() {
+    void stateExpiresAfterTenMinutes() {
         TestClock clock = new TestClock();
         try (IdpFixture f = new IdpFixture("oidc", dir, Map.of(), clock).start()) {
             OAuthClientSim c = f.client();
@@ -99,7 +99,7 @@ class IdpCatalogueTest {
     }
 
     @Test
-    void row25_stateIsBoundToTheBrowserSession() {
+    void stateIsBoundToTheBrowserSession() {
         try (IdpFixture f = new IdpFixture("oidc", dir).start()) {
             OAuthClientSim victim = f.client();
             String answer = f.providerAnswer(victim, f.toProvider(victim));
@@ -118,7 +118,7 @@ class IdpCatalogueTest {
     @Test
     void consentRulesHoldBeforeTheBrowserGoesUpstream() {
         try (IdpFixture f = new IdpFixture("oidc", dir).start()) {
-            // row 20: deny -> access_denied with the client's state; the provider is never contacted
+            // deny -> access_denied with the client's state; the provider is never contacted
             OAuthClientSim c = f.client();
             Map<String, String> denied = c.authorize(null, null, "deny");
             assertEquals("access_denied", denied.get("error"));
@@ -131,17 +131,17 @@ class IdpCatalogueTest {
             assertTrue(page.body().contains("you will sign in with"), page.body());
             Map<String, String> form = OAuthClientSim.hiddenFields(page.body());
             form.put("decision", "allow");
-            // row 16: without the CSRF token: 403, no trip upstream
+            // without the CSRF token: 403, no trip upstream
             Map<String, String> noCsrf = new java.util.HashMap<>(form);
             noCsrf.remove("csrf");
             HttpResponse<String> refused = d.browserPost("/consent", noCsrf);
             assertEquals(403, refused.statusCode());
             assertFalse(refused.headers().firstValue("Location").isPresent());
-            // row 22: 303 after the POST; row 17: a second submission fails
+            // 303 after the POST; a second submission fails
             HttpResponse<String> first = d.browserPost("/consent", form);
             assertEquals(303, first.statusCode());
             HttpResponseCheck.page(d.browserPost("/consent", form), 400, "expired");
-            // row 24: the session id changes when the upstream sign-in completes
+            // the session id changes when the upstream sign-in completes
             String before = d.cookie;
             String answer = f.providerAnswer(d, first.headers().firstValue("Location").orElseThrow());
             HttpResponse<String> back = d.browserGet(answer);
@@ -151,10 +151,8 @@ class IdpCatalogueTest {
         }
     }
 
-    // ---- row 26 ----
-
     @Test
-    void row26_providerAccessDeniedReachesTheClientWithItsOwnState() {
+    void providerAccessDeniedReachesTheClientWithItsOwnState() {
         try (IdpFixture f = new IdpFixture("google", dir).start()) {
             f.idp.authorizeError = "access_denied";
             OAuthClientSim c = f.client();
@@ -182,11 +180,9 @@ class IdpCatalogueTest {
         }
     }
 
-    // ---- row 27 ----
-
     @ParameterizedTest
     @ValueSource(strings = {"google", "azure", "github", "oidc"})
-    void row27_tokenEndpoint500GivesTemporarilyUnavailable(String provider) {
+    void tokenEndpoint500GivesTemporarilyUnavailable(String provider) {
         try (IdpFixture f = new IdpFixture(provider, dir).start()) {
             f.idp.tokenMode = FakeIdp.Mode.STATUS_500;
             OAuthClientSim c = f.client();
@@ -198,7 +194,7 @@ class IdpCatalogueTest {
     }
 
     @Test
-    void row27_aHangingTokenEndpointIsCutOffByTheTimeout() {
+    void aHangingTokenEndpointIsCutOffByTheTimeout() {
         try (IdpFixture f = new IdpFixture("oidc", dir, Map.of("UPSTREAM_TIMEOUT", "1")).start()) {
             f.idp.tokenMode = FakeIdp.Mode.HANG;
             OAuthClientSim c = f.client();
@@ -234,11 +230,9 @@ class IdpCatalogueTest {
         }
     }
 
-    // ---- row 28 ----
-
     @ParameterizedTest
     @ValueSource(strings = {"google", "azure", "github", "oidc"})
-    void row28_userinfoFailureIsAClearPageAndNoUser(String provider) {
+    void userinfoFailureIsAClearPageAndNoUser(String provider) {
         try (IdpFixture f = new IdpFixture(provider, dir).start()) {
             f.idp.userinfoMode = FakeIdp.Mode.STATUS_500;
             OAuthClientSim c = f.client();
@@ -250,7 +244,7 @@ class IdpCatalogueTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"google", "azure", "github", "oidc"})
-    void row28_userinfoWithoutSubjectIsAClearPageAndNoUser(String provider) {
+    void userinfoWithoutSubjectIsAClearPageAndNoUser(String provider) {
         try (IdpFixture f = new IdpFixture(provider, dir).start()) {
             f.idp.userinfoMode = FakeIdp.Mode.NO_SUB;
             f.idp.sendIdToken = false;
@@ -261,7 +255,7 @@ class IdpCatalogueTest {
         }
     }
 
-    // ---- row 29: upstream refresh ----
+    // ---- upstream refresh ----
 
     /** Connected with an upstream token that lives 120 s; the clock is then 90 s on, inside the refresh margin. */
     private static String connectedNearExpiry(IdpFixture f, TestClock clock) {
@@ -272,7 +266,7 @@ class IdpCatalogueTest {
     }
 
     @Test
-    void row29_refreshIsTransparentBeforeExpiry() {
+    void refreshIsTransparentBeforeExpiry() {
         TestClock clock = new TestClock();
         try (IdpFixture f = new IdpFixture("oidc", dir, Map.of(), clock).start()) {
             String at = connectedNearExpiry(f, clock);
@@ -292,7 +286,7 @@ class IdpCatalogueTest {
     }
 
     @Test
-    void row29_invalidGrantDeletesTheStoredTokenAndToolsSayReauthenticate() {
+    void invalidGrantDeletesTheStoredTokenAndToolsSayReauthenticate() {
         TestClock clock = new TestClock();
         try (IdpFixture f = new IdpFixture("google", dir, Map.of(), clock).start()) {
             String at = connectedNearExpiry(f, clock);
@@ -312,7 +306,7 @@ class IdpCatalogueTest {
     }
 
     @Test
-    void row29_githubsBadRefreshTokenCountsAsInvalidGrant() {
+    void githubsBadRefreshTokenCountsAsInvalidGrant() {
         TestClock clock = new TestClock();
         try (IdpFixture f = new IdpFixture("github", dir, Map.of(), clock).start()) {
             f.idp.user = FakeIdp.User.of("99", "gh@example.com");
@@ -326,7 +320,7 @@ class IdpCatalogueTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"STATUS_500", "HANG", "INVALID_CLIENT"})
-    void row29_anyOtherFailureKeepsTheTokenForALaterRetry(String mode) {
+    void anyOtherFailureKeepsTheTokenForALaterRetry(String mode) {
         TestClock clock = new TestClock();
         try (IdpFixture f = new IdpFixture("oidc", dir, Map.of("UPSTREAM_TIMEOUT", "1"), clock).start()) {
             String at = connectedNearExpiry(f, clock);
@@ -384,10 +378,8 @@ class IdpCatalogueTest {
         }
     }
 
-    // ---- row 30 ----
-
     @Test
-    void row30_theClientsBearerTokenNeverGoesUpstream() {
+    void theClientsBearerTokenNeverGoesUpstream() {
         TestClock clock = new TestClock();
         try (IdpFixture f = new IdpFixture("oidc", dir, Map.of(), clock).start()) {
             f.idp.expiresIn = 120;

@@ -1,4 +1,4 @@
-package io.mcpoauth.resource;
+package io.mcpoauth.http;
 
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
@@ -11,11 +11,14 @@ import java.io.InputStreamReader;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 
-/** A request whose body was already read (once, bounded) by the filter, replayed to the SDK servlet. */
-final class CachedBodyRequest extends HttpServletRequestWrapper {
+/**
+ * A request whose body was already read (once, bounded, with {@link Bodies#read}) by a filter, replayed to the servlet
+ * behind it (the MCP SDK's, on {@code /mcp}).
+ */
+public final class CachedBodyRequest extends HttpServletRequestWrapper {
     private final byte[] body;
 
-    CachedBodyRequest(HttpServletRequest request, byte[] body) {
+    public CachedBodyRequest(HttpServletRequest request, byte[] body) {
         super(request);
         this.body = body;
     }

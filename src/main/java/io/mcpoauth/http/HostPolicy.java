@@ -1,14 +1,17 @@
-package io.mcpoauth.resource;
+package io.mcpoauth.http;
 
 import io.mcpoauth.config.Settings;
+import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
 /**
- * DNS-rebinding protection for {@code /mcp}: which {@code Host} and {@code Origin} values are accepted.
+ * Which {@code Host} and {@code Origin} values name this server: DNS-rebinding protection for {@code /mcp}, and the
+ * one Origin check of every edge (the account API's state-changing requests use it with {@code PUBLIC_URL} alone).
  *
  * <ul>
  *   <li>the host[:port] of {@code PUBLIC_URL};</li>
@@ -20,7 +23,7 @@ import java.util.Set;
  * default port of the Origin's own scheme. Names compare case-insensitively. A missing Origin is allowed (non-browser
  * clients send none); {@code Origin: null} or anything unparsable is refused.
  */
-final class HostPolicy {
+public final class HostPolicy {
     private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]");
 
     /** name:port entries, port as a number. */
@@ -29,11 +32,13 @@ final class HostPolicy {
     private final Set<String> anyPort = new LinkedHashSet<>();
     private final int publicDefaultPort;
 
-    HostPolicy(Settings settings) {
+    /** {@code PUBLIC_URL} and {@code ALLOWED_HOSTS}: what {@code /mcp} accepts. */
+    public HostPolicy(Settings settings) {
         this(settings.publicUrl, settings.allowedHosts);
     }
 
-    HostPolicy(URI publicUrl, List<String> allowedHosts) {
+    /** {@code publicUrl} (with the loopback names when it is one) and {@code allowedHosts} entries. */
+    public HostPolicy(URI publicUrl, List<String> allowedHosts) {
         String scheme = publicUrl.getScheme().toLowerCase(Locale.ROOT);
         publicDefaultPort = defaultPort(scheme);
         String name = normaliseName(publicUrl.getHost());
@@ -50,14 +55,26 @@ final class HostPolicy {
         }
     }
 
+    /** True when the request has exactly one Host header and it names this server. */
+    public boolean allowsHostOf(HttpServletRequest req) {
+        List<String> values = Collections.list(req.getHeaders("Host"));
+        return values.size() == 1 && hostAllowed(values.get(0));
+    }
+
+    /** True when the request has no Origin header, or exactly one that names this server. */
+    public boolean allowsOriginOf(HttpServletRequest req) {
+        List<String> origins = Collections.list(req.getHeaders("Origin"));
+        return origins.isEmpty() || origins.size() == 1 && originAllowed(origins.get(0));
+    }
+
     /** True when a request's Host header names this server. Null or malformed is refused. */
-    boolean hostAllowed(String hostHeader) {
+    public boolean hostAllowed(String hostHeader) {
         Authority a = hostHeader == null ? null : Authority.parse(hostHeader.trim());
         return a != null && allowed(a.name, a.port == -1 ? publicDefaultPort : a.port);
     }
 
     /** True when the Origin is absent or names this server. */
-    boolean originAllowed(String origin) {
+    public boolean originAllowed(String origin) {
         if (origin == null) return true;
         URI uri;
         try {
@@ -76,7 +93,7 @@ final class HostPolicy {
     }
 
     /** The accepted host:port values (for logs and error descriptions). */
-    Set<String> describe() {
+    public Set<String> describe() {
         Set<String> all = new LinkedHashSet<>(exact);
         for (String n : anyPort) all.add(n + ":*");
         return all;
