@@ -110,12 +110,12 @@ public final class Server implements AutoCloseable {
             this.refreshTokens = new RefreshTokens(stores.grants(), settings.refreshTokenTtl, settings.refreshGrace);
             this.accessTokens = new AccessTokens(stores.accessTokens());
             this.lifecycle = new GrantLifecycle(stores, accessTokens, ops.events());
-            this.upstream = opened = Idp.open(settings, clock, stores.idpTokens(), users,
+            this.upstream = opened = Idp.open(settings, clock, stores,
                     () -> EncryptionKeys.open(settings.value(Settings.ENCRYPTION_KEY), files.dir(), stores.idpTokens()), settings.url(AccountEndpoints.PATH));
             ClientRegistry registry = new ClientRegistry(clients, new HttpClientIdMetadata(settings, clock));
             this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry),
                     ops.events(), lifecycle);
-            this.codes = new AuthorizationCodes(settings.authCodeTtl, 100_000);
+            this.codes = new AuthorizationCodes(stores.codes(), settings.authCodeTtl);
             this.bearer = new AccessTokenVerifier(oauth, users, upstream == null ? null : upstream.tokens);
             this.apiKeys = new ApiKeys(stores.apiKeys());
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;

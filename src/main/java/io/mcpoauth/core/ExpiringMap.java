@@ -47,6 +47,18 @@ public final class ExpiringMap<V> {
         return e.value;
     }
 
+    /** Replaces the live value {@code expected} (by equality) with {@code next}; false when it is absent, expired or different. */
+    public boolean replace(String key, V expected, V next, Instant expiresAt, Instant now) {
+        long t = now.toEpochMilli();
+        boolean[] done = {false};
+        entries.computeIfPresent(key, (k, e) -> {
+            if (e.expiresAtMillis <= t || !e.value.equals(expected)) return e;
+            done[0] = true;
+            return new Entry<>(next, expiresAt.toEpochMilli());
+        });
+        return done[0];
+    }
+
     public V remove(String key) {
         Entry<V> e = entries.remove(key);
         return e == null ? null : e.value;

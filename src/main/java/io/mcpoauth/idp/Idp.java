@@ -2,8 +2,8 @@ package io.mcpoauth.idp;
 
 import io.mcpoauth.config.Settings;
 import io.mcpoauth.store.IdpTokenStore;
+import io.mcpoauth.store.Stores;
 import io.mcpoauth.store.TokenCipher;
-import io.mcpoauth.store.UserStore;
 import java.time.Clock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -37,20 +37,20 @@ public final class Idp implements AutoCloseable {
     /**
      * Null with {@code AUTH_PROVIDER=local}.
      *
-     * @param cipher     opens the key that encrypts the stored provider tokens (checked against {@code stored})
+     * @param cipher     opens the key that encrypts the stored provider tokens (checked against those stored)
      * @param accountUrl the page where users see and renew their sign-in (named in "sign in again" messages)
      */
-    public static Idp open(Settings settings, Clock clock, IdpTokenStore stored, UserStore users, Supplier<TokenCipher> cipher,
-                           String accountUrl) {
+    public static Idp open(Settings settings, Clock clock, Stores stores, Supplier<TokenCipher> cipher, String accountUrl) {
         if (settings.authProvider.equals("local")) return null;
         IdpConfig config = IdpConfig.from(settings);
+        IdpTokenStore stored = stores.idpTokens();
         IdpCalls calls = new IdpCalls(config.timeout);
         try {
             IdpProvider provider = IdpProviders.create(config, calls);
             TokenCipher key = cipher.get();
             IdpClient client = new IdpClient(config, provider, calls);
             IdpTokenService tokens = new IdpTokenService(client, stored, key, clock, accountUrl);
-            ScribeSignIn signIn = new ScribeSignIn(client, users, tokens);
+            ScribeSignIn signIn = new ScribeSignIn(client, stores.users(), tokens, stores.idpStates());
             if (config.testBaseUrl != null) {
                 LOG.warn("UPSTREAM_TEST_BASE_URL is set: {} sign-in goes to {} instead of the real provider (tests only)", provider.displayName(), config.testBaseUrl);
             }

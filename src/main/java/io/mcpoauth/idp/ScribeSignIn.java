@@ -3,11 +3,12 @@ package io.mcpoauth.idp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.scribejava.core.pkce.PKCE;
 import com.github.scribejava.core.pkce.PKCEService;
-import io.mcpoauth.core.ExpiringMap;
 import io.mcpoauth.core.Secrets;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.PageError;
 import io.mcpoauth.http.Params;
+import io.mcpoauth.store.IdpStateRecord;
+import io.mcpoauth.store.ShortLivedStore;
 import io.mcpoauth.store.StoreException;
 import io.mcpoauth.store.UserRecord;
 import io.mcpoauth.store.UserStore;
@@ -28,22 +29,16 @@ public final class ScribeSignIn implements IdpSignIn {
     private static final Logger LOG = LoggerFactory.getLogger(ScribeSignIn.class);
     public static final Duration STATE_TTL = Duration.ofMinutes(10);
 
-    /** One sign-in in flight at the provider, keyed by the hash of its state. */
-    private record State(String pendingId, String sessionHash, String verifier, String nonce) {
-        @Override
-        public String toString() {
-            return "State[" + pendingId + "]";
-        }
-    }
-
     private final IdpConfig config;
     private final IdpClient client;
     private final IdpProvider provider;
     private final UserStore users;
     private final IdpTokenService tokens;
-    private final ExpiringMap<State> states = new ExpiringMap<>(100_000);
+    /** Sign-ins in flight at the provider, keyed by the hash of their state. */
+    private final ShortLivedStore<IdpStateRecord> states;
 
-    public ScribeSignIn(IdpClient client, UserStore users, IdpTokenService tokens) {
+    public ScribeSignIn(IdpClient client, UserStore users, IdpTokenService tokens, ShortLivedStore<IdpStateRecord> states) {
+        this.states = states;
         this.config = client.config;
         this.client = client;
         this.provider = client.provider;
@@ -61,7 +56,7 @@ public final class ScribeSignIn implements IdpSignIn {
         String state = Secrets.randomString(32);
         PKCE pkce = provider.pkce() ? PKCEService.defaultInstance().generatePKCE() : null;
         String nonce = provider.openId() ? Secrets.randomString(24) : null;
-        State s = new State(pendingId, Secrets.hash(sessionId), pkce == null ? null : pkce.getCodeVerifier(), nonce);
+        IdpStateRecord s = new IdpStateRecord(pendingId, Secrets.hash(sessionId), pkce == null ? null : pkce.getCodeVerifier(), nonce);
         if (!states.put(Secrets.hash(state), s, now.plus(STATE_TTL), now)) {
             throw new PageError(503, "Server busy", "The server is handling too many sign-ins right now. Try again in a minute.");
         }
@@ -74,7 +69,7 @@ public final class ScribeSignIn implements IdpSignIn {
         if (state == null || state.isEmpty() || state.length() > 512 || q.duplicated() != null) {
             throw new Failure(null, null, 400, "The answer from " + displayName() + " has no valid state. Go back to the application and connect again.");
         }
-        State s = states.take(Secrets.hash(state), now);
+        IdpStateRecord s = states.take(Secrets.hash(state), now);
         if (s == null) {
             throw new Failure(null, null, 400, "This sign-in answer is unknown, expired or was already used. Go back to the application and connect again.");
         }

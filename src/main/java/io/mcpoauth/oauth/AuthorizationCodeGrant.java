@@ -2,6 +2,7 @@ package io.mcpoauth.oauth;
 
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.store.ClientRecord;
+import io.mcpoauth.store.CodeRecord;
 import java.time.Instant;
 
 /** {@code grant_type=authorization_code}: single-use codes, PKCE S256, redirect URI and resource checks. */
@@ -29,7 +30,7 @@ public final class AuthorizationCodeGrant implements GrantHandler {
         if (code == null) throw OAuthError.invalidRequest("The code parameter is missing.");
         String verifier = request.param("code_verifier");
         if (verifier == null) throw OAuthError.invalidRequest("The code_verifier parameter is missing (PKCE is required).");
-        AuthorizationCodes.Code c = codes.take(code, now);
+        CodeRecord c = codes.take(code, now);
         if (c == null) {
             String grant = codes.replayed(code, now);
             if (grant != null) {

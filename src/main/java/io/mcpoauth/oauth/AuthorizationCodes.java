@@ -1,70 +1,67 @@
 package io.mcpoauth.oauth;
 
-import io.mcpoauth.core.ExpiringMap;
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.store.CodeRecord;
+import io.mcpoauth.store.ShortLivedStore;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Set;
 
 /**
- * Authorization codes, in memory and single-use. After a code is redeemed, a tombstone remembers which grant it
- * produced, so a replay can revoke everything issued from the first use.
+ * Authorization codes: single-use, over a {@link ShortLivedStore} (in memory with the file backend, shared with a
+ * database). After a code is redeemed its record remembers which grant it produced, so a replay can revoke
+ * everything issued from the first use.
  */
 public final class AuthorizationCodes {
-    /** What a code stands for. */
-    public record Code(String clientId, String userId, String redirectUri, boolean redirectUriGiven, String codeChallenge,
-                       Set<String> scopes, String resource, Instant expiresAt) {}
-
-    /** Markers in {@link #redeemed} while the first redemption is running (grant ids are never empty or "!"). */
-    private static final String IN_PROGRESS = "";
-    private static final String REPLAYED = "!";
-
-    private final ExpiringMap<Code> codes;
-    private final ExpiringMap<String> redeemed;
+    private final ShortLivedStore<CodeRecord> codes;
     private final Duration ttl;
 
-    public AuthorizationCodes(Duration ttl, int max) {
+    public AuthorizationCodes(ShortLivedStore<CodeRecord> codes, Duration ttl) {
+        this.codes = codes;
         this.ttl = ttl;
-        this.codes = new ExpiringMap<>(max);
-        this.redeemed = new ExpiringMap<>(max);
     }
 
-    /** Mints a code; null when memory is full (the caller answers temporarily_unavailable). */
+    /** Mints a code; null when the store is full (the caller answers temporarily_unavailable). */
     public String issue(AuthorizationRequest req, String userId, Instant now) {
         String code = Secrets.mint(Secrets.AUTH_CODE);
-        Code c = new Code(req.client().clientId(), userId, req.redirectUri(), req.redirectUriGiven(), req.codeChallenge(),
-                req.scopes(), req.resource(), now.plus(ttl));
+        CodeRecord c = new CodeRecord(req.client().clientId(), userId, req.redirectUri(), req.redirectUriGiven(), req.codeChallenge(),
+                req.scopes(), req.resource(), now.plus(ttl), CodeRecord.ISSUED, null);
         return codes.put(Secrets.hash(code), c, c.expiresAt(), now) ? code : null;
+    }
+
+    /** How long a used code is remembered, for replay detection: well after it would have expired. */
+    private Instant remembered(Instant now) {
+        return now.plus(ttl).plus(ttl);
     }
 
     /**
      * Takes the code for redemption: exactly one caller ever gets it. From then on the code counts as used: a later
      * presentation is a replay (see {@link #replayed}), even while this redemption is still issuing its tokens.
      */
-    public Code take(String code, Instant now) {
+    public CodeRecord take(String code, Instant now) {
         if (code == null) return null;
         String h = Secrets.hash(code);
-        synchronized (this) {
-            Code c = codes.take(h, now);
-            if (c != null) redeemed.put(h, IN_PROGRESS, now.plus(ttl).plus(ttl), now);
-            return c;
-        }
+        CodeRecord c = codes.get(h, now);
+        if (c == null || !CodeRecord.ISSUED.equals(c.state()) || !c.expiresAt().isAfter(now)) return null;
+        return codes.replace(h, c, c.with(CodeRecord.REDEEMING, null), remembered(now), now) ? c : null;
     }
 
     /**
-     * Records the grant a redemption produced, for replay detection, until well after the code would have expired.
-     * False when the code was presented again while the grant was being issued: the caller revokes it then.
+     * Records the grant a redemption produced, for replay detection. False when the code was presented again while
+     * the grant was being issued: the caller revokes it then.
      */
-    public synchronized boolean markRedeemed(String code, String grantId, Instant now) {
+    public boolean markRedeemed(String code, String grantId, Instant now) {
         String h = Secrets.hash(code);
-        boolean replayed = REPLAYED.equals(redeemed.get(h, now));
-        redeemed.put(h, grantId, now.plus(ttl).plus(ttl), now);
-        return !replayed;
+        while (true) {
+            CodeRecord c = codes.get(h, now);
+            if (c == null) return true; // forgotten meanwhile (its user or client was removed)
+            boolean replayed = CodeRecord.REPLAYED.equals(c.state());
+            if (codes.replace(h, c, c.with(CodeRecord.REDEEMED, grantId), remembered(now), now)) return !replayed;
+        }
     }
 
     /** A redemption that failed after {@link #take} (wrong client, verifier...): the code is spent but produced nothing. */
-    public synchronized void forget(String code) {
-        redeemed.remove(Secrets.hash(code));
+    public void forget(String code) {
+        codes.remove(Secrets.hash(code));
     }
 
     /**
@@ -72,29 +69,28 @@ public final class AuthorizationCodes {
      * answer is the grant that use produced, or "" when that redemption is still running (it is flagged, and its
      * grant is revoked as soon as it exists).
      */
-    public synchronized String replayed(String code, Instant now) {
+    public String replayed(String code, Instant now) {
         if (code == null) return null;
         String h = Secrets.hash(code);
-        String grant = redeemed.get(h, now);
-        if (grant == null) return null;
-        if (grant.equals(IN_PROGRESS) || grant.equals(REPLAYED)) {
-            redeemed.put(h, REPLAYED, now.plus(ttl).plus(ttl), now);
-            return "";
+        while (true) {
+            CodeRecord c = codes.get(h, now);
+            if (c == null || CodeRecord.ISSUED.equals(c.state())) return null;
+            if (CodeRecord.REDEEMED.equals(c.state())) return c.grantId();
+            if (CodeRecord.REPLAYED.equals(c.state()) || codes.replace(h, c, c.with(CodeRecord.REPLAYED, null), remembered(now), now)) return "";
         }
-        return grant;
     }
 
-    /** Drops every unredeemed code of a user (the user was removed). */
+    /** Drops every code of a user (the user was removed). */
     public int forgetUser(String userId) {
-        return codes.removeIf(c -> userId.equals(c.userId()));
+        return codes.removeByUser(userId);
     }
 
-    /** Drops every unredeemed code of a client (the client was removed). */
+    /** Drops every code of a client (the client was removed). */
     public int forgetClient(String clientId) {
-        return codes.removeIf(c -> clientId.equals(c.clientId()));
+        return codes.removeByClient(clientId);
     }
 
     public int sweep(Instant now) {
-        return codes.sweep(now) + redeemed.sweep(now);
+        return codes.sweep(now);
     }
 }

@@ -21,6 +21,12 @@ public interface Stores extends AutoCloseable {
 
     AccessTokenStore accessTokens();
 
+    /** Authorization codes, by SHA-256 of the code. */
+    ShortLivedStore<CodeRecord> codes();
+
+    /** Sign-ins in flight at an identity provider, by SHA-256 of their {@code state}. */
+    ShortLivedStore<IdpStateRecord> idpStates();
+
     /** What the store is, for logs: e.g. {@code the data directory /srv/.oauth_data}. */
     String describe();
 

@@ -318,4 +318,50 @@ public abstract class StoreContract {
         assertNotNull(a.get("other", T0));
         assertNull(a.get("other", T0.plusSeconds(60)), "expired");
     }
+
+    // ---- short-lived records ----
+
+    static CodeRecord code(String user, String client, Instant expires) {
+        return new CodeRecord(client, user, "http://127.0.0.1/cb", true, "challenge", Set.of("mcp"), null, expires, CodeRecord.ISSUED, null);
+    }
+
+    @Test
+    void aShortLivedRecordIsTakenByExactlyOneOfRacingCallers() throws Exception {
+        ShortLivedStore<CodeRecord> codes = stores.codes();
+        for (int round = 0; round < 20; round++) {
+            String key = "code-" + round;
+            assertTrue(codes.put(key, code("u", "c", T0.plusSeconds(60)), T0.plusSeconds(60), T0));
+            int n = 8;
+            ExecutorService pool = Executors.newFixedThreadPool(n);
+            List<Future<CodeRecord>> fs = new ArrayList<>();
+            for (int i = 0; i < n; i++) fs.add(pool.submit(() -> codes.take(key, T0)));
+            int got = 0;
+            for (Future<CodeRecord> f : fs) got += f.get(30, TimeUnit.SECONDS) != null ? 1 : 0;
+            pool.shutdown();
+            assertEquals(1, got);
+            assertNull(codes.get(key, T0));
+        }
+    }
+
+    @Test
+    void shortLivedRecordsExpireAreReplacedAtomicallyAndEndWithTheirUserOrClient() {
+        ShortLivedStore<CodeRecord> codes = stores.codes();
+        CodeRecord a = code("u1", "c1", T0.plusSeconds(60));
+        codes.put("a", a, T0.plusSeconds(60), T0);
+        codes.put("b", code("u2", "c1", T0.plusSeconds(60)), T0.plusSeconds(60), T0);
+        codes.put("c", code("u2", "c2", T0.plusSeconds(60)), T0.plusSeconds(60), T0);
+        codes.put("short", code("u3", "c3", T0.plusSeconds(1)), T0.plusSeconds(1), T0);
+        CodeRecord taken = a.with(CodeRecord.REDEEMING, null);
+        assertTrue(codes.replace("a", a, taken, T0.plusSeconds(600), T0));
+        assertFalse(codes.replace("a", a, a.with(CodeRecord.REDEEMED, "g"), T0.plusSeconds(600), T0), "no longer the expected record");
+        assertEquals(taken, codes.get("a", T0.plusSeconds(300)), "the replacement carries its own expiry");
+        assertNull(codes.get("short", T0.plusSeconds(1)), "expiry is inclusive");
+        assertEquals(1, codes.removeByUser("u1"));
+        assertEquals(1, codes.removeByClient("c2"));
+        assertNotNull(codes.get("b", T0));
+        assertTrue(codes.remove("b"));
+        assertFalse(codes.remove("b"));
+        codes.sweep(T0.plusSeconds(3600));
+        assertEquals(0, codes.count());
+    }
 }

@@ -5,14 +5,17 @@ import io.mcpoauth.store.ApiKeyRecord;
 import io.mcpoauth.store.ApiKeyStore;
 import io.mcpoauth.store.ClientRecord;
 import io.mcpoauth.store.ClientStore;
+import io.mcpoauth.store.CodeRecord;
 import io.mcpoauth.store.ConsentRecord;
 import io.mcpoauth.store.ConsentStore;
 import io.mcpoauth.store.GrantStore;
+import io.mcpoauth.store.IdpStateRecord;
 import io.mcpoauth.store.IdpTokenRecord;
 import io.mcpoauth.store.IdpTokenStore;
 import io.mcpoauth.store.NoteRecord;
 import io.mcpoauth.store.NoteStore;
 import io.mcpoauth.store.RefreshFamily;
+import io.mcpoauth.store.ShortLivedStore;
 import io.mcpoauth.store.Stores;
 import io.mcpoauth.store.UserRecord;
 import io.mcpoauth.store.UserStore;
@@ -24,6 +27,7 @@ import io.mcpoauth.store.memory.MapIdpTokenStore;
 import io.mcpoauth.store.memory.MapNoteStore;
 import io.mcpoauth.store.memory.MapUserStore;
 import io.mcpoauth.store.memory.MemoryAccessTokenStore;
+import io.mcpoauth.store.memory.MemoryShortLivedStore;
 import io.mcpoauth.store.memory.MemoryStores;
 import io.mcpoauth.store.memory.RecordMap;
 import java.nio.file.Path;
@@ -55,6 +59,8 @@ public final class FileStores implements Stores {
     private final ApiKeyStore apiKeys;
     private final NoteStore notes;
     private final IdpTokenStore idpTokens;
+    private final ShortLivedStore<CodeRecord> codes = new MemoryShortLivedStore<>(MemoryStores.MAX_SHORT_LIVED);
+    private final ShortLivedStore<IdpStateRecord> idpStates = new MemoryShortLivedStore<>(MemoryStores.MAX_SHORT_LIVED);
     private final AccessTokenStore accessTokens = new MemoryAccessTokenStore(MemoryStores.MAX_ACCESS_TOKENS, MemoryStores.ACCESS_TOKENS_PER_GRANT);
 
     private FileStores(FileStore store) {
@@ -247,6 +253,16 @@ public final class FileStores implements Stores {
     @Override
     public AccessTokenStore accessTokens() {
         return accessTokens;
+    }
+
+    @Override
+    public ShortLivedStore<CodeRecord> codes() {
+        return codes;
+    }
+
+    @Override
+    public ShortLivedStore<IdpStateRecord> idpStates() {
+        return idpStates;
     }
 
     @Override

@@ -5,14 +5,17 @@ import io.mcpoauth.store.ApiKeyRecord;
 import io.mcpoauth.store.ApiKeyStore;
 import io.mcpoauth.store.ClientRecord;
 import io.mcpoauth.store.ClientStore;
+import io.mcpoauth.store.CodeRecord;
 import io.mcpoauth.store.ConsentRecord;
 import io.mcpoauth.store.ConsentStore;
 import io.mcpoauth.store.GrantStore;
+import io.mcpoauth.store.IdpStateRecord;
 import io.mcpoauth.store.IdpTokenRecord;
 import io.mcpoauth.store.IdpTokenStore;
 import io.mcpoauth.store.NoteRecord;
 import io.mcpoauth.store.NoteStore;
 import io.mcpoauth.store.RefreshFamily;
+import io.mcpoauth.store.ShortLivedStore;
 import io.mcpoauth.store.Stores;
 import io.mcpoauth.store.UserRecord;
 import io.mcpoauth.store.UserStore;
@@ -35,6 +38,8 @@ public final class MemoryStores implements Stores {
 
     public static final int MAX_ACCESS_TOKENS = 1_000_000;
     public static final int ACCESS_TOKENS_PER_GRANT = 5;
+    /** The most records of each short-lived kind (codes, sessions, sign-ins in flight). */
+    public static final int MAX_SHORT_LIVED = 100_000;
 
     private final ClientStore clients;
     private final GrantStore grants;
@@ -43,6 +48,8 @@ public final class MemoryStores implements Stores {
     private final ApiKeyStore apiKeys;
     private final NoteStore notes;
     private final IdpTokenStore idpTokens;
+    private final ShortLivedStore<CodeRecord> codes = new MemoryShortLivedStore<>(MAX_SHORT_LIVED);
+    private final ShortLivedStore<IdpStateRecord> idpStates = new MemoryShortLivedStore<>(MAX_SHORT_LIVED);
     private final AccessTokenStore accessTokens = new MemoryAccessTokenStore(MAX_ACCESS_TOKENS, ACCESS_TOKENS_PER_GRANT);
 
     public MemoryStores() {
@@ -97,6 +104,16 @@ public final class MemoryStores implements Stores {
     @Override
     public AccessTokenStore accessTokens() {
         return accessTokens;
+    }
+
+    @Override
+    public ShortLivedStore<CodeRecord> codes() {
+        return codes;
+    }
+
+    @Override
+    public ShortLivedStore<IdpStateRecord> idpStates() {
+        return idpStates;
     }
 
     @Override

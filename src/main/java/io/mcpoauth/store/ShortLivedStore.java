@@ -1,0 +1,40 @@
+package io.mcpoauth.store;
+
+import java.time.Instant;
+
+/**
+ * Records that live for minutes or hours (authorization codes, browser sessions, pending sign-ins, identity-provider
+ * {@code state}): bounded, expiring, by key. The file backend keeps them in memory (a restart forgets them); a shared
+ * backend keeps them where every instance sees them, so a sign-in may continue on any instance.
+ */
+public interface ShortLivedStore<V extends ShortLivedStore.Owned> {
+    /** What the cascades need to know of a record: whose it is. Either may be null. */
+    interface Owned {
+        String userId();
+
+        String clientId();
+    }
+
+    /** Stores (or replaces) the record; false when the store is full of live records (the caller answers 503). */
+    boolean put(String key, V value, Instant expiresAt, Instant now);
+
+    /** The live record, or null when absent or expired. */
+    V get(String key, Instant now);
+
+    /** Removes and returns the live record: of racing callers exactly one gets it. */
+    V take(String key, Instant now);
+
+    /** Replaces {@code expected} with {@code next} only if {@code expected} is still the live record. */
+    boolean replace(String key, V expected, V next, Instant expiresAt, Instant now);
+
+    boolean remove(String key);
+
+    int removeByUser(String userId);
+
+    int removeByClient(String clientId);
+
+    /** Removes expired records; returns how many. */
+    int sweep(Instant now);
+
+    int count();
+}
