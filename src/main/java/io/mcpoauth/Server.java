@@ -8,6 +8,7 @@ import io.mcpoauth.config.Settings;
 import io.mcpoauth.core.BearerAuthenticator;
 import io.mcpoauth.core.IdpAccess;
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.core.Ticker;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.PageError;
 import io.mcpoauth.http.Web;
@@ -19,6 +20,7 @@ import io.mcpoauth.login.BrowserSessions;
 import io.mcpoauth.login.LocalAccounts;
 import io.mcpoauth.login.Pages;
 import io.mcpoauth.login.PasswordHasher;
+import io.mcpoauth.login.PasswordSignIn;
 import io.mcpoauth.oauth.AccessTokenVerifier;
 import io.mcpoauth.oauth.ApiKeyAuthenticator;
 import io.mcpoauth.oauth.AuthorizationCodes;
@@ -60,6 +62,8 @@ public final class Server implements AutoCloseable {
 
     public final Settings settings;
     public final Clock clock;
+    /** Monotonic time for rate limits and throttles (never the wall clock). */
+    public final Ticker ticker;
     public final FileStore store;
     public final Clients clients;
     public final RefreshTokens refreshTokens;
@@ -75,6 +79,8 @@ public final class Server implements AutoCloseable {
     public final McpEndpoint mcp;
     private final AuthorizationFlow flow;
     private final BrowserSessions browserSessions;
+    /** The one password sign-in of /login and /account/signin: its limits, hashing bound, events. */
+    private final PasswordSignIn signIns;
     public final Sweeper sweeper;
     /** Listeners (HTTP/HTTPS, loopback admin port), /metrics, audit log, trusted proxies. */
     public final Operations ops;
@@ -85,9 +91,10 @@ public final class Server implements AutoCloseable {
     private final Javalin app;
     private volatile boolean started;
 
-    private Server(Settings settings, Clock clock) {
+    private Server(Settings settings, Clock clock, Ticker ticker) {
         this.settings = settings;
         this.clock = clock;
+        this.ticker = ticker;
         this.ops = Operations.create(settings, clock); // TLS_KEYSTORE and AUDIT_LOG checked before the lock is taken
         this.store = FileStore.open(settings.dataDir);
         Idp opened = null;
@@ -110,9 +117,10 @@ public final class Server implements AutoCloseable {
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
             BearerAuthenticator callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess);
             this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()));
-            this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), 100_000);
+            this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), settings.maxBrowserSessions);
+            this.signIns = new PasswordSignIn(new LocalAccounts(users, new PasswordHasher()), users, clock, ticker).events(ops.events());
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
-                    new LocalAccounts(users, new PasswordHasher()), browserSessions, upstream == null ? null : upstream.signIn).events(ops.events());
+                    signIns, browserSessions, upstream == null ? null : upstream.signIn, settings.maxBrowserSessions).events(ops.events());
             this.sweeper = new Sweeper(sweepTasks(), clock);
             AdminService service = new AdminService(settings, clock, store, clients, refreshTokens, users, consents, notes, apiKeys, accessTokens,
                     ops.events(), "the running server (pid " + ProcessHandle.current().pid() + ")");
@@ -135,7 +143,12 @@ public final class Server implements AutoCloseable {
     }
 
     public static Server create(Settings settings, Clock clock) {
-        return new Server(settings, clock);
+        return create(settings, clock, Ticker.SYSTEM);
+    }
+
+    /** @param ticker what rate limits and throttles measure elapsed time with (monotonic; tests pass their own) */
+    public static Server create(Settings settings, Clock clock, Ticker ticker) {
+        return new Server(settings, clock, ticker);
     }
 
     private void gauges() {
@@ -204,11 +217,11 @@ public final class Server implements AutoCloseable {
             Web.json(ctx, ok ? 200 : 503, Map.of("status", ok ? "ok" : "degraded", "store", ok ? "ok" : "failing writes"));
         });
         new AuthorizeEndpoints(flow, browserSessions, clock).routes(config);
-        new AccountEndpoints(settings, clock, browserSessions, users, consents, refreshTokens, clients, new LocalAccounts(users, new PasswordHasher()),
+        new AccountEndpoints(settings, clock, browserSessions, users, consents, refreshTokens, clients, signIns,
                 upstream == null ? null : upstream.signIn, upstream == null ? null : upstream.tokens).routes(config);
         new TokenEndpoint(oauth, codes).routes(config);
         new MetadataEndpoints(oauth).routes(config);
-        new ClientEndpoints(oauth).routes(config);
+        new ClientEndpoints(oauth, ticker).routes(config);
         mcp.mount(config);
     }
 

@@ -32,6 +32,9 @@ public final class Settings {
             Setting.of("OAUTH_DEFAULT_SCOPES", "mcp", "scopes granted when a client asks for none"),
             Setting.of("REGISTRATION_RATE_LIMIT", "30", "client registrations allowed per address per minute"),
             Setting.of("MAX_CLIENTS", "10000", "most registered clients kept; registration answers 503 beyond it"),
+            Setting.of("MAX_BROWSER_SESSIONS", "100000", "most browser sessions, and most pending authorizations, held in memory; the oldest anonymous ones make room"),
+            Setting.of("MAX_CONNECTIONS_PER_ADDRESS", "64", "most open connections from one client address (IPv6 by /64); TRUSTED_PROXIES are exempt"),
+            Setting.of("REQUEST_BODY_TIMEOUT", "10", "seconds a client has to send a whole request body (1-300); 408 and the connection closed after that"),
             Setting.of("CIMD_ALLOW_PRIVATE_ADDRESSES", "false", "fetch client metadata documents from private and loopback addresses (tests only)"),
             Setting.of("AUTH_PROVIDER", "local", "how users sign in: local, google, azure, github or oidc"),
             Setting.of("LOG_LEVEL", "info", "log level: error, warn, info, debug or trace"),
@@ -76,6 +79,9 @@ public final class Settings {
     public final Set<String> defaultScopes;
     public final int registrationRateLimit;
     public final int maxClients;
+    public final int maxBrowserSessions;
+    public final int maxConnectionsPerAddress;
+    public final Duration requestBodyTimeout;
     public final boolean cimdAllowPrivateAddresses;
     public final String authProvider;
     public final String logLevel;
@@ -114,6 +120,9 @@ public final class Settings {
         }
         registrationRateLimit = integer("REGISTRATION_RATE_LIMIT", 1, 1_000_000, "registrations per address per minute, 1 or more");
         maxClients = integer("MAX_CLIENTS", 1, 10_000_000, "a number of clients, 1 or more");
+        maxBrowserSessions = integer("MAX_BROWSER_SESSIONS", 10, 10_000_000, "a number of sessions, 10 or more");
+        maxConnectionsPerAddress = integer("MAX_CONNECTIONS_PER_ADDRESS", 1, 1_000_000, "a number of connections, 1 or more");
+        requestBodyTimeout = seconds("REQUEST_BODY_TIMEOUT", 1, 300);
         cimdAllowPrivateAddresses = bool("CIMD_ALLOW_PRIVATE_ADDRESSES");
         authProvider = oneOf("AUTH_PROVIDER", List.of("local", "google", "azure", "github", "oidc"));
         logLevel = oneOf("LOG_LEVEL", List.of("error", "warn", "info", "debug", "trace"));

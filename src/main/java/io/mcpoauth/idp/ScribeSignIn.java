@@ -62,7 +62,7 @@ public final class ScribeSignIn implements IdpSignIn {
         PKCE pkce = provider.pkce() ? PKCEService.defaultInstance().generatePKCE() : null;
         String nonce = provider.openId() ? Secrets.randomString(24) : null;
         State s = new State(pendingId, Secrets.hash(sessionId), pkce == null ? null : pkce.getCodeVerifier(), nonce);
-        if (!states.put(Secrets.hash(state), s, now.plus(STATE_TTL), now)) {
+        if (!states.put(Secrets.hash(state), s, now.plus(STATE_TTL), now, ExpiringMap.Policy.EVICTABLE)) {
             throw new PageError(503, "Server busy", "The server is handling too many sign-ins right now. Try again in a minute.");
         }
         return client.authorizationUrl(state, pkce, nonce);
