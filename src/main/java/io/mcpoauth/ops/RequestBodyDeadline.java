@@ -12,6 +12,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Invocable;
 import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
@@ -47,7 +48,8 @@ final class RequestBodyDeadline extends Handler.Wrapper {
         return false;
     }
 
-    private final class Loader implements Runnable {
+    /** Reads without blocking; runs as a non-blocking demand callback, so the application is dispatched to a pool thread. */
+    private final class Loader implements Invocable.Task {
         private final Handler next;
         private final Request request;
         private final Response response;
@@ -65,12 +67,22 @@ final class RequestBodyDeadline extends Handler.Wrapper {
 
         void start() {
             deadline = request.getComponents().getScheduler().schedule(this::expire, timeoutMillis, TimeUnit.MILLISECONDS);
-            run();
+            read(false);
         }
 
-        /** Reads what has arrived; asks to be called again when more does (on a pool thread, not waiting for it). */
+        @Override
+        public InvocationType getInvocationType() {
+            return InvocationType.NON_BLOCKING;
+        }
+
+        /** More content arrived (a demand callback, possibly on a selector thread: the application must not run here). */
         @Override
         public void run() {
+            read(true);
+        }
+
+        /** Reads what has arrived; asks to be called again when more does (holding no thread meanwhile). */
+        private void read(boolean fromCallback) {
             while (!settled.get()) {
                 Content.Chunk chunk = request.read();
                 if (chunk == null) {
@@ -93,7 +105,8 @@ final class RequestBodyDeadline extends Handler.Wrapper {
                 if (last || body.size() >= maxBuffered) {
                     if (!settled.compareAndSet(false, true)) return;
                     deadline.cancel();
-                    dispatch(last);
+                    if (fromCallback) request.getContext().execute(() -> dispatch(last));
+                    else dispatch(last);
                     return;
                 }
             }
