@@ -8,6 +8,7 @@ import io.mcpoauth.config.Settings;
 import io.mcpoauth.core.BearerAuthenticator;
 import io.mcpoauth.core.IdpAccess;
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.core.Ticker;
 import io.mcpoauth.http.Bodies;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.PageError;
@@ -20,6 +21,7 @@ import io.mcpoauth.login.BrowserSessions;
 import io.mcpoauth.login.LocalAccounts;
 import io.mcpoauth.login.Pages;
 import io.mcpoauth.login.PasswordHasher;
+import io.mcpoauth.login.PasswordSignIn;
 import io.mcpoauth.oauth.AccessTokenVerifier;
 import io.mcpoauth.oauth.AccessTokens;
 import io.mcpoauth.oauth.ApiKeyAuthenticator;
@@ -63,6 +65,8 @@ public final class Server implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Server.class);
     public final Settings settings;
     public final Clock clock;
+    /** Monotonic time for rate limits and throttles (never the wall clock). */
+    public final Ticker ticker;
     /** Where everything is kept (the backend chosen by {@code STORE}). */
     public final Stores stores;
     /** The data directory of the file backend; null with another backend. */
@@ -83,6 +87,8 @@ public final class Server implements AutoCloseable {
     public final McpEndpoint mcp;
     private final AuthorizationFlow flow;
     private final BrowserSessions browserSessions;
+    /** The one password sign-in of /login and /account/signin: its limits, hashing bound, events. */
+    private final PasswordSignIn signIns;
     public final Sweeper sweeper;
     /** Listeners (HTTP/HTTPS, loopback admin port), /metrics, audit log, trusted proxies. */
     public final Operations ops;
@@ -93,9 +99,10 @@ public final class Server implements AutoCloseable {
     private final Javalin app;
     private volatile boolean started;
 
-    private Server(Settings settings, Clock clock) {
+    private Server(Settings settings, Clock clock, Ticker ticker) {
         this.settings = settings;
         this.clock = clock;
+        this.ticker = ticker;
         this.ops = Operations.create(settings, clock); // TLS_KEYSTORE and AUDIT_LOG checked before the lock is taken
         FileStores fileStores = FileStores.open(settings.dataDir);
         this.stores = fileStores;
@@ -121,9 +128,10 @@ public final class Server implements AutoCloseable {
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
             BearerAuthenticator callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess);
             this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()));
-            this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), 100_000);
+            this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), settings.maxBrowserSessions);
+            this.signIns = new PasswordSignIn(new LocalAccounts(users, PASSWORDS), users, clock, ticker).events(ops.events());
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
-                    new LocalAccounts(users, PASSWORDS), browserSessions, upstream == null ? null : upstream.signIn).events(ops.events());
+                    signIns, browserSessions, upstream == null ? null : upstream.signIn, settings.maxBrowserSessions).events(ops.events());
             lifecycle.onUserRemoved(userId -> {
                 browserSessions.endUser(userId, null);
                 flow.forgetUser(userId);
@@ -151,7 +159,12 @@ public final class Server implements AutoCloseable {
     }
 
     public static Server create(Settings settings, Clock clock) {
-        return new Server(settings, clock);
+        return create(settings, clock, Ticker.SYSTEM);
+    }
+
+    /** @param ticker what rate limits and throttles measure elapsed time with (monotonic; tests pass their own) */
+    public static Server create(Settings settings, Clock clock, Ticker ticker) {
+        return new Server(settings, clock, ticker);
     }
 
     private void gauges() {
@@ -213,12 +226,12 @@ public final class Server implements AutoCloseable {
             Web.json(ctx, problem == null ? 200 : 503, Map.of("status", problem == null ? "ok" : "degraded", "store", problem == null ? "ok" : "failing writes"));
         });
         new AuthorizeEndpoints(flow, browserSessions, clock).routes(config);
-        new AccountEndpoints(settings, clock, browserSessions, users, consents, stores.grants(), lifecycle, clients, new LocalAccounts(users, PASSWORDS),
+        new AccountEndpoints(settings, clock, browserSessions, users, consents, stores.grants(), lifecycle, clients, signIns,
                 upstream == null ? null : upstream.signIn, upstream == null ? null : upstream.tokens).routes(config);
         TokenEndpoint token = new TokenEndpoint(oauth, codes);
         token.routes(config);
         new MetadataEndpoints(oauth, token.grantTypes()).routes(config);
-        new ClientEndpoints(oauth).routes(config);
+        new ClientEndpoints(oauth, ticker).routes(config);
         mcp.mount(config);
     }
 

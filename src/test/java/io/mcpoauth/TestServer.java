@@ -47,7 +47,7 @@ public final class TestServer implements AutoCloseable {
         all.put("OAUTH_DATA_DIR", dataDir.toString());
         all.putAll(env);
         Settings settings = Settings.from(all);
-        Server server = Server.create(settings, clock).start();
+        Server server = Server.create(settings, clock, clock instanceof io.mcpoauth.core.Ticker t ? t : io.mcpoauth.core.Ticker.SYSTEM).start();
         return new TestServer(server, settings.issuer, dataDir);
     }
 

@@ -27,7 +27,10 @@ public final class Settings {
     public static final Setting LOG_LEVEL = Setting.of("LOG_LEVEL", "info", "log level: error, warn, info, debug or trace");
     public static final Setting ADMIN_TOKEN = Setting.secret("ADMIN_TOKEN", "bearer token for /admin/api and introspection; admin API disabled when unset");
     public static final Setting ALLOWED_HOSTS = Setting.of("ALLOWED_HOSTS", "", "extra Host names accepted on /mcp besides the PUBLIC_URL host (comma-separated)");
-    public static final List<Setting> SERVER = List.of(PORT, HOST, PUBLIC_URL, LOG_LEVEL, ADMIN_TOKEN, ALLOWED_HOSTS);
+    public static final Setting MAX_CONNECTIONS_PER_ADDRESS = Setting.of("MAX_CONNECTIONS_PER_ADDRESS", "64", "most open connections from one client address (IPv6 by /64); TRUSTED_PROXIES are exempt");
+    public static final Setting REQUEST_BODY_TIMEOUT = Setting.of("REQUEST_BODY_TIMEOUT", "10", "seconds a client has to send a whole request body (1-300); 408 and the connection closed after that");
+    public static final List<Setting> SERVER = List.of(PORT, HOST, PUBLIC_URL, LOG_LEVEL, ADMIN_TOKEN, ALLOWED_HOSTS, MAX_CONNECTIONS_PER_ADDRESS,
+            REQUEST_BODY_TIMEOUT);
 
     // ---- oauth: tokens, codes, scopes and client registration ----
     public static final Setting OAUTH_ACCESS_TOKEN_TTL = Setting.of("OAUTH_ACCESS_TOKEN_TTL", "3600", "access token lifetime in seconds (60-86400)");
@@ -45,7 +48,8 @@ public final class Settings {
 
     // ---- login: how users sign in ----
     public static final Setting AUTH_PROVIDER = Setting.of("AUTH_PROVIDER", "local", "how users sign in: local, google, azure, github or oidc");
-    public static final List<Setting> LOGIN = List.of(AUTH_PROVIDER);
+    public static final Setting MAX_BROWSER_SESSIONS = Setting.of("MAX_BROWSER_SESSIONS", "100000", "most browser sessions, and most pending authorizations, held in memory; the oldest anonymous ones make room");
+    public static final List<Setting> LOGIN = List.of(AUTH_PROVIDER, MAX_BROWSER_SESSIONS);
 
     // ---- idp: upstream sign-in (AUTH_PROVIDER=google|azure|github|oidc); read by io.mcpoauth.idp.IdpConfig ----
     /** Google: an OAuth client from Google Cloud Console. */
@@ -158,6 +162,9 @@ public final class Settings {
     public final Set<String> defaultScopes;
     public final int registrationRateLimit;
     public final int maxClients;
+    public final int maxBrowserSessions;
+    public final int maxConnectionsPerAddress;
+    public final Duration requestBodyTimeout;
     public final boolean cimdAllowPrivateAddresses;
     public final String authProvider;
     public final String logLevel;
@@ -197,6 +204,9 @@ public final class Settings {
         }
         registrationRateLimit = integer(REGISTRATION_RATE_LIMIT, 1, 1_000_000, "registrations per address per minute, 1 or more");
         maxClients = integer(MAX_CLIENTS, 1, 10_000_000, "a number of clients, 1 or more");
+        maxBrowserSessions = integer(MAX_BROWSER_SESSIONS, 10, 10_000_000, "a number of sessions, 10 or more");
+        maxConnectionsPerAddress = integer(MAX_CONNECTIONS_PER_ADDRESS, 1, 1_000_000, "a number of connections, 1 or more");
+        requestBodyTimeout = seconds(REQUEST_BODY_TIMEOUT, 1, 300);
         cimdAllowPrivateAddresses = bool(CIMD_ALLOW_PRIVATE_ADDRESSES);
         List<String> providers = new ArrayList<>(List.of("local"));
         for (IdentityProvider p : IDENTITY_PROVIDERS) providers.add(p.name());

@@ -20,17 +20,22 @@ import java.util.Set;
  *   <li>each {@code ALLOWED_HOSTS} entry: {@code name} (any port) or {@code name:port} (that port only).</li>
  * </ul>
  * A Host without a port means the default port of {@code PUBLIC_URL}'s scheme; an Origin without a port means the
- * default port of the Origin's own scheme. Names compare case-insensitively. A missing Origin is allowed (non-browser
+ * default port of the Origin's own scheme. An Origin naming the {@code PUBLIC_URL} host (or its loopback aliases) must
+ * also have {@code PUBLIC_URL}'s scheme: a page served over http is another origin than the https one, even on the
+ * same host and port. {@code ALLOWED_HOSTS} entries name hosts, not origins: http and https are both accepted there. Names compare case-insensitively. A missing Origin is allowed (non-browser
  * clients send none); {@code Origin: null} or anything unparsable is refused.
  */
 public final class HostPolicy {
     private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]");
 
-    /** name:port entries, port as a number. */
+    /** name:port of PUBLIC_URL (and its loopback aliases), port as a number: Origins must also match the scheme. */
+    private final Set<String> publicAuthorities = new LinkedHashSet<>();
+    /** name:port entries of ALLOWED_HOSTS, port as a number. */
     private final Set<String> exact = new LinkedHashSet<>();
     /** names accepted on any port. */
     private final Set<String> anyPort = new LinkedHashSet<>();
     private final int publicDefaultPort;
+    private final String publicScheme;
 
     /** {@code PUBLIC_URL} and {@code ALLOWED_HOSTS}: what {@code /mcp} accepts. */
     public HostPolicy(Settings settings) {
@@ -41,11 +46,12 @@ public final class HostPolicy {
     public HostPolicy(URI publicUrl, List<String> allowedHosts) {
         String scheme = publicUrl.getScheme().toLowerCase(Locale.ROOT);
         publicDefaultPort = defaultPort(scheme);
+        publicScheme = scheme;
         String name = normaliseName(publicUrl.getHost());
         int port = publicUrl.getPort() == -1 ? publicDefaultPort : publicUrl.getPort();
-        exact.add(name + ":" + port);
+        publicAuthorities.add(name + ":" + port);
         if (isLoopback(name)) {
-            for (String l : LOOPBACK) exact.add(l + ":" + port);
+            for (String l : LOOPBACK) publicAuthorities.add(l + ":" + port);
         }
         for (String entry : allowedHosts) {
             Authority a = Authority.parse(entry.trim());
@@ -70,7 +76,9 @@ public final class HostPolicy {
     /** True when a request's Host header names this server. Null or malformed is refused. */
     public boolean hostAllowed(String hostHeader) {
         Authority a = hostHeader == null ? null : Authority.parse(hostHeader.trim());
-        return a != null && allowed(a.name, a.port == -1 ? publicDefaultPort : a.port);
+        if (a == null) return false;
+        String authority = a.name + ":" + (a.port == -1 ? publicDefaultPort : a.port);
+        return publicAuthorities.contains(authority) || allowed(a.name, authority);
     }
 
     /** True when the Origin is absent or names this server. */
@@ -89,18 +97,22 @@ public final class HostPolicy {
             return false;
         }
         Authority a = Authority.parse(uri.getRawAuthority());
-        return a != null && allowed(a.name, a.port == -1 ? defaultPort(scheme) : a.port);
+        if (a == null) return false;
+        String authority = a.name + ":" + (a.port == -1 ? defaultPort(scheme) : a.port);
+        return scheme.equals(publicScheme) && publicAuthorities.contains(authority) || allowed(a.name, authority);
     }
 
     /** The accepted host:port values (for logs and error descriptions). */
     public Set<String> describe() {
-        Set<String> all = new LinkedHashSet<>(exact);
+        Set<String> all = new LinkedHashSet<>(publicAuthorities);
+        all.addAll(exact);
         for (String n : anyPort) all.add(n + ":*");
         return all;
     }
 
-    private boolean allowed(String name, int port) {
-        return exact.contains(name + ":" + port) || anyPort.contains(name);
+    /** An ALLOWED_HOSTS entry: {@code name:port}, or {@code name} on any port. */
+    private boolean allowed(String name, String authority) {
+        return exact.contains(authority) || anyPort.contains(name);
     }
 
     private static int defaultPort(String scheme) {

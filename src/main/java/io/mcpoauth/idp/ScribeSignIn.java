@@ -3,6 +3,7 @@ package io.mcpoauth.idp;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.scribejava.core.pkce.PKCE;
 import com.github.scribejava.core.pkce.PKCEService;
+import io.mcpoauth.core.ExpiringMap;
 import io.mcpoauth.core.Secrets;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.PageError;
@@ -57,7 +58,7 @@ public final class ScribeSignIn implements IdpSignIn {
         PKCE pkce = provider.pkce() ? PKCEService.defaultInstance().generatePKCE() : null;
         String nonce = provider.openId() ? Secrets.randomString(24) : null;
         IdpStateRecord s = new IdpStateRecord(pendingId, Secrets.hash(sessionId), pkce == null ? null : pkce.getCodeVerifier(), nonce);
-        if (!states.put(Secrets.hash(state), s, now.plus(STATE_TTL), now)) {
+        if (!states.put(Secrets.hash(state), s, now.plus(STATE_TTL), now, ExpiringMap.Policy.EVICTABLE)) {
             throw new PageError(503, "Server busy", "The server is handling too many sign-ins right now. Try again in a minute.");
         }
         return client.authorizationUrl(state, pkce, nonce);

@@ -3,7 +3,6 @@ package io.mcpoauth.login;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.mcpoauth.config.Settings;
-import io.mcpoauth.core.RateLimiter;
 import io.mcpoauth.core.Secrets;
 import io.mcpoauth.http.HostPolicy;
 import io.mcpoauth.http.Params;
@@ -22,14 +21,12 @@ import io.mcpoauth.store.UserStore;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import javax.crypto.Mac;
@@ -57,18 +54,16 @@ public final class AccountEndpoints {
     private final GrantStore grants;
     private final GrantLifecycle lifecycle;
     private final ClientStore clients;
-    private final LocalAccounts accounts;
+    private final PasswordSignIn signIns;
     private final IdpSignIn upstream;
     private final IdpTokenService upstreamTokens;
     private final byte[] csrfKey = Secrets.randomBytes(32);
-    private final RateLimiter perUser = new RateLimiter(10, Duration.ofMinutes(15), 100_000);
-    private final RateLimiter perAddress = new RateLimiter(30, Duration.ofMinutes(15), 100_000);
     /** State-changing JSON requests come from our own pages only: no Origin, or PUBLIC_URL's. */
     private final HostPolicy origins;
 
-    /** {@code upstream} and {@code upstreamTokens} are null with local sign-in ({@code accounts} is used then). */
+    /** {@code upstream} and {@code upstreamTokens} are null with local sign-in ({@code signIns} is used then). */
     public AccountEndpoints(Settings settings, Clock clock, BrowserSessions sessions, UserStore users, Consents consents, GrantStore grants,
-                            GrantLifecycle lifecycle, ClientStore clients, LocalAccounts accounts, IdpSignIn upstream, IdpTokenService upstreamTokens) {
+                            GrantLifecycle lifecycle, ClientStore clients, PasswordSignIn signIns, IdpSignIn upstream, IdpTokenService upstreamTokens) {
         this.settings = settings;
         this.clock = clock;
         this.sessions = sessions;
@@ -77,7 +72,7 @@ public final class AccountEndpoints {
         this.grants = grants;
         this.lifecycle = lifecycle;
         this.clients = clients;
-        this.accounts = accounts;
+        this.signIns = signIns;
         this.upstream = upstream;
         this.upstreamTokens = upstreamTokens;
         this.origins = new HostPolicy(settings.publicUrl, List.of());
@@ -103,7 +98,7 @@ public final class AccountEndpoints {
         UserRecord u = userOf(s);
         if (u == null) {
             if (s == null) {
-                s = sessions.create(clock.instant());
+                s = sessions.create(clock.instant(), ctx.ip());
                 if (s == null) {
                     Web.page(ctx, 503, Pages.error("Server busy", "Too many sign-ins right now. Try again in a minute."));
                     return;
@@ -135,22 +130,23 @@ public final class AccountEndpoints {
             Web.page(ctx, 400, AccountPages.signIn(csrf(s), null, "Enter your user name and password.", username));
             return;
         }
-        String name = username.strip().toLowerCase(Locale.ROOT);
-        RateLimiter.Decision byUser = perUser.tryAcquire(name, now);
-        RateLimiter.Decision byAddress = perAddress.tryAcquire(ctx.ip(), now);
-        if (!byUser.allowed() || !byAddress.allowed()) {
-            long wait = Math.max(byUser.retryAfterSeconds(), byAddress.retryAfterSeconds());
-            ctx.header("Retry-After", String.valueOf(wait));
+        PasswordSignIn.Outcome outcome = signIns.signIn(username, password.toCharArray(), ctx.ip(), null);
+        if (outcome instanceof PasswordSignIn.Limited l) {
+            ctx.header("Retry-After", String.valueOf(l.retryAfterSeconds()));
             Web.page(ctx, 429, AccountPages.signIn(csrf(s), null, "Too many sign-in attempts. Try again later.", username));
             return;
         }
-        UserRecord u = accounts.verify(name, password.toCharArray());
-        if (u == null) {
+        if (outcome instanceof PasswordSignIn.Busy b) {
+            ctx.header("Retry-After", String.valueOf(b.retryAfterSeconds()));
+            Web.page(ctx, 503, AccountPages.signIn(csrf(s), null, "The server is checking too many passwords right now. Try again in a few seconds.",
+                    username));
+            return;
+        }
+        if (!(outcome instanceof PasswordSignIn.Ok ok)) {
             Web.page(ctx, 401, AccountPages.signIn(csrf(s), null, "The user name or password is wrong.", username));
             return;
         }
-        perUser.reset(name);
-        LastLogin.touch(users, u.userId(), now);
+        UserRecord u = ok.user();
         BrowserSessions.Session fresh = sessions.signIn(s, u.userId(), now);
         if (fresh == null) {
             Web.page(ctx, 503, Pages.error("Server busy", "Too many sign-ins right now. Try again in a minute."));

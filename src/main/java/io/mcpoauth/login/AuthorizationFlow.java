@@ -1,9 +1,9 @@
 package io.mcpoauth.login;
 
 import io.mcpoauth.config.Settings;
+import io.mcpoauth.core.AddressKey;
 import io.mcpoauth.core.Events;
 import io.mcpoauth.core.ExpiringMap;
-import io.mcpoauth.core.RateLimiter;
 import io.mcpoauth.core.Secrets;
 import io.mcpoauth.http.OAuthError;
 import io.mcpoauth.http.Params;
@@ -30,9 +30,16 @@ import java.util.Map;
  * The browser side of {@code /authorize}, as plain Java: validate the request, sign the user in, ask for (or recall)
  * consent, then send the browser back to the client with a code. Each pending authorization is single-use, expires
  * after 10 minutes and is bound to the browser session and a CSRF token.
+ *
+ * <p>Pending authorizations are capped: one browser holds at most {@link #PENDING_PER_BROWSER} and, before sign-in,
+ * one address at most {@link #PENDING_PER_ADDRESS} (IPv6 by /64); past a cap the holder's oldest one goes. When
+ * memory is full the oldest anonymous ones (not yet signed in) make room; a signed-in user's are never evicted for
+ * strangers' requests.
  */
 public final class AuthorizationFlow {
     public static final Duration PENDING_TTL = Duration.ofMinutes(10);
+    public static final int PENDING_PER_BROWSER = 20;
+    public static final int PENDING_PER_ADDRESS = 100;
     static final String LOGIN_PATH = "/login";
     static final String CONSENT_PATH = "/consent";
     public static final String CALLBACK_PATH = IdpConfig.CALLBACK_PATH;
@@ -56,29 +63,46 @@ public final class AuthorizationFlow {
     private final AuthorizationCodes codes;
     private final Consents consents;
     private final UserStore users;
-    private final LocalAccounts accounts;
+    private final PasswordSignIn signIns;
     private final BrowserSessions sessions;
     private final IdpSignIn upstream;
-    private final ExpiringMap<Pending> pending = new ExpiringMap<>(100_000);
-    private final RateLimiter perUser = new RateLimiter(10, Duration.ofMinutes(15), 100_000);
-    private final RateLimiter perAddress = new RateLimiter(30, Duration.ofMinutes(15), 100_000);
+    private final ExpiringMap<Pending> pending;
     private volatile Events events = Events.NONE;
 
+    /** @param maxPending how many pending authorizations are held in memory at most */
     public AuthorizationFlow(Settings settings, Clock clock, AuthorizeRequests requests, AuthorizationCodes codes, Consents consents,
-                             UserStore users, LocalAccounts accounts, BrowserSessions sessions, IdpSignIn upstream) {
+                             UserStore users, PasswordSignIn signIns, BrowserSessions sessions, IdpSignIn upstream, int maxPending) {
         this.settings = settings;
         this.clock = clock;
         this.requests = requests;
         this.codes = codes;
         this.consents = consents;
         this.users = users;
-        this.accounts = accounts;
+        this.signIns = signIns;
         this.sessions = sessions;
         this.upstream = upstream;
+        this.pending = new ExpiringMap<>(maxPending);
     }
 
-    /** GET /authorize. */
-    public Result authorize(Params query, BrowserSessions.Session session) {
+    /** How a pending authorization is kept: capped per browser, and before sign-in per address and evictable. */
+    private static ExpiringMap.Policy policy(Pending p, String address) {
+        ExpiringMap.Owner browser = new ExpiringMap.Owner("b " + p.browserId(), PENDING_PER_BROWSER);
+        if (p.userId() != null) return ExpiringMap.Policy.keep(browser);
+        if (address == null) return ExpiringMap.Policy.evictable(browser);
+        return ExpiringMap.Policy.evictable(browser, new ExpiringMap.Owner("a " + AddressKey.of(address), PENDING_PER_ADDRESS));
+    }
+
+    private boolean hold(Pending p, String address, Instant now) {
+        return pending.put(p.id(), p, p.expiresAt(), now, policy(p, address));
+    }
+
+    /** How many pending authorizations are held. */
+    public int pendingCount() {
+        return pending.size();
+    }
+
+    /** GET /authorize from the client {@code address}. */
+    public Result authorize(Params query, BrowserSessions.Session session, String address) {
         Instant now = clock.instant();
         AuthorizationRequest req;
         try {
@@ -87,11 +111,11 @@ public final class AuthorizationFlow {
             if (r.redirectUri() == null) return new Result(errorPage(400, "This sign-in link is not valid", r.error().description()), null);
             return new Result(new Step.Redirect(302, AuthorizeRequests.errorRedirect(r, settings.issuer)), null);
         }
-        BrowserSessions.Session s = session != null ? session : sessions.create(now);
+        BrowserSessions.Session s = session != null ? session : sessions.create(now, address);
         if (s == null) return new Result(busy(), null);
         String userId = s.userId() != null && users.get(s.userId()) != null ? s.userId() : null;
         Pending p = new Pending(Secrets.randomString(24), req, s.browserId(), Secrets.randomString(32), userId, now.plus(PENDING_TTL));
-        if (!pending.put(p.id(), p, p.expiresAt(), now)) return new Result(busy(), null);
+        if (!hold(p, address, now)) return new Result(busy(), null);
         BrowserSessions.Session set = session == null ? s : null;
         if (userId != null) return new Result(afterSignIn(p, 302, now), set);
         if (upstream != null) return new Result(consentForm(p, null), set);
@@ -115,27 +139,23 @@ public final class AuthorizationFlow {
         if (username == null || password == null) {
             return new Result(loginPage(p, 400, "Enter your user name and password.", username), null);
         }
-        String name = username.strip().toLowerCase(java.util.Locale.ROOT);
-        RateLimiter.Decision byUser = perUser.tryAcquire(name, now);
-        RateLimiter.Decision byAddress = perAddress.tryAcquire(address == null ? "?" : address, now);
-        if (!byUser.allowed() || !byAddress.allowed()) {
-            long wait = Math.max(byUser.retryAfterSeconds(), byAddress.retryAfterSeconds());
-            events.signIn(users.get(UserRecord.localId(name)) == null ? null : UserRecord.localId(name), p.request().client().clientId(), false, "rate_limited");
-            return new Result(loginPage(p, 429, "Too many sign-in attempts. Wait " + minutes(wait) + " and try again.", username), null);
+        PasswordSignIn.Outcome outcome = signIns.signIn(username, password.toCharArray(), address, p.request().client().clientId());
+        if (outcome instanceof PasswordSignIn.Limited l) {
+            return new Result(new Step.Refused(429, loginPage(p, 429, "Too many sign-in attempts. Wait " + minutes(l.retryAfterSeconds())
+                    + " and try again.", username).html(), l.retryAfterSeconds()), null);
         }
-        UserRecord user = accounts.verify(name, password.toCharArray());
-        if (user == null) {
-            boolean known = users.get(UserRecord.localId(name)) != null;
-            events.signIn(known ? UserRecord.localId(name) : null, p.request().client().clientId(), false, known ? "wrong_password" : "unknown_user");
+        if (outcome instanceof PasswordSignIn.Busy b) {
+            return new Result(new Step.Refused(503, loginPage(p, 503, "The server is checking too many passwords right now."
+                    + " Try again in a few seconds.", username).html(), b.retryAfterSeconds()), null);
+        }
+        if (!(outcome instanceof PasswordSignIn.Ok ok)) {
             return new Result(loginPage(p, 401, "The user name or password is wrong.", username), null);
         }
-        events.signIn(user.userId(), p.request().client().clientId(), true, null);
-        perUser.reset(name);
-        LastLogin.touch(users, user.userId(), now);
+        UserRecord user = ok.user();
         BrowserSessions.Session fresh = sessions.signIn(session, user.userId(), now);
         if (fresh == null) return new Result(busy(), null);
         Pending signedIn = p.with(fresh.browserId(), user.userId());
-        pending.put(signedIn.id(), signedIn, signedIn.expiresAt(), now);
+        hold(signedIn, address, now);
         AuthorizationRequest req = p.request();
         if (!consents.covers(user.userId(), req.client().clientId(), req.scopes())) {
             // Post/Redirect/Get: the consent page is the target of a 303, never the body of the password POST.
@@ -174,7 +194,7 @@ public final class AuthorizationFlow {
             // Upstream sign-in comes after our consent; the pending authorization waits for the callback under a new id,
             // so this consent form cannot be submitted a second time.
             Pending consented = new Pending(Secrets.randomString(24), p.request(), p.browserId(), p.csrf(), null, p.expiresAt());
-            pending.put(consented.id(), consented, consented.expiresAt(), now);
+            hold(consented, null, now);
             return new Result(new Step.Redirect(303, upstream.begin(consented.id(), session.id(), now)), null);
         }
         consents.grant(p.userId(), req.client().clientId(), req.scopes(), now);
@@ -256,7 +276,7 @@ public final class AuthorizationFlow {
         return new Step.Redirect(status, AuthorizeRequests.redirectWith(req.redirectUri(), params));
     }
 
-    private Step loginPage(Pending p, int status, String error, String username) {
+    private Step.Page loginPage(Pending p, int status, String error, String username) {
         return new Step.Page(status, Pages.login(LOGIN_PATH, p.csrf(), p.id(), p.request().client().clientName(), error, username));
     }
 

@@ -21,7 +21,7 @@ public final class AuthorizeEndpoints {
     }
 
     public void routes(JavalinConfig config) {
-        config.routes.get("/authorize", ctx -> send(ctx, flow.authorize(query(ctx), session(ctx))));
+        config.routes.get("/authorize", ctx -> send(ctx, flow.authorize(query(ctx), session(ctx), ctx.ip())));
         config.routes.post(AuthorizationFlow.LOGIN_PATH, ctx -> send(ctx, flow.login(form(ctx), session(ctx), ctx.ip())));
         config.routes.get(AuthorizationFlow.CONSENT_PATH, ctx -> send(ctx, flow.consentPage(query(ctx), session(ctx))));
         config.routes.post(AuthorizationFlow.CONSENT_PATH, ctx -> send(ctx, flow.decide(form(ctx), session(ctx))));
@@ -50,6 +50,9 @@ public final class AuthorizeEndpoints {
         if (r.setSession() != null) ctx.res().addHeader("Set-Cookie", sessions.setCookie(r.setSession()));
         if (r.step() instanceof Step.Page p) {
             Web.page(ctx, p.status(), p.html());
+        } else if (r.step() instanceof Step.Refused rf) {
+            ctx.header("Retry-After", String.valueOf(rf.retryAfterSeconds()));
+            Web.page(ctx, rf.status(), rf.html());
         } else if (r.step() instanceof Step.Redirect rd) {
             Web.noStore(ctx);
             ctx.status(rd.status()).header("Location", rd.location());

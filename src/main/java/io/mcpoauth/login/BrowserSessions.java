@@ -1,5 +1,6 @@
 package io.mcpoauth.login;
 
+import io.mcpoauth.core.AddressKey;
 import io.mcpoauth.core.ExpiringMap;
 import io.mcpoauth.core.Secrets;
 import java.time.Duration;
@@ -8,9 +9,16 @@ import java.time.Instant;
 /**
  * Browser sessions for the sign-in and consent pages, in memory. The cookie is HttpOnly and SameSite=Lax, and on an
  * https PUBLIC_URL it is {@code __Host-} prefixed and Secure. Signing in always issues a new session id.
+ *
+ * <p>An anonymous session (a browser that has not signed in) costs little and goes fast: it lives
+ * {@link #ANONYMOUS_TTL}, one address holds at most {@link #ANONYMOUS_PER_ADDRESS} (IPv6 by /64; its oldest goes
+ * first), and when memory is full the oldest anonymous sessions make room. A signed-in session lives {@link #TTL} and
+ * is never evicted for strangers' requests.
  */
 public final class BrowserSessions {
     public static final Duration TTL = Duration.ofHours(12);
+    public static final Duration ANONYMOUS_TTL = Duration.ofMinutes(20);
+    public static final int ANONYMOUS_PER_ADDRESS = 100;
 
     /**
      * A browser session; {@code userId} is null until the user signs in. {@code browserId} names the browser: it is
@@ -39,9 +47,11 @@ public final class BrowserSessions {
         return sessions.get(Secrets.hash(cookieValue), now);
     }
 
-    /** A new anonymous session; null when memory is full. */
-    public Session create(Instant now) {
-        return store(new Session(Secrets.randomString(32), null, now.plus(TTL), Secrets.randomString(16)), now);
+    /** A new anonymous session for a browser at {@code address}; null when memory is full of signed-in sessions. */
+    public Session create(Instant now, String address) {
+        Session s = new Session(Secrets.randomString(32), null, now.plus(ANONYMOUS_TTL), Secrets.randomString(16));
+        ExpiringMap.Policy policy = ExpiringMap.Policy.evictable(new ExpiringMap.Owner("a " + AddressKey.of(address), ANONYMOUS_PER_ADDRESS));
+        return sessions.put(Secrets.hash(s.id()), s, s.expiresAt(), now, policy) ? s : null;
     }
 
     /**
@@ -51,7 +61,8 @@ public final class BrowserSessions {
     public Session signIn(Session old, String userId, Instant now) {
         if (old != null) sessions.remove(Secrets.hash(old.id()));
         String browserId = old != null ? old.browserId() : Secrets.randomString(16);
-        return store(new Session(Secrets.randomString(32), userId, now.plus(TTL), browserId), now);
+        Session s = new Session(Secrets.randomString(32), userId, now.plus(TTL), browserId);
+        return sessions.put(Secrets.hash(s.id()), s, s.expiresAt(), now) ? s : null;
     }
 
     public void end(Session s) {
@@ -63,12 +74,19 @@ public final class BrowserSessions {
         return sessions.removeIf(s -> userId.equals(s.userId()) && !s.id().equals(keepSessionId));
     }
 
-    private Session store(Session s, Instant now) {
-        return sessions.put(Secrets.hash(s.id()), s, s.expiresAt(), now) ? s : null;
+    public String setCookie(Session s) {
+        long maxAge = (s.userId() == null ? ANONYMOUS_TTL : TTL).toSeconds();
+        return cookieName + "=" + s.id() + "; Path=/; Max-Age=" + maxAge + "; HttpOnly; SameSite=Lax" + (secure ? "; Secure" : "");
     }
 
-    public String setCookie(Session s) {
-        return cookieName + "=" + s.id() + "; Path=/; Max-Age=" + TTL.toSeconds() + "; HttpOnly; SameSite=Lax" + (secure ? "; Secure" : "");
+    /** How many sessions are held (anonymous and signed in). */
+    public int size() {
+        return sessions.size();
+    }
+
+    /** How many sessions were evicted to make room. */
+    public long evictions() {
+        return sessions.evictions();
     }
 
     public int sweep(Instant now) {

@@ -23,7 +23,12 @@ public final class PasswordHasher {
     public record PasswordHash(String algorithm, int iterations, String salt, String hash) {}
 
     private final int iterations;
-    private volatile PasswordHash dummy;
+    /**
+     * What an unknown user's password is checked against: random bytes with this hasher's parameters, made at
+     * construction without hashing anything. Checking against it costs exactly one real verify, from the first call on
+     * (building it lazily made the first unknown-user sign-in take a hash longer: a user-enumeration signal).
+     */
+    private final PasswordHash dummy;
 
     /** A hasher with {@link #DEFAULT_ITERATIONS}. */
     public PasswordHasher() {
@@ -34,6 +39,9 @@ public final class PasswordHasher {
     public PasswordHasher(int iterations) {
         if (iterations < 1 || iterations > MAX_ITERATIONS) throw new IllegalArgumentException("iterations out of range");
         this.iterations = iterations;
+        Base64.Encoder b64 = Base64.getEncoder();
+        this.dummy = new PasswordHash(ALGORITHM, iterations, b64.encodeToString(Secrets.randomBytes(SALT_BYTES)),
+                b64.encodeToString(Secrets.randomBytes(HASH_BYTES)));
     }
 
     public int iterations() {
@@ -73,12 +81,7 @@ public final class PasswordHasher {
      * that response time does not reveal which accounts exist.
      */
     public boolean verifyDummy(char[] password) {
-        PasswordHash d = dummy;
-        if (d == null) {
-            d = hash(Secrets.randomString(24).toCharArray());
-            dummy = d;
-        }
-        verify(password == null || password.length == 0 ? new char[] {'x'} : password, d);
+        verify(password == null || password.length == 0 ? new char[] {'x'} : password, dummy);
         return false;
     }
 

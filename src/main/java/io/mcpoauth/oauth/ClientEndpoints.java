@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
+import io.mcpoauth.core.AddressKey;
 import io.mcpoauth.core.Json;
 import io.mcpoauth.core.RateLimiter;
+import io.mcpoauth.core.Ticker;
 import io.mcpoauth.http.BearerToken;
 import io.mcpoauth.http.Bodies;
 import io.mcpoauth.http.Challenge;
@@ -37,6 +39,11 @@ public final class ClientEndpoints {
     private final RateLimiter registrations;
 
     public ClientEndpoints(OAuthServices services) {
+        this(services, Ticker.SYSTEM);
+    }
+
+    /** @param ticker the registration limit's time (monotonic; tests pass their own) */
+    public ClientEndpoints(OAuthServices services, Ticker ticker) {
         this.s = services;
         this.registration = new Registration(services);
         this.revocation = new Revocation(services);
@@ -44,7 +51,7 @@ public final class ClientEndpoints {
         // RateLimiter needs window/permits > permits; above ~240,000 per minute that fails, and such a limit means
         // "unlimited" anyway, so it is capped.
         int perMinute = Math.min(services.settings().registrationRateLimit, 100_000);
-        this.registrations = new RateLimiter(perMinute, Duration.ofMinutes(1), 100_000);
+        this.registrations = new RateLimiter(perMinute, Duration.ofMinutes(1), 100_000, ticker);
     }
 
     public void routes(JavalinConfig config) {
@@ -82,7 +89,7 @@ public final class ClientEndpoints {
     // ---- registration ----
 
     private void register(Context ctx) {
-        RateLimiter.Decision d = registrations.tryAcquire(ctx.ip(), s.clock().instant());
+        RateLimiter.Decision d = registrations.tryAcquire(AddressKey.of(ctx.ip()));
         if (!d.allowed()) {
             Bodies.drain(ctx.req());
             ctx.header("Retry-After", String.valueOf(d.retryAfterSeconds()));

@@ -81,8 +81,15 @@ import org.slf4j.LoggerFactory;
  * <p>Results are cached per URL: a usable document for its {@code Cache-Control: max-age} (minus {@code Age}) or,
  * failing that, until {@code Expires}; {@link #DEFAULT_TTL} (1 hour) without either; always between
  * {@link #MIN_TTL} (1 minute, also for {@code no-cache}/{@code no-store}, so that one sign-in does not fetch it
- * three times) and {@link #MAX_TTL} (24 hours). Failures are cached for {@link #NEGATIVE_TTL} (30 seconds). At most
- * {@link #MAX_ENTRIES} URLs are kept (least recently used dropped) and concurrent lookups of one URL share one fetch.
+ * three times) and {@link #MAX_TTL} (24 hours). Failures are cached for {@link #NEGATIVE_TTL} (30 seconds), and a
+ * host that failed below HTTP (its name, its address, the connection, TLS, the time allowed) is refused for as long,
+ * for every URL on it. At most {@link #MAX_ENTRIES} URLs are kept (least recently used dropped).
+ *
+ * <p>Fetches run on their own threads, never on a request thread: concurrent lookups of one URL share one fetch,
+ * at most {@link #MAX_WAITERS_PER_URL} callers wait for it and each at most {@link #WAIT} (the fetch goes on and its
+ * result is cached for the next attempt); at most {@link #MAX_FETCHES_PER_HOST} fetches run per host and 16 in all,
+ * and a lookup beyond that is refused at once. Every refusal of a fetched document says the same {@link #REFUSED}
+ * (so that nobody can tell an internal name that resolves from one that does not); the reason goes to the log.
  * The resulting {@link ClientRecord} is never written to {@code clients.json}.
  */
 public final class HttpClientIdMetadata implements ClientIdMetadata {
@@ -97,6 +104,18 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
     public static final int MAX_ENTRIES = 1000;
     public static final int MAX_URL_LENGTH = 2000;
     private static final int MAX_CONCURRENT_FETCHES = 16;
+    /** Fetches at once from one host: one host that never answers cannot take the slots every other host needs. */
+    public static final int MAX_FETCHES_PER_HOST = 2;
+    /** Callers waiting for one URL's fetch at once; more are refused at once. */
+    public static final int MAX_WAITERS_PER_URL = 8;
+    /** How long a caller (a request thread) waits for a fetch; the fetch itself goes on up to {@link #TIMEOUT} and is cached. */
+    public static final Duration WAIT = Duration.ofSeconds(3);
+    /**
+     * The one text every refused document gets, whatever the reason (the reason goes to the log): telling "does not
+     * resolve" from "resolves to an internal address" would let anyone map internal names.
+     */
+    public static final String REFUSED = "The client_id URL does not lead to a client metadata document this server can use"
+            + " (it could not be fetched, or it is not a valid document). Check that it is served over https at that exact URL.";
     private static final ObjectReader JSON = Json.MAPPER.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final Set<String> supportedScopes;
@@ -111,12 +130,33 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
             return size() > MAX_ENTRIES;
         }
     };
-    private final ConcurrentHashMap<String, CompletableFuture<Entry>> inFlight = new ConcurrentHashMap<>();
-    /** At most this many documents are fetched at once; beyond that a lookup is refused (briefly cached). */
+    private final ConcurrentHashMap<String, Flight> inFlight = new ConcurrentHashMap<>();
+    /** At most this many documents are fetched at once; beyond that a lookup is refused at once. */
     private final Semaphore fetchSlots = new Semaphore(MAX_CONCURRENT_FETCHES);
+    private final ConcurrentHashMap<String, AtomicInteger> fetchesPerHost = new ConcurrentHashMap<>();
+    /** Hosts whose last fetch failed below HTTP (name, address, connection, TLS, time): refused until then. */
+    private final ConcurrentHashMap<String, Entry> failedHosts = new ConcurrentHashMap<>();
+    /** Runs the fetches, so that no request thread does (callers wait on a result, at most {@link #WAIT}). */
+    private final ThreadPoolExecutor fetcher;
 
-    /** A cached outcome: the client, or the error saying why the document cannot be used. */
-    private record Entry(ClientRecord client, OAuthError error, Instant expiresAt) {}
+    /** A cached outcome: the client, or the error saying why the document cannot be used ({@code detail}: for the log). */
+    private record Entry(ClientRecord client, OAuthError error, String detail, Instant expiresAt) {}
+
+    /** One fetch in progress and how many callers wait for it. */
+    private static final class Flight {
+        final CompletableFuture<Entry> result = new CompletableFuture<>();
+        final AtomicInteger waiters = new AtomicInteger();
+    }
+
+    /** Why a document is refused, for the log; {@code hostLevel}: the host itself failed (not this one document). */
+    private static final class Refusal extends RuntimeException {
+        final boolean hostLevel;
+
+        Refusal(String detail, boolean hostLevel) {
+            super(detail, null, false, false);
+            this.hostLevel = hostLevel;
+        }
+    }
 
     public HttpClientIdMetadata(Settings settings, Clock clock) {
         this(settings.scopes, settings.cimdAllowPrivateAddresses, clock, null);
@@ -136,6 +176,14 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
                     return t;
                 });
         this.executor.allowCoreThreadTimeOut(true);
+        AtomicInteger f = new AtomicInteger();
+        this.fetcher = new ThreadPoolExecutor(MAX_CONCURRENT_FETCHES, MAX_CONCURRENT_FETCHES, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(MAX_CONCURRENT_FETCHES), r -> {
+                    Thread t = new Thread(r, "cimd-fetch-" + f.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.fetcher.allowCoreThreadTimeOut(true);
         this.sslContext = sslContext;
     }
 
@@ -165,9 +213,29 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
         URI uri = checkUrl(url);
         Instant now = clock.instant();
         Entry e = cached(url, now);
-        if (e == null) e = fetchOnce(url, uri);
+        if (e == null) e = hostFailed(uri.getHost(), now);
+        if (e == null) e = fetchShared(url, uri);
         if (e.error() != null) throw e.error();
         return e.client();
+    }
+
+    /** Why the document at {@code url} was last refused (the detail the log got), or null: for tests and operators. */
+    String refusalDetail(String url) {
+        Entry e;
+        synchronized (this) {
+            e = cache.get(url);
+        }
+        return e == null ? null : e.detail();
+    }
+
+    private Entry hostFailed(String host, Instant now) {
+        Entry e = failedHosts.get(host);
+        if (e == null) return null;
+        if (!e.expiresAt().isAfter(now)) {
+            failedHosts.remove(host, e);
+            return null;
+        }
+        return e;
     }
 
     private synchronized Entry cached(String url, Instant now) {
@@ -183,53 +251,104 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
         cache.put(url, e);
     }
 
-    /** One fetch per URL at a time: a second caller waits for the first one's result. */
-    private Entry fetchOnce(String url, URI uri) {
-        CompletableFuture<Entry> mine = new CompletableFuture<>();
-        CompletableFuture<Entry> running = inFlight.putIfAbsent(url, mine);
-        if (running != null) {
-            try {
-                return running.get(TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                return failure(url, "the lookup was interrupted", clock.instant());
-            } catch (ExecutionException | TimeoutException ex) {
-                return failure(url, "it could not be fetched", clock.instant());
+    /**
+     * One fetch per URL at a time, on the fetch threads; callers wait for its result at most {@link #WAIT}, and at
+     * most {@link #MAX_WAITERS_PER_URL} of them. A fetch starts only while its host has fewer than
+     * {@link #MAX_FETCHES_PER_HOST} running and a global slot is free; otherwise the caller is refused at once.
+     */
+    private Entry fetchShared(String url, URI uri) {
+        Flight flight = inFlight.get(url);
+        if (flight == null) {
+            Flight mine = new Flight();
+            flight = inFlight.putIfAbsent(url, mine);
+            if (flight == null) {
+                flight = mine;
+                if (!start(url, uri, mine)) {
+                    inFlight.remove(url, mine);
+                    return refusedNow(url, "too many documents are being fetched (from " + shorten(uri.getHost(), 60) + " or in all)");
+                }
             }
         }
-        try {
-            Entry e = load(url, uri);
-            remember(url, e);
-            mine.complete(e);
-            return e;
-        } catch (RuntimeException ex) {
-            mine.completeExceptionally(ex);
-            throw ex;
-        } finally {
-            inFlight.remove(url, mine);
+        if (flight.waiters.incrementAndGet() > MAX_WAITERS_PER_URL) {
+            flight.waiters.decrementAndGet();
+            return refusedNow(url, "too many requests are already waiting for this document");
         }
+        try {
+            return flight.result.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            return refusedNow(url, "the wait was interrupted");
+        } catch (ExecutionException ex) {
+            return refusedNow(url, "the fetch failed (" + ex.getCause() + ")");
+        } catch (TimeoutException ex) {
+            return refusedNow(url, "it is still being fetched after " + WAIT.toSeconds() + " seconds");
+        } finally {
+            flight.waiters.decrementAndGet();
+        }
+    }
+
+    private boolean start(String url, URI uri, Flight flight) {
+        String host = uri.getHost();
+        AtomicInteger perHost = fetchesPerHost.computeIfAbsent(host, h -> new AtomicInteger());
+        if (perHost.incrementAndGet() > MAX_FETCHES_PER_HOST) {
+            release(host, perHost);
+            return false;
+        }
+        if (!fetchSlots.tryAcquire()) {
+            release(host, perHost);
+            return false;
+        }
+        try {
+            fetcher.execute(() -> {
+                Entry e;
+                try {
+                    e = load(url, uri);
+                    remember(url, e);
+                } catch (RuntimeException ex) {
+                    LOG.warn("Client metadata document {}: the fetch failed", url, ex);
+                    e = new Entry(null, OAuthError.invalidClient(REFUSED), "the fetch failed: " + ex, clock.instant());
+                } finally {
+                    // before the waiters hear: a lookup after this one must see the cache, not this flight
+                    inFlight.remove(url, flight);
+                    fetchSlots.release();
+                    release(host, perHost);
+                }
+                flight.result.complete(e);
+            });
+            return true;
+        } catch (RejectedExecutionException e) {
+            fetchSlots.release();
+            release(host, perHost);
+            return false;
+        }
+    }
+
+    private void release(String host, AtomicInteger perHost) {
+        if (perHost.decrementAndGet() <= 0) fetchesPerHost.remove(host, perHost);
+    }
+
+    /** A refusal answered now and not cached (the reason is about this moment, not the document). */
+    private Entry refusedNow(String url, String detail) {
+        LOG.info("Client metadata document {} refused: {}", shorten(url, 200), detail);
+        return new Entry(null, OAuthError.invalidClient(REFUSED), detail, clock.instant());
     }
 
     private Entry load(String url, URI uri) {
         Instant start = clock.instant();
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        if (!fetchSlots.tryAcquire()) return new Entry(null, refusedBusy(uri.getHost()), start.plus(Duration.ofSeconds(1)));
         try {
             checkAddresses(uri.getHost(), deadline);
             Fetched f = fetch(uri, deadline);
             ClientRecord client = validate(url, f.body(), start);
             LOG.debug("Client metadata document {} loaded ({})", url, client.clientName());
-            return new Entry(client, null, start.plus(ttl(f.response(), start)));
-        } catch (OAuthError e) {
-            LOG.debug("Client metadata document {} refused: {}", url, e.description());
-            return new Entry(null, e, start.plus(NEGATIVE_TTL));
-        } finally {
-            fetchSlots.release();
+            return new Entry(client, null, null, start.plus(ttl(f.response(), start)));
+        } catch (Refusal r) {
+            LOG.info("Client metadata document {} refused: {}", shorten(url, 200), r.getMessage());
+            Entry e = new Entry(null, OAuthError.invalidClient(REFUSED), r.getMessage(), start.plus(NEGATIVE_TTL));
+            if (r.hostLevel) failedHosts.put(uri.getHost(), new Entry(null, e.error(), "its host failed recently: " + r.getMessage(), e.expiresAt()));
+            if (failedHosts.size() > MAX_ENTRIES) failedHosts.clear();
+            return e;
         }
-    }
-
-    private Entry failure(String url, String why, Instant now) {
-        return new Entry(null, refused(url, why), now.plus(NEGATIVE_TTL));
     }
 
     // ---- the URL ----
@@ -242,31 +361,31 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
         if (url.length() > MAX_URL_LENGTH) throw OAuthError.invalidClient("The client_id URL is longer than " + MAX_URL_LENGTH + " characters.");
         for (int i = 0; i < url.length(); i++) {
             char c = url.charAt(i);
-            if (c <= 0x20 || c >= 0x7F) throw refused(url, "the URL contains spaces, control or non-ASCII characters");
+            if (c <= 0x20 || c >= 0x7F) throw badUrl(url, "the URL contains spaces, control or non-ASCII characters");
         }
-        if (url.indexOf('#') >= 0) throw refused(url, "the URL must not contain a fragment ('#')");
+        if (url.indexOf('#') >= 0) throw badUrl(url, "the URL must not contain a fragment ('#')");
         URI uri;
         try {
             uri = new URI(url);
         } catch (URISyntaxException e) {
-            throw refused(url, "it is not a valid URL");
+            throw badUrl(url, "it is not a valid URL");
         }
         if (uri.getRawUserInfo() != null || uri.getRawAuthority() == null || uri.getRawAuthority().indexOf('@') >= 0) {
-            throw refused(url, "the URL must not contain user information (a part ending in '@')");
+            throw badUrl(url, "the URL must not contain user information (a part ending in '@')");
         }
-        if (uri.getHost() == null || uri.getHost().isEmpty()) throw refused(url, "the URL has no valid host");
+        if (uri.getHost() == null || uri.getHost().isEmpty()) throw badUrl(url, "the URL has no valid host");
         String path = uri.getRawPath();
         if (path == null || path.isEmpty() || path.equals("/")) {
-            throw refused(url, "the URL must have a path, such as https://app.example/oauth/client.json");
+            throw badUrl(url, "the URL must have a path, such as https://app.example/oauth/client.json");
         }
         for (String segment : path.split("/", -1)) {
             String decoded;
             try {
                 decoded = URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
             } catch (IllegalArgumentException e) {
-                throw refused(url, "the URL path contains a malformed percent-escape");
+                throw badUrl(url, "the URL path contains a malformed percent-escape");
             }
-            if (decoded.equals(".") || decoded.equals("..")) throw refused(url, "the URL path must not contain '.' or '..' segments");
+            if (decoded.equals(".") || decoded.equals("..")) throw badUrl(url, "the URL path must not contain '.' or '..' segments");
         }
         return uri;
     }
@@ -286,21 +405,21 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
             }, executor);
             addresses = lookup.get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
-            throw refusedBusy(host);
+            throw new Refusal("too many host names are being resolved", false);
         } catch (TimeoutException e) {
-            throw refused("https://" + host, "its host name could not be resolved within " + TIMEOUT.toSeconds() + " seconds");
+            throw refusedHost("https://" + host, "its host name could not be resolved within " + TIMEOUT.toSeconds() + " seconds");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw refused("https://" + host, "the lookup was interrupted");
+            throw refusedHost("https://" + host, "the lookup was interrupted");
         } catch (ExecutionException e) {
-            throw refused("https://" + host, "its host name '" + shorten(host, 60) + "' could not be resolved");
+            throw refusedHost("https://" + host, "its host name '" + shorten(host, 60) + "' could not be resolved");
         }
-        if (addresses.length == 0) throw refused("https://" + host, "its host name could not be resolved");
+        if (addresses.length == 0) throw refusedHost("https://" + host, "its host name could not be resolved");
         if (allowPrivateAddresses) return;
         for (InetAddress a : addresses) {
             if (!isPublic(a)) {
-                throw OAuthError.invalidClient("The client metadata document cannot be fetched: its host '" + shorten(host, 60)
-                        + "' resolves to a private, loopback or otherwise internal address, which this server does not contact.");
+                throw new Refusal("The client metadata document cannot be fetched: its host '" + shorten(host, 60)
+                        + "' resolves to a private, loopback or otherwise internal address, which this server does not contact.", true);
             }
         }
     }
@@ -379,20 +498,20 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
                 return new Limited(declared > MAX_DOCUMENT_BYTES ? -2 : MAX_DOCUMENT_BYTES);
             });
         } catch (RejectedExecutionException e) {
-            throw refusedBusy(uri.getHost());
+            throw new Refusal("the HTTP client refused the fetch (busy)", false);
         }
         HttpResponse<byte[]> response;
         try {
             response = pending.get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             pending.cancel(true);
-            throw refused(url, "it did not answer within " + TIMEOUT.toSeconds() + " seconds");
+            throw refusedHost(url, "it did not answer within " + TIMEOUT.toSeconds() + " seconds");
         } catch (InterruptedException e) {
             pending.cancel(true);
             Thread.currentThread().interrupt();
             throw refused(url, "the fetch was interrupted");
         } catch (ExecutionException e) {
-            throw refused(url, explain(e.getCause()));
+            throw new Refusal("The client metadata document at " + shorten(url, 120) + " cannot be used: " + explain(e.getCause()) + ".", hostLevel(e.getCause()));
         }
         int status = response.statusCode();
         if (status >= 300 && status < 400) {
@@ -571,13 +690,30 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
 
     // ---- errors ----
 
-    private static OAuthError refused(String url, String why) {
+    /** A client_id that is not an acceptable URL at all (no request made): said as it is, it reveals nothing. */
+    private static OAuthError badUrl(String url, String why) {
         return OAuthError.invalidClient("The client metadata document at " + shorten(url, 120) + " cannot be used: " + why + ".");
     }
 
-    private static OAuthError refusedBusy(String host) {
-        return OAuthError.invalidClient("The client metadata document on " + shorten(host, 60)
-                + " cannot be fetched right now: too many documents are being fetched. Try again shortly.");
+    /** A document refused for itself (its answer or its content). */
+    private static Refusal refused(String url, String why) {
+        return new Refusal("The client metadata document at " + shorten(url, 120) + " cannot be used: " + why + ".", false);
+    }
+
+    /** A document refused because its host failed (name, address, connection, TLS, time): the host is refused a while. */
+    private static Refusal refusedHost(String url, String why) {
+        return new Refusal("The client metadata document at " + shorten(url, 120) + " cannot be used: " + why + ".", true);
+    }
+
+    private static boolean hostLevel(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof TooLarge) return false;
+            if (c instanceof HttpTimeoutException || c instanceof SSLException || c instanceof ConnectException
+                    || c instanceof UnknownHostException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static long remainingMillis(long deadlineNanos) {

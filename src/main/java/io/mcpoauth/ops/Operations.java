@@ -29,12 +29,19 @@ public final class Operations {
     private static final Logger LOG = LoggerFactory.getLogger(Operations.class);
     /** The path prefix the loopback admin port serves (and nothing else). */
     public static final String ADMIN_PREFIX = "/admin/api";
+    /** How long a connection may stay open with nothing sent either way. */
+    public static final long IDLE_TIMEOUT_MILLIS = 20_000;
+    /** Below this rate (after its first byte) a body that is read while it arrives is refused with 408. */
+    public static final long MIN_REQUEST_DATA_RATE = 1024;
+    /** Bodies up to this size are received whole before the application sees them (every form and token request). */
+    static final int BUFFERED_BODY_BYTES = 64 * 1024 + 1;
 
     private final Settings settings;
     private final Tls tls;
     private final ClientAddress addresses;
     private final Metrics metrics = new Metrics();
     private final AuditEvents events;
+    private final ConnectionsPerAddress connectionsPerAddress;
     private volatile ServerConnector adminConnector;
 
     private Operations(Settings settings, Tls tls, AuditLog audit) {
@@ -42,6 +49,7 @@ public final class Operations {
         this.tls = tls;
         this.addresses = new ClientAddress(settings.trustedProxies);
         this.events = new AuditEvents(audit, metrics);
+        this.connectionsPerAddress = new ConnectionsPerAddress(settings.maxConnectionsPerAddress, addresses);
     }
 
     /** Checks TLS_KEYSTORE and AUDIT_LOG (a {@link io.mcpoauth.config.ConfigException} names the setting); holds nothing. */
@@ -69,9 +77,19 @@ public final class Operations {
         // Jetty caches header fields per keep-alive connection and, by default, matches them ignoring case: a bearer
         // token differing from an earlier one on the same connection only in letter case would be read as that one.
         config.jetty.modifyHttpConfiguration(hc -> hc.setHeaderCacheCaseSensitive(true));
-        config.jetty.addConnector((server, http) -> tls == null
-                ? plain(server, http, settings.host, settings.port)
-                : tls.connector(server, http, settings.host, settings.port));
+        // Slow peers: a body is received without holding a thread, within REQUEST_BODY_TIMEOUT (408 after); a larger
+        // body read while it arrives must keep a minimum rate; an idle connection closes; one address has at most
+        // MAX_CONNECTIONS_PER_ADDRESS connections open.
+        config.jetty.modifyHttpConfiguration(hc -> hc.setMinRequestDataRate(MIN_REQUEST_DATA_RATE));
+        config.jetty.modifyServer(server -> server.setHandler(
+                new RequestBodyDeadline(settings.requestBodyTimeout.toMillis(), BUFFERED_BODY_BYTES)));
+        config.jetty.addConnector((server, http) -> {
+            ServerConnector c = tls == null
+                    ? plain(server, http, settings.host, settings.port)
+                    : tls.connector(server, http, settings.host, settings.port);
+            c.addEventListener(connectionsPerAddress);
+            return c;
+        });
         config.jetty.addConnector((server, http) -> {
             ServerConnector c = plain(server, http, "127.0.0.1", 0);
             c.setName("admin");
@@ -108,6 +126,7 @@ public final class Operations {
         ServerConnector c = new ServerConnector(server, new HttpConnectionFactory(http));
         c.setHost(host);
         c.setPort(port);
+        c.setIdleTimeout(IDLE_TIMEOUT_MILLIS);
         return c;
     }
 

@@ -111,6 +111,7 @@ public final class Tls {
                 new HttpConnectionFactory(https));
         c.setHost(host);
         c.setPort(port);
+        c.setIdleTimeout(Operations.IDLE_TIMEOUT_MILLIS);
         return c;
     }
 }

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Bearer token from the {@code Authorization} header only (scheme case-insensitive; {@code ?access_token=} is
  *       never accepted): 401 with a {@code WWW-Authenticate} challenge naming the protected resource metadata.</li>
  *   <li>Methods other than POST: 405 (we serve no SSE stream and no sessions).</li>
- *   <li>{@code MCP-Protocol-Version}, when sent, must be a supported version: 400 with a JSON-RPC error.</li>
+ *   <li>{@code MCP-Protocol-Version}, when sent, must be a supported version: 400 with a JSON-RPC error (carrying
+ *       the request's id when the body can be read).</li>
  *   <li>The JSON body is read once (bounded: 413 above the limit), must be one JSON-RPC request or notification
  *       ({@link JsonRpcShape}; 400 with a JSON-RPC error otherwise: no batches), and, for {@code tools/call}, the
  *       tool's required scopes are checked: 403 {@code insufficient_scope} naming them. The body is then replayed
@@ -100,14 +101,17 @@ final class McpAuthFilter implements Filter {
             return;
         }
 
-        // 4. MCP-Protocol-Version: absent is tolerated (initialize, older clients); unsupported is a 400.
+        // 4. MCP-Protocol-Version: absent is tolerated (initialize, older clients); unsupported is a 400, answered
+        // once the body is read so that the error names the request's id.
         String version = req.getHeader("MCP-Protocol-Version");
-        if (version != null && !protocolVersions.contains(version.trim())) {
-            refuseJsonRpc(req, res, 400, INVALID_REQUEST, "Unsupported MCP-Protocol-Version (supported: " + String.join(", ", protocolVersions) + ")");
-            return;
-        }
+        String badVersion = version != null && !protocolVersions.contains(version.trim())
+                ? "Unsupported MCP-Protocol-Version (supported: " + String.join(", ", protocolVersions) + ")" : null;
 
         if (!Web.hasMediaType(req.getContentType(), Web.JSON)) {
+            if (badVersion != null) {
+                refuseJsonRpc(req, res, 400, null, INVALID_REQUEST, badVersion);
+                return;
+            }
             chain.doFilter(req, res); // the SDK answers 415 (through the safe mapper)
             return;
         }
@@ -124,12 +128,17 @@ final class McpAuthFilter implements Filter {
         try {
             message = Json.MAPPER.readTree(body);
         } catch (IOException | RuntimeException e) {
-            refuseJsonRpc(req, res, 400, PARSE_ERROR, "Parse error");
+            refuseJsonRpc(req, res, 400, null, badVersion != null ? INVALID_REQUEST : PARSE_ERROR, badVersion != null ? badVersion : "Parse error");
+            return;
+        }
+        JsonNode id = message != null && message.isObject() ? message.get("id") : null;
+        if (badVersion != null) {
+            refuseJsonRpc(req, res, 400, id, INVALID_REQUEST, badVersion);
             return;
         }
         String invalid = JsonRpcShape.problem(message);
         if (invalid != null) {
-            refuseJsonRpc(req, res, 400, INVALID_REQUEST, invalid);
+            refuseJsonRpc(req, res, 400, id, INVALID_REQUEST, invalid);
             return;
         }
         Set<String> needed = scopesNeeded(message);
@@ -139,7 +148,12 @@ final class McpAuthFilter implements Filter {
                     "insufficient_scope", "this tool needs the scope: " + scope);
             return;
         }
-        chain.doFilter(new CachedBodyRequest(req, body), new UnflushedResponse(res));
+        SafeJsonMapper.REQUEST_ID.set(id);
+        try {
+            chain.doFilter(new CachedBodyRequest(req, body), new UnflushedResponse(res));
+        } finally {
+            SafeJsonMapper.REQUEST_ID.remove();
+        }
     }
 
     /**
@@ -232,9 +246,11 @@ final class McpAuthFilter implements Filter {
         Web.error(req, res, status, error, description);
     }
 
-    private static void refuseJsonRpc(HttpServletRequest req, HttpServletResponse res, int status, int code, String message) throws IOException {
+    /** @param id the request's id when it could be read, else null ({@code "id": null}) */
+    private static void refuseJsonRpc(HttpServletRequest req, HttpServletResponse res, int status, JsonNode id, int code, String message)
+            throws IOException {
         Bodies.drain(req);
         Web.noStore(res);
-        Web.json(res, status, SafeJsonMapper.jsonRpcErrorBytes(code, message));
+        Web.json(res, status, SafeJsonMapper.jsonRpcErrorBytes(id, code, message));
     }
 }

@@ -1,5 +1,6 @@
 package io.mcpoauth.resource;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.mcpoauth.core.Json;
@@ -81,7 +82,13 @@ final class SafeJsonMapper implements McpJsonMapper {
         return value;
     }
 
-    /** {"jsonrpc":"2.0","id":null,"error":{"code":..,"message":..}} for an exception, never its trace. */
+    /**
+     * The id of the JSON-RPC request this thread is handling ({@link McpAuthFilter} sets it around the SDK's work), so
+     * that an error written for an exception answers that request rather than {@code "id": null}.
+     */
+    static final ThreadLocal<JsonNode> REQUEST_ID = new ThreadLocal<>();
+
+    /** {"jsonrpc":"2.0","id":<the request's or null>,"error":{"code":..,"message":..}} for an exception, never its trace. */
     ObjectNode errorObject(Throwable t) {
         int code = INTERNAL_ERROR;
         String message = "Internal error";
@@ -90,21 +97,23 @@ final class SafeJsonMapper implements McpJsonMapper {
             if (err.code() != null) code = err.code();
             if (code != INTERNAL_ERROR && err.message() != null) message = clip(err.message());
         }
-        return jsonRpcError(mapper, code, message);
+        return jsonRpcError(mapper, REQUEST_ID.get(), code, message);
     }
 
-    static ObjectNode jsonRpcError(ObjectMapper m, int code, String message) {
+    /** @param id the request's id when it could be read (a string or an integer), else null */
+    static ObjectNode jsonRpcError(ObjectMapper m, JsonNode id, int code, String message) {
         ObjectNode root = m.createObjectNode();
         root.put("jsonrpc", "2.0");
-        root.putNull("id");
+        if (id != null && (id.isTextual() || id.isIntegralNumber())) root.set("id", id);
+        else root.putNull("id");
         ObjectNode error = root.putObject("error");
         error.put("code", code);
         error.put("message", message);
         return root;
     }
 
-    static byte[] jsonRpcErrorBytes(int code, String message) {
-        return jsonRpcError(Json.MAPPER, code, message).toString().getBytes(StandardCharsets.UTF_8);
+    static byte[] jsonRpcErrorBytes(JsonNode id, int code, String message) {
+        return jsonRpcError(Json.MAPPER, id, code, message).toString().getBytes(StandardCharsets.UTF_8);
     }
 
     private static String clip(String s) {

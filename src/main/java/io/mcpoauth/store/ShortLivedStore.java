@@ -1,5 +1,6 @@
 package io.mcpoauth.store;
 
+import io.mcpoauth.core.ExpiringMap;
 import java.time.Instant;
 
 /**
@@ -16,7 +17,16 @@ public interface ShortLivedStore<V extends ShortLivedStore.Owned> {
     }
 
     /** Stores (or replaces) the record; false when the store is full of live records (the caller answers 503). */
-    boolean put(String key, V value, Instant expiresAt, Instant now);
+    default boolean put(String key, V value, Instant expiresAt, Instant now) {
+        return put(key, value, expiresAt, now, ExpiringMap.Policy.KEEP);
+    }
+
+    /**
+     * Stores (or replaces) the record under {@code policy}: an evictable record makes room for others when the store
+     * is full (the oldest evictable goes first), and a record may count against owners' caps (a client address, a
+     * browser), each owner's oldest record making room for its newest.
+     */
+    boolean put(String key, V value, Instant expiresAt, Instant now, ExpiringMap.Policy policy);
 
     /** The live record, or null when absent or expired. */
     V get(String key, Instant now);

@@ -132,4 +132,74 @@ class ExpiringMapTest {
         assertEquals(1, at.revokeGrant("grant-1"), "b (a was dropped when found expired)");
         assertNotNull(at.issue(rec, T0));
     }
+
+    // ---- item 2 of the abuse hardening: O(1) inserts when full, the oldest evictable entry first ----
+
+    @Test
+    void whenFullTheOldestEvictableEntryMakesRoomAndKeptOnesStay() {
+        ExpiringMap<String> m = new ExpiringMap<>(4);
+        Instant later = T0.plus(Duration.ofHours(1));
+        assertTrue(m.put("kept1", "k", later, T0));
+        assertTrue(m.put("anon1", "a", later, T0, ExpiringMap.Policy.EVICTABLE));
+        assertTrue(m.put("anon2", "a", later, T0, ExpiringMap.Policy.EVICTABLE));
+        assertTrue(m.put("kept2", "k", later, T0));
+        assertTrue(m.put("anon3", "a", later, T0, ExpiringMap.Policy.EVICTABLE));
+        assertNull(m.get("anon1", T0), "the oldest evictable entry goes first");
+        assertNotNull(m.get("anon2", T0));
+        assertNotNull(m.get("kept1", T0));
+        assertTrue(m.put("kept3", "k", later, T0));
+        assertTrue(m.put("kept4", "k", later, T0));
+        assertEquals(4, m.size());
+        assertFalse(m.put("kept5", "k", later, T0), "full of entries that may not be evicted: refused");
+        assertFalse(m.put("anon4", "a", later, T0, ExpiringMap.Policy.EVICTABLE));
+        assertEquals(3, m.evictions());
+    }
+
+    @Test
+    void expiredEntriesGoBeforeAnyLiveOne() {
+        ExpiringMap<String> m = new ExpiringMap<>(2);
+        assertTrue(m.put("short", "s", T0.plusSeconds(1), T0));
+        assertTrue(m.put("anon", "a", T0.plusSeconds(100), T0, ExpiringMap.Policy.EVICTABLE));
+        assertTrue(m.put("new", "n", T0.plusSeconds(100), T0.plusSeconds(2)));
+        assertNotNull(m.get("anon", T0.plusSeconds(2)));
+        assertEquals(0, m.evictions());
+    }
+
+    @Test
+    void anOwnerAtItsCapLosesItsOwnOldestEntry() {
+        ExpiringMap<String> m = new ExpiringMap<>(100);
+        ExpiringMap.Policy p = ExpiringMap.Policy.evictable(new ExpiringMap.Owner("addr", 3));
+        Instant later = T0.plusSeconds(60);
+        for (int i = 0; i < 5; i++) assertTrue(m.put("e" + i, "v", later, T0, p));
+        assertEquals(3, m.owned("addr"));
+        assertNull(m.get("e0", T0));
+        assertNull(m.get("e1", T0));
+        assertNotNull(m.get("e4", T0));
+        m.remove("e4");
+        m.take("e3", T0);
+        assertEquals(1, m.owned("addr"));
+        assertTrue(m.put("other", "v", later, T0, ExpiringMap.Policy.evictable(new ExpiringMap.Owner("addr2", 3))));
+        assertEquals(1, m.owned("addr2"));
+    }
+
+    @Test
+    void insertingIntoAFullMapIsConstantTime() {
+        int max = 100_000;
+        ExpiringMap<String> m = new ExpiringMap<>(max);
+        Instant later = T0.plus(Duration.ofHours(1));
+        for (int i = 0; i < max; i++) m.put("k" + i, "v", later, T0, ExpiringMap.Policy.EVICTABLE);
+        long start = System.nanoTime();
+        for (int i = 0; i < 200_000; i++) assertTrue(m.put("n" + i, "v", later, T0, ExpiringMap.Policy.EVICTABLE));
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertEquals(max, m.size());
+        // a scan per insert (the old map) would be 200,000 x 100,000 entries: many minutes
+        assertTrue(millis < 5_000, "200,000 inserts into a full map took " + millis + " ms");
+        // removals leave no unbounded garbage behind: churn through a map that never fills
+        ExpiringMap<String> small = new ExpiringMap<>(1000);
+        for (int i = 0; i < 500_000; i++) {
+            small.put("c" + i, "v", later, T0);
+            small.take("c" + i, T0);
+        }
+        assertEquals(0, small.size());
+    }
 }

@@ -104,7 +104,7 @@ class McpEndpointTest {
             assertEquals(400, r.status(), bad + " " + r);
             JsonNode body = r.json();
             assertEquals("2.0", body.path("jsonrpc").asText());
-            assertTrue(body.has("id") && body.get("id").isNull(), r.body());
+            assertEquals(7, body.path("id").asInt(-1), "the error answers the request it refused: " + r.body());
             assertEquals(-32600, body.path("error").path("code").asInt());
             assertTrue(body.path("error").path("message").asText().contains("2025-11-25"), r.body());
             NoStackTraces.assertClean(r);

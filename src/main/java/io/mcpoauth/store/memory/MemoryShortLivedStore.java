@@ -13,8 +13,8 @@ public final class MemoryShortLivedStore<V extends ShortLivedStore.Owned> implem
     }
 
     @Override
-    public boolean put(String key, V value, Instant expiresAt, Instant now) {
-        return map.put(key, value, expiresAt, now);
+    public boolean put(String key, V value, Instant expiresAt, Instant now, ExpiringMap.Policy policy) {
+        return map.put(key, value, expiresAt, now, policy);
     }
 
     @Override
