@@ -142,7 +142,7 @@ class MainTest {
         String newPassword = "another long password";
         Run passwd = run(newPassword + "\n", "users", "passwd", "alice", "--password-stdin");
         assertEquals(0, passwd.code(), passwd.err());
-        assertEquals("Changed the password of 'alice'.", passwd.out().strip());
+        assertEquals("Changed the password of 'alice': every browser session of theirs has ended; their applications stay signed in (add --revoke to end those too).", passwd.out().strip());
         Run passwdShort = run("tiny\n", "users", "passwd", "alice", "--password-stdin");
         assertEquals(1, passwdShort.code());
         assertEquals("The password must be at least 12 characters long.", passwdShort.err().strip());

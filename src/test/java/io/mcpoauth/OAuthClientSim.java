@@ -43,7 +43,7 @@ public final class OAuthClientSim {
 
     /** Creates a local user with a fast hash (its first sign-in upgrades it to the full iteration count). */
     public static void addUser(TestServer s, String name, String password) {
-        new LocalAccounts(s.server.users, new PasswordHasher(1_000)).add(name, password.toCharArray(), Instant.now());
+        new LocalAccounts(s.server.users, new PasswordHasher(1_000)).add(name, password.toCharArray(), s.server.clock.instant());
     }
 
     /** Registers through POST /register; returns the response body. */

@@ -73,8 +73,13 @@ public interface Admin extends AutoCloseable {
     /** @throws AdminException invalid_request (name, password policy), conflict (exists) */
     UserInfo addUser(String name, char[] password);
 
-    /** @throws AdminException not_found, invalid_request */
-    UserInfo setPassword(String name, char[] password);
+    /**
+     * Sets a local user's password; every browser session of the user ends, and with {@code revokeGrants} every grant
+     * too (each client must sign in again).
+     *
+     * @throws AdminException not_found, invalid_request
+     */
+    UserInfo setPassword(String name, char[] password, boolean revokeGrants);
 
     /** @throws AdminException not_found */
     UserRemoved removeUser(String name);

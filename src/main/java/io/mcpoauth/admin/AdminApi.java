@@ -81,7 +81,7 @@ final class AdminApi {
         }));
         config.routes.put(PREFIX + "/users/{name}/password", guarded(ctx -> {
             JsonNode b = body(ctx);
-            ok(ctx, 200, admin.get().setPassword(ctx.pathParam("name"), required(b, "password").toCharArray()));
+            ok(ctx, 200, admin.get().setPassword(ctx.pathParam("name"), required(b, "password").toCharArray(), b.path("revoke").asBoolean(false)));
         }));
         config.routes.delete(PREFIX + "/users/{name}", guarded(ctx -> ok(ctx, 200, admin.get().removeUser(ctx.pathParam("name")))));
 

@@ -287,7 +287,7 @@ public final class AdminService implements Admin {
     }
 
     @Override
-    public UserInfo setPassword(String name, char[] password) {
+    public UserInfo setPassword(String name, char[] password, boolean revokeGrants) {
         String n = localName(name);
         if (users.get(UserRecord.localId(n)) == null) throw AdminException.notFound("There is no local user named '" + n + "'.");
         try {
@@ -296,7 +296,7 @@ public final class AdminService implements Admin {
             throw AdminException.invalid(e.getMessage());
         }
         UserRecord u = users.get(UserRecord.localId(n));
-        lifecycle.credentialsChanged(u.userId(), null, false);
+        lifecycle.credentialsChanged(u.userId(), null, revokeGrants);
         return info(u);
     }
 

@@ -117,8 +117,8 @@ public final class RemoteAdmin implements Admin {
     }
 
     @Override
-    public UserInfo setPassword(String name, char[] password) {
-        return as(call("PUT", "/users/" + enc(name) + "/password", Map.of("password", new String(password))), UserInfo.class);
+    public UserInfo setPassword(String name, char[] password, boolean revokeGrants) {
+        return as(call("PUT", "/users/" + enc(name) + "/password", Map.of("password", new String(password), "revoke", revokeGrants)), UserInfo.class);
     }
 
     @Override

@@ -12,7 +12,7 @@ public final class UsersCommand extends AdminCommand {
 
     @Override
     public List<String> usage() {
-        return List.of("users add NAME [--password-stdin]", "users passwd NAME [--password-stdin]", "users remove NAME", "users list");
+        return List.of("users add NAME [--password-stdin]", "users passwd NAME [--password-stdin] [--revoke]", "users remove NAME", "users list");
     }
 
     @Override
@@ -20,7 +20,8 @@ public final class UsersCommand extends AdminCommand {
         String sub = sub(args, "users (add, passwd, remove or list)");
         List<String> rest = args.subList(1, args.size());
         switch (sub) {
-            case "add", "passwd" -> oneName(rest, true);
+            case "add" -> oneName(rest, true);
+            case "passwd" -> oneName(rest.stream().filter(a -> !a.equals("--revoke")).toList(), true);
             case "remove" -> oneName(rest, false);
             case "list" -> {
                 if (!rest.isEmpty()) throw new UsageException("users list takes no arguments.");
@@ -40,9 +41,12 @@ public final class UsersCommand extends AdminCommand {
                 return 0;
             }
             case "passwd" -> {
-                String name = oneName(rest, true);
-                Admin.UserInfo u = admin.setPassword(name, password(rest, cli));
-                cli.out.println("Changed the password of '" + u.username() + "'.");
+                boolean revoke = rest.contains("--revoke");
+                String name = oneName(rest.stream().filter(a -> !a.equals("--revoke")).toList(), true);
+                Admin.UserInfo u = admin.setPassword(name, password(rest, cli), revoke);
+                cli.out.println("Changed the password of '" + u.username() + "': every browser session of theirs has ended"
+                        + (revoke ? ", and so has every sign-in of their applications (each must sign in again)." : "; their applications stay signed in"
+                        + " (add --revoke to end those too)."));
                 return 0;
             }
             case "remove" -> {

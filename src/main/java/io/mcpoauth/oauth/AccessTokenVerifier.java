@@ -4,6 +4,7 @@ import io.mcpoauth.core.AuthContext;
 import io.mcpoauth.core.BearerAuthenticator;
 import io.mcpoauth.core.IdpAccess;
 import io.mcpoauth.store.AccessToken;
+import io.mcpoauth.store.RefreshFamily;
 import io.mcpoauth.store.UserRecord;
 import io.mcpoauth.store.UserStore;
 import java.time.Instant;
@@ -32,9 +33,12 @@ public final class AccessTokenVerifier implements BearerAuthenticator {
     public AuthContext authenticate(String token) {
         Instant now = s.clock().instant();
         AccessToken t = s.accessTokens().find(token, now);
-        if (t == null || !s.settings().mcpResource().equals(t.resource()) || !s.refreshTokens().isLive(t.grantId(), now)) return null;
+        if (t == null || !s.settings().mcpResource().equals(t.resource())) return null;
+        RefreshFamily grant = s.refreshTokens().get(t.grantId());
+        if (grant == null || grant.expired(now)) return null; // access tokens of a revoked grant die with it
         UserRecord u = users.get(t.userId());
-        if (u == null) return null;
+        // a grant made for a user who was removed, and perhaps created again since, belongs to nobody
+        if (u == null || u.createdAt() != null && grant.createdAt().isBefore(u.createdAt())) return null;
         return new AuthContext(u.userId(), u.username(), u.provider(), t.clientId(), t.scopes(), t.grantId(),
                 "local".equals(u.provider()) ? null : upstream);
     }

@@ -52,6 +52,9 @@ public final class AuthorizationCodeGrant implements GrantHandler {
             if (!Pkce.isValidVerifier(verifier) || !Pkce.verifyS256(verifier, c.codeChallenge())) {
                 throw OAuthError.invalidGrant("The code_verifier does not match the code_challenge sent to /authorize.");
             }
+            if (!s.lifecycle().userExistedSince(c.userId(), c.expiresAt().minus(s.settings().authCodeTtl))) {
+                throw OAuthError.invalidGrant("The user who approved this code no longer exists; start the authorization again.");
+            }
             String resource = request.param("resource");
             if (resource != null) Resources.requireOurResource(resource, s.settings().mcpResource());
             boolean refresh = authenticated.registeredFor(ClientMetadata.REFRESH_TOKEN);

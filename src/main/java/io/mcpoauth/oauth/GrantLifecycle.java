@@ -185,9 +185,13 @@ public final class GrantLifecycle {
         return revokeGrants ? revokeUserGrants(userId, "password_change") : 0;
     }
 
-    /** The user {@code userId} names, if it exists. */
-    public UserRecord user(String userId) {
-        return stores.users().get(userId);
+    /**
+     * True when {@code userId} exists and already existed at {@code since}: a grant, code or token made for a user who
+     * was removed (and perhaps created again under the same name later) belongs to nobody.
+     */
+    public boolean userExistedSince(String userId, Instant since) {
+        UserRecord u = stores.users().get(userId);
+        return u != null && (u.createdAt() == null || !since.isBefore(u.createdAt()));
     }
 
     // ---- sweeps ----

@@ -38,6 +38,10 @@ public final class RefreshTokenGrant implements GrantHandler {
         String scopeParam = request.param("scope");
         Set<String> asked = scopeParam == null ? null : Scopes.parse(scopeParam);
         RefreshTokens.Rotation r = s.refreshTokens().rotate(token, client.clientId(), now, family -> {
+            if (!s.lifecycle().userExistedSince(family.userId(), family.createdAt())) {
+                s.lifecycle().revokeGrant(family, "user_removed");
+                throw OAuthError.invalidGrant("The user of this sign-in no longer exists; sign in again.");
+            }
             if (asked != null && !Scopes.parse(family.scope()).containsAll(asked)) {
                 throw OAuthError.invalidScope("A refresh can only keep or narrow the scopes granted ('" + family.scope() + "').");
             }

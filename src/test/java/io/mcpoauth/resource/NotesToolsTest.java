@@ -1,5 +1,6 @@
 package io.mcpoauth.resource;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -105,6 +106,33 @@ class NotesToolsTest {
             assertEquals(Notes.MAX_NOTES, notes.removeAll("u3"));
             assertEquals(0, notes.count("u3"));
             assertEquals(1, notes.count("u1"));
+        }
+    }
+
+    @Test
+    void addingANoteAppendsThatUsersRecordAndRewritesNobodyElses() throws Exception {
+        Path d = dir.resolve("journal");
+        Instant t = Instant.parse("2026-01-01T00:00:00Z");
+        try (FileStore store = FileStore.open(d)) {
+            Notes notes = new Notes(FileStores.notes(store));
+            notes.add("bob", "x".repeat(1000), t);
+            byte[] snapshot = Files.readAllBytes(d.resolve(FileStores.NOTES));
+            long before = journalBytes(d);
+            notes.add("alice", "a short one", t);
+            assertArrayEquals(snapshot, Files.readAllBytes(d.resolve(FileStores.NOTES)), "the snapshot is not rewritten per note");
+            long appended = journalBytes(d) - before;
+            assertTrue(appended > 0 && appended < 500, "only alice's record was appended, not bob's 1000 characters: " + appended + " bytes");
+        }
+        try (FileStore store = FileStore.open(d)) {
+            Notes notes = new Notes(FileStores.notes(store));
+            assertEquals(1, notes.count("alice"));
+            assertEquals(1, notes.count("bob"));
+        }
+    }
+
+    private static long journalBytes(Path d) throws Exception {
+        try (var s = Files.list(d)) {
+            return s.filter(p -> p.getFileName().toString().startsWith(FileStores.NOTES + ".journal-")).mapToLong(p -> p.toFile().length()).sum();
         }
     }
 }

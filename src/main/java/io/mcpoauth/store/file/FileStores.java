@@ -142,8 +142,9 @@ public final class FileStores implements Stores {
         return new MapApiKeyStore(records(store.map(API_KEYS, "api_keys", ApiKeyRecord.class, SnapshotFormat.Layout.INDENTED)));
     }
 
+    /** {@code notes.json}: journaled, so that a note added for one user appends that user's record, not everyone's notes. */
     public static NoteStore notes(FileStore store) {
-        return new MapNoteStore(records(store.map(NOTES, "notes", NoteRecord.class, SnapshotFormat.Layout.ONE_LINE)));
+        return new MapNoteStore(records(store.journaledMap(NOTES, "notes", NoteRecord.class, SnapshotFormat.Layout.ONE_LINE)));
     }
 
     public static IdpTokenStore idpTokens(FileStore store) {
