@@ -1,5 +1,6 @@
 package io.mcpoauth.store.file;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -103,27 +104,34 @@ class JournalTest {
     }
 
     @Test
-    void storeCheckReportsJournalDamageAndRecoverCutsItThere() throws IOException {
+    void storeCheckReportsJournalDamageAndRecoverKeepsEveryFrameThatCanBeRead() throws IOException {
         FileStore s = FileStore.open(dir);
         RefreshTokens rt = new RefreshTokens(s, TTL);
         List<String> early = work(rt, 3, 0);
         long goodLength = Files.size(segments().get(0));
-        work(rt, 3, 2);
+        List<String> later = work(rt, 3, 2);
         s.crashForTest();
         Path seg = segments().get(0);
         try (FileChannel ch = FileChannel.open(seg, StandardOpenOption.WRITE)) {
             ch.write(java.nio.ByteBuffer.wrap(new byte[] {'X'}), goodLength + 20); // inside the first frame after the early ones
         }
+        byte[] damaged = Files.readAllBytes(seg);
         Recovery recovery = new Recovery();
         Recovery.FileState st = recovery.check(dir).stream().filter(f -> f.name().equals(RefreshTokens.FILE)).findFirst().orElseThrow();
-        assertTrue(!st.ok() && st.problem().contains("journal"), String.valueOf(st));
+        assertTrue(!st.ok() && st.problem().startsWith("journal damaged:"), String.valueOf(st));
         List<String> lines = new ArrayList<>();
         assertEquals(List.of(), recovery.recover(dir, List.of(), lines::add));
         assertTrue(lines.stream().anyMatch(l -> l.contains("dropped")), String.valueOf(lines));
-        assertEquals(goodLength, Files.size(seg));
+        Path copy;
+        try (Stream<Path> files = Files.list(dir)) {
+            copy = files.filter(p -> p.getFileName().toString().startsWith(seg.getFileName() + FileStore.CORRUPT_INFIX)).findFirst().orElseThrow();
+        }
+        assertArrayEquals(damaged, Files.readAllBytes(copy), "a copy of the damaged bytes is kept");
+        assertTrue(recovery.check(dir).stream().allMatch(Recovery.FileState::ok), String.valueOf(recovery.check(dir)));
         try (FileStore again = FileStore.open(dir)) {
             RefreshTokens rt2 = new RefreshTokens(again, TTL);
             assertAllWork(rt2, early);
+            assertAllWork(rt2, later); // their later rotations (full records, after the damaged frame) were kept
         }
     }
 

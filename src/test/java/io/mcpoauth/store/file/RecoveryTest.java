@@ -72,9 +72,10 @@ class RecoveryTest {
     void withoutAPreviousGenerationRecoverNeedsAnExplicitDiscard() throws Exception {
         try (FileStore store = FileStore.open(dir)) {
             new Clients(store).put(new ClientRecord("c1", "Client", List.of("http://127.0.0.1/cb"), null, null, "none", null, null, null,
-                    null, T0, null, null, null)); // one write: no .prev
+                    null, T0, null, null, null));
         }
         Files.write(dir.resolve(Clients.FILE), new byte[0]);
+        Files.write(dir.resolve(Clients.FILE + SnapshotWriter.PREV_SUFFIX), new byte[0]); // no usable previous generation either
         List<String> report = new ArrayList<>();
         assertEquals(List.of(Clients.FILE), new Recovery().recover(dir, List.of(), report::add));
         assertTrue(String.join("\n", report).contains("--discard " + Clients.FILE), String.join("\n", report));
