@@ -1,7 +1,6 @@
 package io.mcpoauth.store.file;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -206,8 +205,10 @@ public final class Recovery {
                     lostValues.put(c.getKey(), c.getValue());
                 }
             } else {
+                List<String> named = p.payload() == null ? List.of() : keysIn(p.payload());
                 report.accept(name + ": " + problem + (p.length() > 0 ? "; dropped " + p.length() + " bytes that cannot be read" : "")
-                        + "; the changes recorded there are lost");
+                        + "; the changes recorded there are lost" + (named.isEmpty() ? "" : " (the families named in its bytes are listed)"));
+                for (String k : named) lost.put(k, i);
                 unknownLossAt = i;
             }
         }
@@ -217,15 +218,24 @@ public final class Recovery {
             JsonNode now = state.get(e.getKey());
             JsonNode was = lostValues.get(e.getKey());
             JsonNode shown = now != null ? now : was;
-            String what = now == null ? (was == null ? "its removal is lost, but it was not there before either" : "it was created in the lost"
-                    + " change and is gone: that sign-in must be repeated")
-                    : was == null ? "its revocation (removal) is lost: it works again; revoke it if in doubt"
-                    : "its change there is lost: it is back to its earlier state (a token rotated since works again); revoke it if in doubt";
+            String what;
+            if (!lostValues.containsKey(e.getKey())) { // named in damaged bytes: what the change was is unknown
+                what = now == null ? "a change to it in the damaged bytes is lost and it is not there now (if it was created there, it is"
+                        + " gone: that sign-in must be repeated)"
+                        : "a change to it in the damaged bytes is lost: it is back to its earlier state (a token rotated since works"
+                        + " again, a revocation is undone); revoke it if in doubt";
+            } else if (now == null) {
+                what = was == null ? "its removal is lost, but it was not there before either"
+                        : "it was created in the lost change and is gone: that sign-in must be repeated";
+            } else {
+                what = was == null ? "its revocation (removal) is lost: it works again; revoke it if in doubt"
+                        : "its change there is lost: it is back to its earlier state (a token rotated since works again); revoke it if in doubt";
+            }
             report.accept("  refresh-token family " + e.getKey() + familyOwner(shown) + ": " + what);
         }
         if (unknownLossAt >= 0 && base != null && !baseLabel.equals("the previous generation")) {
             for (Map.Entry<String, JsonNode> e : state.entrySet()) {
-                if (touched.getOrDefault(e.getKey(), -1) > unknownLossAt) continue;
+                if (touched.getOrDefault(e.getKey(), -1) > unknownLossAt || lost.containsKey(e.getKey())) continue;
                 report.accept("  refresh-token family " + e.getKey() + familyOwner(e.getValue()) + ": as of " + baseLabel
                         + "; a rotation or revocation of it in the lost part is undone (its older token may work again); revoke it if in doubt");
             }
@@ -270,6 +280,16 @@ public final class Recovery {
         } catch (IOException e) {
             return null;
         }
+    }
+
+    private static final java.util.regex.Pattern KEY = java.util.regex.Pattern.compile("\\{\"k\":\"((?:[^\"\\\\]|\\\\.){1,200})\"");
+
+    /** The keys a damaged frame still names in its bytes (every change starts with {"k":"<key>"), best effort. */
+    private static List<String> keysIn(byte[] payload) {
+        List<String> out = new ArrayList<>();
+        java.util.regex.Matcher m = KEY.matcher(new String(payload, java.nio.charset.StandardCharsets.ISO_8859_1));
+        while (m.find()) out.add(m.group(1));
+        return out;
     }
 
     private static String familyOwner(JsonNode v) {
@@ -413,11 +433,5 @@ public final class Recovery {
     /** By convention a file's kind is its name without {@code .json} (clients.json holds "clients"). */
     static String kindOf(String fileName) {
         return fileName.endsWith(SUFFIX) ? fileName.substring(0, fileName.length() - SUFFIX.length()) : fileName;
-    }
-
-    static Set<String> keys(ObjectNode records) {
-        Set<String> out = new TreeSet<>();
-        records.fieldNames().forEachRemaining(out::add);
-        return out;
     }
 }
