@@ -210,4 +210,35 @@ class JournalTest {
         assertTrue(e.getMessage().contains("missing"), e.getMessage());
         assertNotNull(new TreeMap<>());
     }
+
+    /**
+     * The directory fsync after creating a new segment fails: that commit is refused, and the next ones work (the
+     * segment number is not reused for a file that already exists, which made every later commit fail until a restart).
+     */
+    @Test
+    void aFailedDirectoryFsyncAfterANewSegmentDoesNotMakeEveryLaterCommitFail() throws IOException {
+        RecordingFileOps ops = new RecordingFileOps();
+        FileStore s = FileStore.open(dir, ops);
+        RefreshTokens rt = new RefreshTokens(s, TTL);
+        List<String> tokens = new ArrayList<>(work(rt, 2, 0));
+        RecordingFileOps.Op[] last = {null};
+        boolean[] armed = {true};
+        // the directory fsync that follows the segment's creation (not the one after a snapshot's rename)
+        ops.hook = (op, p) -> {
+            RecordingFileOps.Op before = last[0];
+            last[0] = op;
+            if (op == RecordingFileOps.Op.SYNC_DIR && before != RecordingFileOps.Op.RENAME && before != null && armed[0]) {
+                armed[0] = false;
+                throw new IOException("injected: Input/output error");
+            }
+        };
+        assertThrows(StoreException.class, () -> rt.map().flush(), "a full rewrite starts a new segment");
+        assertTrue(!armed[0], "the failure was injected");
+        ops.hook = (op, p) -> { };
+        for (int i = 0; i < 3; i++) tokens.addAll(work(rt, 1, 1)); // every later commit works
+        s.crashForTest();
+        try (FileStore again = FileStore.open(dir)) {
+            assertAllWork(new RefreshTokens(again, TTL), tokens);
+        }
+    }
 }

@@ -103,4 +103,46 @@ class RecoveryTest {
             }
         }
     }
+
+    /**
+     * Damage in the middle of the journal: store recover keeps every frame that can be read (here the revocation after
+     * the damaged frame) and lists, family by family, whose state goes back (here the rotation in the damaged frame).
+     */
+    @Test
+    void recoverAfterJournalDamageListsEveryFamilyWhoseStateGoesBack() throws Exception {
+        String a, b;
+        try (FileStore store = FileStore.open(dir)) {
+            RefreshTokens tokens = new RefreshTokens(store, TTL);
+            a = tokens.create("c", "alice", "mcp", null, true, T0).refreshToken();
+            b = tokens.create("c", "bob", "mcp", null, true, T0).refreshToken();
+        }
+        FileStore store = FileStore.open(dir);
+        RefreshTokens tokens = new RefreshTokens(store, TTL);
+        Path seg;
+        try (var files = Files.list(dir)) {
+            seg = files.filter(p -> p.getFileName().toString().matches(java.util.regex.Pattern.quote(RefreshTokens.FILE + Journal.INFIX) + "\\d+"))
+                    .max(java.util.Comparator.comparing(Path::toString)).orElseThrow();
+        }
+        long before = Files.size(seg);
+        String a1 = tokens.rotate(a, "c", T0, f -> { }).refreshToken();
+        assertTrue(tokens.revoke(RefreshTokens.familyIdOf(b)));
+        store.crashForTest();
+        byte[] bytes = Files.readAllBytes(seg);
+        String text = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+        int at = text.indexOf("token_hash\":\"", (int) before) + 14; // inside the rotation's frame, which comes first
+        bytes[at] ^= 0x01;
+        Files.write(seg, bytes);
+
+        List<String> report = new ArrayList<>();
+        assertEquals(List.of(), new Recovery().recover(dir, List.of(), report::add));
+        String all = String.join("\n", report);
+        assertTrue(report.stream().anyMatch(l -> l.contains(RefreshTokens.familyIdOf(a)) && l.contains("earlier state")),
+                "alice's family, whose rotation was in the damaged frame, is listed:\n" + all);
+        try (FileStore again = FileStore.open(dir)) {
+            RefreshTokens r = new RefreshTokens(again, TTL);
+            assertNotNull(r.find(a, T0), "alice is back to the token before the lost rotation (as listed)");
+            assertNull(r.find(a1, T0));
+            assertNull(r.get(RefreshTokens.familyIdOf(b)), "bob's revocation, after the damage, was kept");
+        }
+    }
 }
