@@ -26,6 +26,7 @@ import java.util.List;
  *   <li>{@code open <dir>}: prints {@code OPENED $} (exit 0) or {@code REFUSED message $} (exit 3).</li>
  *   <li>{@code load <dir>}: opens the store and {@code things.json}, prints {@code OPENED n $} or {@code REFUSED message $} (exit 3).</li>
  *   <li>{@code recover <dir>}: runs {@code store recover}, prints {@code REPORT line $} per line, then {@code NOT-RECOVERED names $}.</li>
+ *   <li>{@code faults <dir>}: the fault run (see {@link FaultRunTest}): writers under load, faults switched by commands on stdin.</li>
  * </ul>
  */
 public final class StoreChild {
@@ -47,6 +48,7 @@ public final class StoreChild {
             case "write" -> write(dir);
             case "open" -> open(dir);
             case "load" -> load(dir);
+            case "faults" -> FaultRunChild.run(dir);
             case "recover" -> {
                 List<String> failed = new Recovery().recover(dir, List.of(), l -> say("REPORT " + l.replace('\n', ' ')));
                 say("NOT-RECOVERED " + String.join(",", failed));
