@@ -86,7 +86,7 @@ final class Manifest {
     }
 
     /** Null while {@code .manifest} is as this process last wrote or read it. */
-    String changedOnDisk() {
+    synchronized String changedOnDisk() {
         return writer.changedOnDisk();
     }
 

@@ -198,6 +198,34 @@ class FailedWriteLeavesNoTraceTest {
         }
     }
 
+    /**
+     * Even when cutting the failed frame off fails too (the segment then ends with a refused frame), nothing more is
+     * appended there and the next commit writes a snapshot on a new segment: the refused frame is never replayed.
+     */
+    @Test
+    void aFailedFrameThatCannotBeCutOffIsNeverReplayedOnceTheNextCommitSucceeds() throws IOException {
+        RecordingFileOps ops = new RecordingFileOps();
+        FileStore s = FileStore.open(dir, ops);
+        RefreshTokens rt = new RefreshTokens(s, TTL);
+        RefreshTokens.Issued a = rt.create("c", "alice", "mcp", null, true, NOW);
+        Path segment = lastSegment();
+        long before = Files.size(segment);
+        ops.hook = (op, p) -> {
+            if (op == Op.FORCE_DATA || op == Op.TRUNCATE) throw new IOException("injected: Input/output error");
+        };
+        assertThrows(StoreException.class, () -> rt.revoke(a.family().familyId()));
+        assertTrue(Files.size(segment) > before, "the refused frame is still in the segment (the cut failed)");
+        ops.hook = (op, p) -> { };
+        RefreshTokens.Issued b = rt.create("c", "bob", "mcp", null, true, NOW);
+        assertFalse(Files.exists(segment), "the segment holding the refused frame is gone");
+        s.crashForTest();
+        try (FileStore again = FileStore.open(dir)) {
+            RefreshTokens r = new RefreshTokens(again, TTL);
+            assertNotNull(r.find(a.refreshToken(), NOW), "the refused revocation was not replayed");
+            assertNotNull(r.find(b.refreshToken(), NOW));
+        }
+    }
+
     private Path lastSegment() throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.getFileName().toString().startsWith(RefreshTokens.FILE + Journal.INFIX))
