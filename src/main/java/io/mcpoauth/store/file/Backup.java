@@ -19,14 +19,14 @@ import java.util.TreeMap;
  * {@code store backup DIR}: a consistent copy of the data directory, taken by the process that holds its lock.
  *
  * <p>Every file this process has open is captured with all of their locks held at once, so the copy shows every file
- * as of one instant (no change is half in); each capture is then waited on until it is durable in the live store,
- * so the backup never holds a change the live files could still lose. Data files this process has not opened (e.g.
+ * as of one instant (no change is half in). A map holds only committed changes (a change joins it once it is on
+ * disk), so the backup never holds a change the live files could still lose, nor one that was refused. Data files this process has not opened (e.g.
  * the command line, with the server stopped, opens none) are copied as they are, after their checksum is verified:
  * nobody else can write them while the lock is held. Other plain files (e.g. {@code encryption.key}) are copied too;
  * previous generations, damaged copies, the lock and hidden files are not.
  *
  * <p>{@code DIR} must be new or empty and outside the data directory; it is created {@code 0700} and every file is
- * written {@code 0600} and fsynced. A restore is: stop the server, copy the files into an empty data directory,
+ * written {@code 0600} and fsynced, then the directory, then the parent of every directory created for it. A restore is: stop the server, copy the files into an empty data directory,
  * start.
  */
 public final class Backup {

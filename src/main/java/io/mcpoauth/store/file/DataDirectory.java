@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The data directory, owned by this process for its lifetime: created 0700, refused when it is a symlink, owned by
  * another user or on a network file system; guarded by an exclusive lock on {@code .lock} (freed by the kernel even
- * after {@code kill -9}); files that are too open are tightened; leftover temp files removed once the lock is held.
+ * after {@code kill -9}), opened without following a symbolic link; files that are too open are tightened; leftover
+ * temp files removed once the lock is held. {@link #verify} tells whether the directory and the lock file are still
+ * the ones locked (checked before every write).
  */
 public final class DataDirectory implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DataDirectory.class);
