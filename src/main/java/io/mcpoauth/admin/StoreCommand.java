@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * {@code store check}, {@code store backup DIR} and {@code store recover [--discard FILE]...}. While a server runs,
@@ -111,22 +112,59 @@ public final class StoreCommand implements Command {
 
     private static int printCheck(Admin.StoreReport report, String pid, Cli cli) {
         boolean ok = true;
+        boolean recoverable = false;
+        boolean unreadable = false;
+        boolean notAFile = false;
+        boolean newer = false;
         Table t = new Table("FILE", "STATE", "RECORDS", "PREVIOUS GENERATION");
         for (Admin.FileInfo s : report.files()) {
             ok &= s.ok();
-            t.row(s.name(), s.ok() ? "ok" : "DAMAGED: " + s.problem(), s.ok() ? s.records() : "-", s.previousUsable() ? "usable" : "none");
+            String kind = s.ok() ? "ok" : kindOf(s.problem());
+            switch (kind) {
+                case "ok" -> { }
+                case "unreadable", "journal unreadable" -> unreadable = true;
+                case "not a file" -> notAFile = true;
+                case "newer format" -> newer = true;
+                default -> recoverable = true;
+            }
+            t.row(s.name(), s.ok() ? "ok" : label(s.problem()), s.ok() ? s.records() : "-", s.previousUsable() ? "usable" : "none");
         }
         if (report.files().isEmpty()) cli.out.println("No data files in " + report.dir() + " yet.");
         else t.print(cli.out);
         if (pid != null) {
             cli.out.println("Checked through the running server (pid " + pid + "); its writes are "
-                    + (report.writesHealthy() ? "healthy." : "FAILING (see its log)."));
+                    + (report.writesHealthy() ? "healthy." : "FAILING (its log says why; it retries by itself every few seconds)."));
         }
-        if (!ok) {
-            cli.err.println("Some files are damaged; " + (pid != null ? "stop the server, then " : "") + "run: java -jar mcp-oauth-server.jar store recover");
-        } else if (!report.writesHealthy()) {
-            cli.err.println("The server cannot write durably right now; see its log.");
+        String stop = pid != null ? "stop the server, then " : "";
+        if (recoverable) {
+            cli.err.println("Some files are damaged or missing; " + stop + "run: java -jar mcp-oauth-server.jar store recover"
+                    + " (it lists every refresh-token family whose state goes back).");
         }
+        if (unreadable) {
+            cli.err.println("Some files cannot be read by the user running the server. That is not damage and store recover changes"
+                    + " nothing there: give them back to that user (chown, chmod 600).");
+        }
+        if (notAFile) cli.err.println("Something other than a data file is in the place of one: move it out of the way, then run store recover.");
+        if (newer) cli.err.println("A file was written by a newer version of mcp-oauth-server: run that version, or restore a backup this one wrote.");
+        if (ok && !report.writesHealthy()) cli.err.println("The server cannot write durably right now; see its log.");
         return ok && report.writesHealthy() ? 0 : 1;
+    }
+
+    /** The kind of problem: the words before the first colon ("damaged", "missing", "unreadable"...). */
+    private static String kindOf(String problem) {
+        if (problem == null) return "damaged";
+        int colon = problem.indexOf(':');
+        String kind = colon > 0 ? problem.substring(0, colon) : problem;
+        return switch (kind) {
+            case "missing", "damaged", "unreadable", "not a file", "newer format", "journal damaged", "journal unreadable" -> kind;
+            default -> "damaged";
+        };
+    }
+
+    /** "MISSING: it is listed in .manifest ...", "DAMAGED: its checksum ...". */
+    private static String label(String problem) {
+        String kind = kindOf(problem);
+        if (problem != null && problem.startsWith(kind + ":")) return kind.toUpperCase(Locale.ROOT) + problem.substring(kind.length());
+        return "DAMAGED: " + problem;
     }
 }

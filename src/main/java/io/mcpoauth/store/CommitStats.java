@@ -16,6 +16,7 @@ public final class CommitStats {
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong nanos = new AtomicLong();
     private final AtomicLong batched = new AtomicLong();
+    private final AtomicLong rolledBack = new AtomicLong();
 
     public void record(String kind, long elapsedNanos, boolean ok) {
         record(kind, elapsedNanos, ok, 1);
@@ -38,6 +39,16 @@ public final class CommitStats {
         int j = 0;
         while (j < BATCH_BUCKETS.length && b > BATCH_BUCKETS[j]) j++;
         batchCounts.incrementAndGet(j);
+    }
+
+    /** {@code changes} refused and undone because the write they waited for failed (or one before it). */
+    public void recordRollback(long changes) {
+        rolledBack.addAndGet(changes);
+    }
+
+    /** Changes refused and rolled back so far: a failed write changes nothing, in memory or on disk. */
+    public long rolledBackChanges() {
+        return rolledBack.get();
     }
 
     /** Changes made durable by all successful commits together (the batch-size sum). */

@@ -19,14 +19,14 @@ import java.util.TreeMap;
  * {@code store backup DIR}: a consistent copy of the data directory, taken by the process that holds its lock.
  *
  * <p>Every file this process has open is captured with all of their locks held at once, so the copy shows every file
- * as of one instant (no change is half in); each capture is then waited on until it is durable in the live store,
- * so the backup never holds a change the live files could still lose. Data files this process has not opened (e.g.
+ * as of one instant (no change is half in). A map holds only committed changes (a change joins it once it is on
+ * disk), so the backup never holds a change the live files could still lose, nor one that was refused. Data files this process has not opened (e.g.
  * the command line, with the server stopped, opens none) are copied as they are, after their checksum is verified:
  * nobody else can write them while the lock is held. Other plain files (e.g. {@code encryption.key}) are copied too;
  * previous generations, damaged copies, the lock and hidden files are not.
  *
  * <p>{@code DIR} must be new or empty and outside the data directory; it is created {@code 0700} and every file is
- * written {@code 0600} and fsynced. A restore is: stop the server, copy the files into an empty data directory,
+ * written {@code 0600} and fsynced, then the directory, then the parent of every directory created for it. A restore is: stop the server, copy the files into an empty data directory,
  * start.
  */
 public final class Backup {
@@ -40,7 +40,11 @@ public final class Backup {
 
     static Result run(FileStore store, List<DurableMap<?>> maps, Path target, SnapshotFormat format) {
         Path dataDir = store.dir().toAbsolutePath().normalize();
-        Path dir = prepare(target.toAbsolutePath().normalize(), dataDir);
+        FileOps ops = store.ops();
+        String gone = store.gone();
+        if (gone != null) throw StoreException.unavailable(gone + "; no backup was taken", null);
+        List<Path> created = new ArrayList<>();
+        Path dir = prepare(target.toAbsolutePath().normalize(), dataDir, created);
 
         // 1. One instant for every open file: all locks held together (in a fixed order), records copied, released.
         List<DurableMap.Captured<?>> captured = new ArrayList<>();
@@ -56,8 +60,7 @@ public final class Backup {
         } finally {
             for (int i = locked - 1; i >= 0; i--) maps.get(i).unlockAfterCapture();
         }
-        // 2. Nothing in the backup may be less durable than in the live store.
-        for (DurableMap.Captured<?> c : captured) c.map().awaitDurableThrough(c.seq());
+        // 2. What was captured is durable already: a map holds only committed (written) changes.
 
         Map<String, byte[]> out = new TreeMap<>();
         Map<String, Integer> records = new LinkedHashMap<>();
@@ -77,7 +80,7 @@ public final class Backup {
                 if (open.contains(name) || ofOpenFile(name, open) || !included(name) || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
                     continue;
                 }
-                byte[] bytes = Files.readAllBytes(f);
+                byte[] bytes = ops.readFile(f);
                 if (name.endsWith(".json")) {
                     try {
                         SnapshotFormat.Decoded d = format.decode(bytes, Recovery.kindOf(name));
@@ -92,21 +95,27 @@ public final class Backup {
         } catch (IOException e) {
             throw StoreException.refused("Cannot read the data directory " + dataDir + ": " + DataDirectory.describe(e));
         }
-        // 4. Write: new files, 0600, fsynced, then the directory.
+        // 4. Write: new files, 0600, fsynced, then the directory, then the parent of every directory created (so the
+        //    backup directory itself survives a power cut, not only its files).
         List<Path> written = new ArrayList<>();
         List<File> result = new ArrayList<>();
         try {
             for (Map.Entry<String, byte[]> e : out.entrySet()) {
                 Path p = dir.resolve(e.getKey());
-                FileOps.POSIX.writeNewAndSync(p, e.getValue());
+                ops.writeNewAndSync(p, e.getValue());
                 written.add(p);
                 result.add(new File(e.getKey(), records.getOrDefault(e.getKey(), -1), e.getValue().length));
             }
-            FileOps.POSIX.syncDirectory(dir);
+            ops.syncDirectory(dir);
+            if (created.isEmpty() && dir.getParent() != null) ops.syncDirectory(dir.getParent());
+            for (int i = created.size() - 1; i >= 0; i--) {
+                Path parent = created.get(i).getParent();
+                if (parent != null) ops.syncDirectory(parent);
+            }
         } catch (IOException e) {
             for (Path p : written) {
                 try {
-                    Files.deleteIfExists(p);
+                    ops.deleteIfExists(p);
                 } catch (IOException ignored) {
                     // reported below
                 }
@@ -129,7 +138,8 @@ public final class Backup {
         return !name.startsWith(".") && !name.endsWith(SnapshotWriter.PREV_SUFFIX) && !name.contains(FileStore.CORRUPT_INFIX);
     }
 
-    private static Path prepare(Path dir, Path dataDir) {
+    /** Makes {@code dir} usable; every directory it creates is added to {@code created}, outermost first. */
+    private static Path prepare(Path dir, Path dataDir, List<Path> created) {
         if (dir.startsWith(dataDir) || dataDir.startsWith(dir)) {
             throw StoreException.refused("The backup directory " + dir + " must be outside the data directory " + dataDir + ".");
         }
@@ -145,9 +155,14 @@ public final class Backup {
                 }
                 Files.setPosixFilePermissions(dir, FileOps.DIR_MODE);
             } else {
-                Path parent = dir.getParent();
-                if (parent != null) Files.createDirectories(parent);
+                List<Path> missing = new ArrayList<>();
+                for (Path p = dir.getParent(); p != null && !Files.exists(p, LinkOption.NOFOLLOW_LINKS); p = p.getParent()) missing.add(0, p);
+                for (Path p : missing) {
+                    Files.createDirectory(p);
+                    created.add(p);
+                }
                 Files.createDirectory(dir, FileOps.DIR_ATTR);
+                created.add(dir);
             }
         } catch (IOException e) {
             throw StoreException.refused("Cannot use " + dir + " for the backup: " + DataDirectory.describe(e));

@@ -11,12 +11,16 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -25,7 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The data directory, owned by this process for its lifetime: created 0700, refused when it is a symlink, owned by
  * another user or on a network file system; guarded by an exclusive lock on {@code .lock} (freed by the kernel even
- * after {@code kill -9}); files that are too open are tightened; leftover temp files removed once the lock is held.
+ * after {@code kill -9}), opened without following a symbolic link; files that are too open are tightened; leftover
+ * temp files removed once the lock is held. {@link #verify} tells whether the directory and the lock file are still
+ * the ones locked (checked before every write).
  */
 public final class DataDirectory implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DataDirectory.class);
@@ -43,12 +49,16 @@ public final class DataDirectory implements AutoCloseable {
     private final Path heldKey;
     private final FileChannel lockChannel;
     private final FileLock lock;
+    private final Object dirKey;
+    private final Object lockKey;
 
-    private DataDirectory(Path path, Path heldKey, FileChannel lockChannel, FileLock lock) {
+    private DataDirectory(Path path, Path heldKey, FileChannel lockChannel, FileLock lock, Object dirKey, Object lockKey) {
         this.path = path;
         this.heldKey = heldKey;
         this.lockChannel = lockChannel;
         this.lock = lock;
+        this.dirKey = dirKey;
+        this.lockKey = lockKey;
     }
 
     public Path path() {
@@ -96,8 +106,16 @@ public final class DataDirectory implements AutoCloseable {
         }
         FileChannel ch = null;
         boolean opened = false;
+        Path lockFile = abs.resolve(LOCK_FILE);
         try {
-            ch = FileChannel.open(abs.resolve(LOCK_FILE), Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE), FileOps.FILE_ATTR);
+            BasicFileAttributes existing = attributesOrNull(lockFile);
+            if (existing != null && !existing.isRegularFile()) {
+                throw StoreException.refused("The lock file " + lockFile + " is " + whatIs(existing) + ", not a regular file; the server"
+                        + " never follows or replaces it. Remove it (rm " + lockFile + ") and start again.");
+            }
+            // never through a symbolic link (O_NOFOLLOW): a link planted here would make the server truncate its target
+            ch = FileChannel.open(lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS), FileOps.FILE_ATTR);
             FileLock lock;
             try {
                 lock = ch.tryLock();
@@ -110,13 +128,23 @@ public final class DataDirectory implements AutoCloseable {
                 throw StoreException.refused("Another mcp-oauth-server" + (holder.isEmpty() ? "" : " (pid " + holder + ")")
                         + " is using the data directory " + abs + ". Stop it first, or give this one another OAUTH_DATA_DIR.");
             }
+            BasicFileAttributes lockAttrs = Files.readAttributes(lockFile, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!lockAttrs.isRegularFile()) throw StoreException.refused("The lock file " + lockFile + " is not a regular file; remove it and start again.");
             ch.truncate(0);
             ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
             ch.force(true);
-            DataDirectory d = new DataDirectory(abs, heldKey, ch, lock);
+            Object dirKey = Files.readAttributes(abs, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            DataDirectory d = new DataDirectory(abs, heldKey, ch, lock, dirKey, lockAttrs.fileKey());
             d.tighten();
             opened = true;
             return d;
+        } catch (FileSystemException e) {
+            closeQuietly(ch);
+            if (Files.isSymbolicLink(lockFile)) {
+                throw StoreException.refused("The lock file " + lockFile + " is a symbolic link; the server never follows it (it would"
+                        + " truncate the link's target). Remove it (rm " + lockFile + ") and start again.");
+            }
+            throw StoreException.refused("Cannot lock the data directory " + abs + ": " + describe(e));
         } catch (IOException e) {
             closeQuietly(ch);
             throw StoreException.refused("Cannot lock the data directory " + abs + ": " + describe(e));
@@ -143,7 +171,8 @@ public final class DataDirectory implements AutoCloseable {
         } catch (IOException e) {
             return null;
         }
-        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        if (Files.isSymbolicLink(lockFile)) return null;
+        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
             FileLock lock;
             try {
                 lock = ch.tryLock();
@@ -189,9 +218,82 @@ public final class DataDirectory implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Null while the data directory and its lock file are the very ones this process opened and locked; else what
+     * happened (deleted, replaced). Checked before every write: after {@code rm -rf} of the directory (or a new one in
+     * its place, where another server may now hold a lock of its own) nothing more may be written or acknowledged. The
+     * lock file cannot be replaced by one with the same identity: this process keeps it open, so its inode is not reused.
+     */
+    String verify() {
+        try {
+            BasicFileAttributes d = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!d.isDirectory() || !Objects.equals(d.fileKey(), dirKey)) {
+                return "the data directory " + path + " was replaced by another one while the server was running";
+            }
+        } catch (NoSuchFileException e) {
+            return "the data directory " + path + " was deleted while the server was running";
+        } catch (IOException e) {
+            return "the data directory " + path + " cannot be checked: " + describe(e);
+        }
+        Path lockFile = path.resolve(LOCK_FILE);
+        try {
+            BasicFileAttributes l = Files.readAttributes(lockFile, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (!Objects.equals(l.fileKey(), lockKey)) {
+                return "the lock file " + lockFile + " was replaced while the server was running (another server may be using the directory)";
+            }
+        } catch (NoSuchFileException e) {
+            return "the lock file " + lockFile + " was deleted while the server was running (the data directory was emptied or deleted)";
+        } catch (IOException e) {
+            return "the lock file " + lockFile + " cannot be checked: " + describe(e);
+        }
+        return null;
+    }
+
+    /** What a file system entry is, in words ("a directory", "a symbolic link"...). */
+    static String whatIs(BasicFileAttributes a) {
+        if (a.isDirectory()) return "a directory";
+        if (a.isSymbolicLink()) return "a symbolic link";
+        if (a.isRegularFile()) return "a regular file";
+        return "a special file (a device, pipe or socket)";
+    }
+
+    static BasicFileAttributes attributesOrNull(Path p) throws IOException {
+        try {
+            return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Who owns {@code file} and its mode, compared with the user running the server: "it belongs to user 'root' (uid
+     * 0), mode rw-------, not to 'mcp' (uid 1000) who runs the server".
+     */
+    static String ownership(Path file) {
+        try {
+            PosixFileAttributes a = Files.readAttributes(file, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            Object uid;
+            try {
+                uid = Files.getAttribute(file, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+            } catch (UnsupportedOperationException | IllegalArgumentException e) {
+                uid = null;
+            }
+            String me = System.getProperty("user.name");
+            Integer myUid = effectiveUid();
+            boolean foreign = myUid != null && uid instanceof Integer u ? u.intValue() != myUid : !a.owner().getName().equals(me);
+            return "it belongs to user '" + a.owner().getName() + "'" + (uid == null ? "" : " (uid " + uid + ")") + ", mode "
+                    + PosixFilePermissions.toString(a.permissions())
+                    + (foreign ? ", not to '" + me + "'" + (myUid == null ? "" : " (uid " + myUid + ")") + " who runs the server"
+                    : ", and the server runs as that user");
+        } catch (IOException e) {
+            return "its owner and mode cannot be read either (" + describe(e) + ")";
+        }
+    }
+
     /** The pid recorded by the process holding the lock, or "" when unknown. */
     public static String lockHolder(Path dir) {
         try {
+            if (Files.isSymbolicLink(dir.resolve(LOCK_FILE))) return "";
             return Files.readString(dir.resolve(LOCK_FILE), StandardCharsets.US_ASCII).strip();
         } catch (IOException e) {
             return "";
@@ -225,7 +327,13 @@ public final class DataDirectory implements AutoCloseable {
                     if (!FileOps.FILE_MODE.contains(p)) open.add(p);
                 }
                 if (!open.isEmpty()) {
-                    Files.setPosixFilePermissions(f, FileOps.FILE_MODE);
+                    try {
+                        Files.setPosixFilePermissions(f, FileOps.FILE_MODE);
+                    } catch (IOException e) {
+                        throw StoreException.refused(f + " is readable by others (" + PosixFilePermissions.toString(perms)
+                                + ") and cannot be tightened: " + describe(e) + "; " + ownership(f)
+                                + ". Fix it (chown/chmod 600) and start again; nothing was changed.");
+                    }
                     LOG.warn("{} was {}; tightened to rw-------", name, PosixFilePermissions.toString(perms));
                 }
             }
@@ -244,8 +352,11 @@ public final class DataDirectory implements AutoCloseable {
         HELD_BY_THIS_JVM.remove(heldKey);
     }
 
-    static String describe(IOException e) {
+    static String describe(Throwable e) {
         if (e instanceof FileSystemException fse && fse.getReason() != null) return fse.getReason() + " (" + fse.getFile() + ")";
+        if (e instanceof java.nio.file.AccessDeniedException ade) return "Permission denied (" + ade.getFile() + ")";
+        if (e instanceof NoSuchFileException nsf) return "No such file (" + nsf.getFile() + ")";
+        if (e instanceof IOException && e.getMessage() != null) return e.getMessage();
         return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
 

@@ -4,9 +4,13 @@ import io.mcpoauth.store.CommitStats;
 import io.mcpoauth.store.StoreException;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.util.AbstractMap;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,13 +18,23 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Records of one kind, kept in memory and in one file, with group commit: a mutation is applied in memory under a
- * short lock and takes a sequence number; one waiting thread becomes the leader, makes everything up to the newest
- * sequence number durable, and wakes the others. {@link #update} returns only once its change is durable; if the
- * write fails it throws {@link StoreException#unavailable} and the store is marked unhealthy until a later write
- * succeeds (which then rewrites the whole file from memory).
+ * Records of one kind, kept in memory and in one file, with group commit. A transaction runs under a short lock and
+ * queues its changes as a pending batch; one waiting thread becomes the leader, makes every pending batch durable in
+ * one write, and wakes the others. {@link #update} returns only once its change is durable.
+ *
+ * <p>A change becomes visible only once it is durable: {@link #get}, {@link #values} and {@link #size} read the
+ * committed records, which a change joins only after its write succeeded. A later transaction does see the pending
+ * changes (so two concurrent rotations of one token are still decided one after the other), and then depends on
+ * them: it is acknowledged only with them. A write that fails rolls back completely: every pending batch (those in
+ * the failed write and those queued behind it, which may have read its state) is dropped from memory and refused
+ * with {@link StoreException#unavailable}, and nothing of it stays on disk (the journal frame is cut off; a
+ * snapshot renamed into place whose directory fsync failed is replaced by the previous generation again). A retry
+ * then does exactly what the first attempt should have done. The map stays unhealthy until a full rewrite from the
+ * committed records succeeds: the next commit, or the store's periodic probe ({@link #probe}).
  *
  * <p>Two ways to make a batch durable, chosen per file:
  * <ul>
@@ -31,12 +45,13 @@ import java.util.function.Function;
  * (hot files such as {@code refresh_tokens.json}, where a whole-file rewrite per commit would not scale).
  * </ul>
  *
- * <p>Reads ({@link #get}, {@link #values}) never block and see every applied change. Values must be immutable.
- * Records are held in a hash map (a read is one lookup, also with 100,000 records); files list them sorted by key.
+ * <p>Reads never block. Values must be immutable. Records are held in a hash map (a read is one lookup, also with
+ * 100,000 records); files list them sorted by key.
  */
 public final class DurableMap<V> {
+    private static final Logger LOG = LoggerFactory.getLogger(DurableMap.class);
 
-    /** A transaction: reads see its own writes; nothing is applied if the function throws. */
+    /** A transaction: reads see its own writes (and changes still pending); nothing is applied if the function throws. */
     public interface Tx<V> {
         V get(String key);
 
@@ -45,12 +60,52 @@ public final class DurableMap<V> {
         void remove(String key);
     }
 
+    /** Checked before every write; {@link #problem} is the cheap, sticky answer (null while writes may go on). */
+    interface Guard {
+        void check() throws IOException;
+
+        String problem();
+    }
+
+    static final Guard NO_GUARD = new Guard() {
+        @Override
+        public void check() {
+        }
+
+        @Override
+        public String problem() {
+            return null;
+        }
+    };
+
+    private enum Status { PENDING, DURABLE, FAILED }
+
+    /** The changes of one transaction (a removal maps to null), or a request for a full rewrite ({@link #flush}). */
+    private static final class Batch<V> {
+        final long seq;
+        final Map<String, V> changes;
+        final boolean snapshot;
+        Status status = Status.PENDING;
+        String failure;
+        Throwable cause;
+
+        Batch(long seq, Map<String, V> changes, boolean snapshot) {
+            this.seq = seq;
+            this.changes = changes;
+            this.snapshot = snapshot;
+        }
+    }
+
+    /** The newest pending value of a key (null: removed) and the batch it belongs to. */
+    private record Pending<V>(V value, Batch<V> batch) {}
+
+    private static final java.util.Comparator<Map.Entry<String, ?>> BY_KEY = (a, b) -> a.getKey().compareTo(b.getKey());
+
     private final String kind;
     private final Class<V> type;
     private final SnapshotWriter writer;
     private final SnapshotFormat.Layout layout;
-    private static final java.util.Comparator<Map.Entry<String, ?>> BY_KEY = (a, b) -> a.getKey().compareTo(b.getKey());
-    private final ConcurrentHashMap<String, V> data;
+    private final ConcurrentHashMap<String, V> data; // committed: durable
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition flushed = lock.newCondition();
     private final CommitStats stats;
@@ -58,28 +113,35 @@ public final class DurableMap<V> {
     private final JournalCodec<V> codec;
     private final java.util.concurrent.Executor compactor;
     private final long compactBytes;
+    private final Guard guard;
 
     // guarded by lock
-    private List<Map.Entry<String, V>> pending = new ArrayList<>();
+    private final ArrayDeque<Batch<V>> pending = new ArrayDeque<>();
+    private final HashMap<String, Pending<V>> overlay = new HashMap<>();
     private boolean needsSnapshot;
     private boolean compacting;
-    private long seq;
-    private long durableSeq;
-    private long failedThroughSeq;
-    private long failedWrites;
     private boolean flushing;
-    private long generation;
     private boolean closed;
-    private volatile boolean healthy = true;
+    private long seq;
+    private long generation;
+
+    private volatile String problem;
+    private volatile Instant failingSince;
 
     DurableMap(String kind, Class<V> type, SnapshotWriter writer, SnapshotFormat.Layout layout, Map<String, V> initial,
                long generation, CommitStats stats) {
-        this(kind, type, writer, layout, initial, generation, stats, null, null, 0);
+        this(kind, type, writer, layout, initial, generation, stats, null, null, 0, NO_GUARD);
     }
 
     /** A journaled map: {@code journal} is open on a fresh segment; {@code compactBytes} is the growth that triggers compaction. */
     DurableMap(String kind, Class<V> type, SnapshotWriter writer, SnapshotFormat.Layout layout, Map<String, V> initial,
                long generation, CommitStats stats, Journal journal, java.util.concurrent.Executor compactor, long compactBytes) {
+        this(kind, type, writer, layout, initial, generation, stats, journal, compactor, compactBytes, NO_GUARD);
+    }
+
+    DurableMap(String kind, Class<V> type, SnapshotWriter writer, SnapshotFormat.Layout layout, Map<String, V> initial,
+               long generation, CommitStats stats, Journal journal, java.util.concurrent.Executor compactor, long compactBytes,
+               Guard guard) {
         this.kind = kind;
         this.type = type;
         this.writer = writer;
@@ -92,6 +154,7 @@ public final class DurableMap<V> {
         this.codec = journal == null ? null : new JournalCodec<>(type);
         this.compactor = compactor;
         this.compactBytes = compactBytes;
+        this.guard = guard == null ? NO_GUARD : guard;
     }
 
     public boolean journaled() {
@@ -110,6 +173,7 @@ public final class DurableMap<V> {
         return writer.target();
     }
 
+    /** The committed (durable) record, or null. */
     public V get(String key) {
         return data.get(key);
     }
@@ -118,102 +182,124 @@ public final class DurableMap<V> {
         return data.size();
     }
 
-    /** A live, weakly consistent view, in no particular order. */
+    /** A live, weakly consistent view of the committed records, in no particular order. */
     public Collection<V> values() {
         return data.values();
     }
 
+    /** True while the last write succeeded and the file on disk is the one this map wrote. */
     public boolean healthy() {
-        return healthy;
+        return problem == null;
+    }
+
+    /** Why this file is not healthy ({@code null} when it is). */
+    public String problem() {
+        return problem;
+    }
+
+    /** Since when it has been failing ({@code null} when healthy). */
+    public Instant failingSince() {
+        return problem == null ? null : failingSince;
     }
 
     /**
-     * Runs {@code fn} atomically against the in-memory state, then waits until the result is on disk.
-     * A transaction that changes nothing still waits for any earlier change it may have observed.
+     * Runs {@code fn} atomically (against the committed records and the changes still pending), then waits until its
+     * changes are on disk. A transaction that changes nothing waits for the pending changes it read, and fails with them.
+     *
+     * @throws StoreException (unavailable) when the change could not be made durable: then nothing of it was applied
      */
     public <R> R update(Function<Tx<V>, R> fn) {
-        long mySeq;
+        Batch<V> mine;
         R result;
         lock.lock();
         try {
-            if (closed) throw StoreException.unavailable("the store is closed (the server is shutting down)", null);
+            refuseWhenClosedOrGone();
             TxImpl tx = new TxImpl();
             result = fn.apply(tx);
             if (!tx.changes.isEmpty()) {
-                for (Map.Entry<String, V> c : tx.changes.entrySet()) {
-                    if (c.getValue() == null) data.remove(c.getKey());
-                    else data.put(c.getKey(), c.getValue());
-                    if (journal != null) pending.add(new java.util.AbstractMap.SimpleImmutableEntry<>(c.getKey(), c.getValue()));
-                }
-                seq++;
+                mine = new Batch<>(++seq, tx.changes, false);
+                pending.add(mine);
+                for (Map.Entry<String, V> c : tx.changes.entrySet()) overlay.put(c.getKey(), new Pending<>(c.getValue(), mine));
+            } else {
+                mine = tx.dependsOn;
             }
-            mySeq = seq;
         } finally {
             lock.unlock();
         }
-        awaitDurable(mySeq);
+        if (mine != null) awaitDurable(mine);
         return result;
     }
 
-    /** Writes the whole map now (a full snapshot, also in journal mode). */
+    /** Writes the whole map now (a full snapshot, also in journal mode), with every pending change. */
     public void flush() {
-        long s;
+        Batch<V> b;
         lock.lock();
         try {
-            s = ++seq;
-            needsSnapshot = true;
+            refuseWhenClosedOrGone();
+            b = new Batch<>(++seq, Map.of(), true);
+            pending.add(b);
         } finally {
             lock.unlock();
         }
-        awaitDurable(s);
+        awaitDurable(b);
     }
 
-    private void awaitDurable(long mySeq) {
-        List<Map.Entry<String, V>> snapshot;
-        List<Map.Entry<String, V>> changes;
-        long snapshotSeq;
-        long batch;
+    private void refuseWhenClosedOrGone() {
+        if (closed) throw StoreException.unavailable("the store is closed (the server is shutting down); nothing was changed", null);
+        String gone = guard.problem();
+        if (gone != null) throw StoreException.unavailable(gone + "; nothing was changed", null);
+    }
+
+    private void awaitDurable(Batch<V> b) {
+        List<Batch<V>> taking;
+        List<Map.Entry<String, V>> snapshot = null;
+        Map<String, V> changes = null;
         long gen;
+        long lastSeq;
+        boolean full;
         lock.lock();
         try {
-            long failuresSeen = failedWrites;
             while (true) {
-                if (durableSeq >= mySeq) return;
-                if (failedThroughSeq >= mySeq) {
-                    if (failedWrites != failuresSeen) {
-                        throw StoreException.unavailable("could not write " + writer.target().getFileName() + " durably", null);
-                    }
-                    // The write this caller depends on failed before it arrived (it changed nothing itself, but saw
-                    // state that is not on disk): try again with a fresh commit, which rewrites everything.
-                    mySeq = ++seq;
-                    continue;
-                }
+                if (b.status == Status.DURABLE) return;
+                if (b.status == Status.FAILED) throw StoreException.unavailable(b.failure, b.cause);
                 if (!flushing && !(compacting && needsSnapshot)) break;
                 flushed.awaitUninterruptibly();
             }
+            if (closed) {
+                rollBack(Long.MIN_VALUE, null, "the store closed (the server is shutting down) before this change was written; nothing was changed");
+                flushed.signalAll();
+                throw StoreException.unavailable(b.failure, null);
+            }
             flushing = true;
-            snapshotSeq = seq;
-            batch = snapshotSeq - Math.max(durableSeq, failedThroughSeq);
-            if (journal == null || needsSnapshot) {
+            taking = new ArrayList<>(pending);
+            lastSeq = taking.get(taking.size() - 1).seq;
+            full = journal == null || needsSnapshot;
+            for (Batch<V> t : taking) full |= t.snapshot;
+            if (full) {
                 gen = ++generation;
-                snapshot = new ArrayList<>(data.entrySet());
-                changes = null;
+                snapshot = new ArrayList<>(data.size() + overlay.size());
+                for (Map.Entry<String, V> e : data.entrySet()) {
+                    if (!overlay.containsKey(e.getKey())) snapshot.add(e);
+                }
+                for (Map.Entry<String, Pending<V>> e : overlay.entrySet()) {
+                    if (e.getValue().value() != null) snapshot.add(new AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue().value()));
+                }
             } else {
                 gen = generation;
-                snapshot = null;
-                changes = pending;
+                changes = new LinkedHashMap<>();
+                for (Batch<V> t : taking) changes.putAll(t.changes);
             }
-            pending = new ArrayList<>();
         } finally {
             lock.unlock();
         }
         if (snapshot != null) snapshot.sort(BY_KEY);
         long start = System.nanoTime();
-        IOException failure = null;
+        Exception failure = null;
         boolean compact = false;
         try {
+            guard.check();
             if (changes != null) {
-                journal.append(codec.encode(snapshotSeq, changes));
+                journal.append(codec.encode(lastSeq, changes.entrySet()));
                 compact = journal.bytes() >= compactBytes;
             } else if (journal != null) {
                 rewriteAndRestartJournal(gen, snapshot);
@@ -221,23 +307,36 @@ public final class DurableMap<V> {
                 writer.write(kind, gen, snapshot, layout);
             }
         } catch (IOException | RuntimeException e) {
-            failure = e instanceof IOException io ? io : new IOException(e);
+            failure = e;
         }
         long elapsed = System.nanoTime() - start;
+        long batch = 0;
         lock.lock();
         try {
             flushing = false;
             if (failure == null) {
-                durableSeq = snapshotSeq;
-                healthy = true;
-                if (snapshot != null) needsSnapshot = false;
+                for (Batch<V> t : taking) {
+                    for (Map.Entry<String, V> c : t.changes.entrySet()) {
+                        if (c.getValue() == null) data.remove(c.getKey());
+                        else data.put(c.getKey(), c.getValue());
+                    }
+                    t.status = Status.DURABLE;
+                    if (!t.snapshot) batch++;
+                }
+                for (int i = 0; i < taking.size(); i++) pending.poll();
+                overlay.values().removeIf(p -> p.batch().status == Status.DURABLE);
+                if (full) needsSnapshot = false;
+                markHealthy();
             } else {
-                failedThroughSeq = snapshotSeq;
-                failedWrites++;
-                healthy = false;
-                needsSnapshot = journal != null; // the lost batch is only in memory now: the next write is a full snapshot
+                String why = DataDirectory.describe(failure);
+                rollBack(lastSeq, "could not write " + writer.target().getFileName() + " durably: " + why + "; nothing was changed",
+                        "not written: an earlier change to " + writer.target().getFileName() + " that it may depend on could not be"
+                                + " made durable (" + why + "); nothing was changed");
+                for (Batch<V> t : taking) t.cause = failure;
+                if (journal != null) needsSnapshot = true; // the journal or snapshot may be left behind: rewrite everything
+                markFailing("writing " + writer.target().getFileName() + " failed: " + why);
             }
-            if (compact && !compacting && compactor != null) {
+            if (compact && !compacting && compactor != null && !closed) {
                 compacting = true;
                 compactor.execute(this::compact);
             }
@@ -246,27 +345,49 @@ public final class DurableMap<V> {
             lock.unlock();
         }
         if (stats != null) stats.record(kind, elapsed, failure == null, batch);
-        if (failure != null) {
-            throw StoreException.unavailable("could not write " + writer.target().getFileName() + " durably: " + failure.getMessage(), failure);
+        if (b.status == Status.FAILED) throw StoreException.unavailable(b.failure, b.cause);
+    }
+
+    /**
+     * Under the lock: drops every pending batch; those up to {@code inWriteThrough} failed in the write with
+     * {@code inWrite}, the others with {@code behind}.
+     */
+    private void rollBack(long inWriteThrough, String inWrite, String behind) {
+        long changes = 0;
+        for (Batch<V> t : pending) {
+            t.status = Status.FAILED;
+            t.failure = t.seq <= inWriteThrough ? inWrite : behind;
+            changes += t.changes.size();
+        }
+        pending.clear();
+        overlay.clear();
+        if (stats != null && changes > 0) stats.recordRollback(changes);
+    }
+
+    /**
+     * Journal mode, synchronous (as a leader, after a failure or for {@link #flush}): first a new, empty segment (so a
+     * snapshot never names a segment that does not exist yet), then the snapshot of everything pointing at it, then
+     * the older segments are deleted. If the snapshot fails, the older snapshot still applies and the new empty
+     * segment continues the journal without a gap.
+     */
+    private void rewriteAndRestartJournal(long gen, List<Map.Entry<String, V>> snapshot) throws IOException {
+        long next = journal.segment() + 1;
+        journal.startSegment(next);
+        writer.write(kind, gen, snapshot, layout, next);
+        try {
+            journal.deleteBefore(next);
+        } catch (IOException e) {
+            // the snapshot is durable: older segments are never replayed again and are deleted at the next start
+            LOG.warn("Could not delete old journal segments of {}: {}", writer.target().getFileName(), DataDirectory.describe(e));
         }
     }
 
     /**
-     * Journal mode, synchronous (as a leader, after a failure or for {@link #flush}): the snapshot covers every change,
-     * so it is written first, pointing at a new segment; then the new segment is opened and older ones deleted.
-     */
-    private void rewriteAndRestartJournal(long gen, List<Map.Entry<String, V>> snapshot) throws IOException {
-        long next = journal.segment() + 1;
-        writer.write(kind, gen, snapshot, layout, next);
-        journal.startSegment(next);
-        journal.deleteBefore(next);
-    }
-
-    /**
-     * Journal mode, in the background: switch appends to a new segment and capture the records at that instant
-     * (under the lock, with no append in progress), then write the snapshot pointing at the new segment and delete the
-     * older ones. Commits continue meanwhile; a change captured in the snapshot may also be replayed from the new
-     * segment, which is harmless since every change carries the whole record.
+     * Journal mode, in the background: switch appends to a new segment and capture the committed records at that
+     * instant (under the lock, with no append in progress: they are exactly what the older segments hold), then write
+     * the snapshot pointing at the new segment and delete the older ones. Commits continue meanwhile; a change captured
+     * in the snapshot may also be replayed from the new segment, which is harmless since every change carries the
+     * whole record.
      */
     private void compact() {
         List<Map.Entry<String, V>> snapshot;
@@ -277,14 +398,18 @@ public final class DurableMap<V> {
             while (flushing) flushed.awaitUninterruptibly();
             if (closed || needsSnapshot) {
                 compacting = false;
+                flushed.signalAll();
                 return;
             }
             next = journal.segment() + 1;
             try {
+                guard.check();
                 journal.startSegment(next);
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 compacting = false;
                 needsSnapshot = true;
+                markFailing("compacting the journal of " + writer.target().getFileName() + " failed: " + DataDirectory.describe(e));
+                flushed.signalAll();
                 return;
             }
             gen = ++generation;
@@ -295,12 +420,18 @@ public final class DurableMap<V> {
         // Appends go on while the snapshot is written; a leader that must rewrite the snapshot itself waits (awaitDurable).
         snapshot.sort(BY_KEY);
         try {
+            guard.check();
             writer.write(kind, gen, snapshot, layout, next);
-            journal.deleteBefore(next);
+            try {
+                journal.deleteBefore(next);
+            } catch (IOException e) {
+                LOG.warn("Could not delete old journal segments of {}: {}", writer.target().getFileName(), DataDirectory.describe(e));
+            }
         } catch (IOException | RuntimeException e) {
             lock.lock();
             try {
                 needsSnapshot = true;
+                markFailing("compacting the journal of " + writer.target().getFileName() + " failed: " + DataDirectory.describe(e));
             } finally {
                 lock.unlock();
             }
@@ -315,6 +446,53 @@ public final class DurableMap<V> {
         }
     }
 
+    /**
+     * For the store's periodic probe: notices a file deleted, replaced or changed behind the server's back (it is then
+     * unhealthy), and while unhealthy tries a full rewrite from the committed records, which makes it healthy again
+     * once the disk works. Never throws.
+     */
+    void probe() {
+        lock.lock();
+        try {
+            if (closed) return;
+            if (problem == null && !flushing && !compacting) {
+                String changed = writer.changedOnDisk();
+                if (changed != null) changed = writer.target() + " " + changed + " while the server was running";
+                else if (journal != null) changed = journal.problemOnDisk();
+                if (changed != null) {
+                    needsSnapshot = true;
+                    markFailing(changed + "; it is rewritten from memory");
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (problem == null || guard.problem() != null) return;
+        try {
+            flush();
+        } catch (StoreException e) {
+            // still failing: the failed write recorded why
+        }
+    }
+
+    private void markFailing(String why) {
+        if (problem == null) {
+            failingSince = Instant.now();
+            LOG.error("Store: {} (writes to it are refused until a rewrite succeeds; retried in the background)", why);
+        } else if (!problem.equals(why)) {
+            LOG.warn("Store: {}", why);
+        }
+        problem = why;
+    }
+
+    private void markHealthy() {
+        String was = problem;
+        if (was != null) {
+            LOG.info("Store: {} is written again (failing since {}: {})", writer.target().getFileName(), failingSince, was);
+            problem = null;
+        }
+    }
+
     /** The records, sequence number and generation as of one instant; taken with the lock held (see {@link Backup}). */
     record Captured<V>(DurableMap<V> map, List<Map.Entry<String, V>> records, long seq, long generation) {}
 
@@ -326,28 +504,30 @@ public final class DurableMap<V> {
         lock.unlock();
     }
 
-    /** Call between {@link #lockForCapture} and {@link #unlockAfterCapture}. */
+    /** Call between {@link #lockForCapture} and {@link #unlockAfterCapture}: the committed (durable) records. */
     Captured<V> captureLocked() {
         List<Map.Entry<String, V>> records = new ArrayList<>(data.entrySet());
         records.sort(BY_KEY);
         return new Captured<>(this, records, seq, generation);
     }
 
-    /** Returns once every change up to {@code s} is on disk; throws like {@link #update} when it cannot be. */
-    void awaitDurableThrough(long s) {
-        awaitDurable(s);
-    }
-
     SnapshotFormat.Layout layout() {
         return layout;
     }
 
+    SnapshotWriter writer() {
+        return writer;
+    }
+
     /**
-     * Stops accepting mutations and waits (bounded) for in-flight writes to finish; a journaled map then writes a
-     * final snapshot so the next start reads no journal.
+     * Stops accepting mutations and waits (bounded) for in-flight writes to finish; changes still queued are refused. A
+     * journaled map then writes a final snapshot so the next start reads no journal.
+     *
+     * @return false when a write or compaction of this map may still be running (the timeout passed)
      */
-    void close(long timeoutMillis) {
+    boolean close(long timeoutMillis) {
         boolean finalSnapshot;
+        boolean idle;
         List<Map.Entry<String, V>> snapshot = null;
         long gen = 0;
         lock.lock();
@@ -364,28 +544,49 @@ public final class DurableMap<V> {
                     break;
                 }
             }
-            finalSnapshot = journal != null && !flushing && !compacting && durableSeq == seq && pending.isEmpty();
+            idle = !flushing && !compacting;
+            if (!flushing) {
+                rollBack(Long.MIN_VALUE, null, "the store closed (the server is shutting down) before this change was written; nothing was changed");
+                flushed.signalAll();
+            }
+            finalSnapshot = journal != null && idle && guard.problem() == null;
             if (finalSnapshot) {
                 gen = ++generation;
                 snapshot = new ArrayList<>(data.entrySet());
-                flushing = true;
             }
+            if (idle) flushing = true; // nothing else writes from now on
         } finally {
             lock.unlock();
         }
-        if (journal == null) return;
+        if (journal == null || !idle) return idle; // not idle: finishClose() closes the journal once the write has ended
         if (finalSnapshot) {
             snapshot.sort(BY_KEY);
             try {
+                guard.check();
                 rewriteAndRestartJournal(gen, snapshot);
             } catch (IOException | RuntimeException e) {
                 // the journal still holds everything; the next start replays it
+                LOG.warn("Could not write the final snapshot of {}: {}", writer.target().getFileName(), DataDirectory.describe(
+                        e instanceof IOException io ? io : new IOException(e)));
             }
         }
         journal.close();
+        return idle;
     }
 
-    /** Closes files without writing anything (see {@link Store#crashForTest}). */
+    /** After {@link #close} returned false: waits for the write or compaction still running, then closes the journal. */
+    void finishClose() {
+        lock.lock();
+        try {
+            while (flushing || compacting) flushed.awaitUninterruptibly();
+            flushing = true;
+        } finally {
+            lock.unlock();
+        }
+        if (journal != null) journal.close();
+    }
+
+    /** Closes files without writing anything (see {@link FileStore#crashForTest}). */
     void abandon() {
         lock.lock();
         try {
@@ -397,12 +598,20 @@ public final class DurableMap<V> {
     }
 
     private final class TxImpl implements Tx<V> {
-        final Map<String, V> changes = new HashMap<>();
+        final Map<String, V> changes = new LinkedHashMap<>();
+        Batch<V> dependsOn;
 
         @Override
         public V get(String key) {
             if (changes.containsKey(key)) return changes.get(key);
-            return data.get(key);
+            return current(key);
+        }
+
+        private V current(String key) {
+            Pending<V> p = overlay.get(key);
+            if (p == null) return data.get(key);
+            if (dependsOn == null || p.batch().seq > dependsOn.seq) dependsOn = p.batch();
+            return p.value();
         }
 
         @Override
@@ -413,7 +622,7 @@ public final class DurableMap<V> {
 
         @Override
         public void remove(String key) {
-            if (changes.containsKey(key) ? changes.get(key) != null : data.containsKey(key)) {
+            if (changes.containsKey(key) ? changes.get(key) != null : current(key) != null) {
                 changes.put(key, null);
             }
         }

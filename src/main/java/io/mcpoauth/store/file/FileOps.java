@@ -1,10 +1,12 @@
 package io.mcpoauth.store.file;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -15,7 +17,7 @@ import java.util.Set;
 
 /**
  * The file-system calls the store makes, in one place, so a test can record their order
- * (write, fsync file, rename, fsync directory, then acknowledge).
+ * (write, fsync file, rename, fsync directory, then acknowledge) and inject failures (EIO, ENOSPC, EACCES).
  */
 public interface FileOps {
     Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
@@ -32,7 +34,10 @@ public interface FileOps {
     /** Makes the directory entry changes in {@code dir} durable. */
     void syncDirectory(Path dir) throws IOException;
 
-    /** Points {@code link} (replaced if present) at the same file as {@code existing}: keeps the previous generation. */
+    /**
+     * Points {@code link} (replaced if present) at the same file as {@code existing}, atomically: there is no moment
+     * without {@code link} (a new link is made under a temporary name and renamed over it). Keeps the previous generation.
+     */
     void replaceHardLink(Path link, Path existing) throws IOException;
 
     void deleteIfExists(Path file) throws IOException;
@@ -42,11 +47,30 @@ public interface FileOps {
         channel.force(false);
     }
 
+    /** Creates a new journal segment (0600, never through a symbolic link) open for appending. */
+    default FileChannel createSegment(Path file) throws IOException {
+        return FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND,
+                LinkOption.NOFOLLOW_LINKS), FILE_ATTR);
+    }
+
+    /** Cuts {@code channel}'s file back to {@code size} bytes (a journal frame whose write or fdatasync failed). */
+    default void truncate(FileChannel channel, long size) throws IOException {
+        channel.truncate(size);
+    }
+
+    /** Reads a whole file without following a symbolic link (O_NOFOLLOW). */
+    default byte[] readFile(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            return in.readAllBytes();
+        }
+    }
+
     /** The real implementation for Linux. */
     FileOps POSIX = new FileOps() {
         @Override
         public void writeNewAndSync(Path file, byte[] data) throws IOException {
-            try (FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), FILE_ATTR)) {
+            try (FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                    LinkOption.NOFOLLOW_LINKS), FILE_ATTR)) {
                 ByteBuffer buf = ByteBuffer.wrap(data);
                 while (buf.hasRemaining()) ch.write(buf);
                 ch.force(true);
@@ -71,8 +95,15 @@ public interface FileOps {
 
         @Override
         public void replaceHardLink(Path link, Path existing) throws IOException {
-            Files.deleteIfExists(link);
-            Files.createLink(link, existing);
+            Path tmp = link.resolveSibling(SnapshotWriter.TMP_PREFIX + link.getFileName() + "-" + Long.toHexString(System.nanoTime()));
+            Files.createLink(tmp, existing);
+            try {
+                // rename(2) over the old link: atomic. When both already name the same file it does nothing and
+                // leaves tmp, which the finally removes.
+                atomicMove(tmp, link);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
         }
 
         @Override

@@ -273,7 +273,8 @@ public final class FileStores implements Stores {
 
     @Override
     public String problem() {
-        return store.healthy() ? null : "writes to " + store.dir() + " are failing";
+        FileStore.Health h = store.health();
+        return h.healthy() ? null : String.join("; ", h.problems());
     }
 
     @Override

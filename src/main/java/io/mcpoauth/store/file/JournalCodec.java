@@ -7,7 +7,6 @@ import io.mcpoauth.store.RefreshFamily;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,7 +21,7 @@ final class JournalCodec<V> {
         this.type = type;
     }
 
-    byte[] encode(long seq, List<Map.Entry<String, V>> changes) throws IOException {
+    byte[] encode(long seq, java.util.Collection<? extends Map.Entry<String, V>> changes) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256 * changes.size() + 32);
         try (JsonGenerator g = SnapshotFormat.MAPPER.getFactory().createGenerator(out)) {
             g.writeStartObject();

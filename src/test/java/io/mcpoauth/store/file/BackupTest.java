@@ -160,6 +160,28 @@ class BackupTest {
         }
     }
 
+    /** The backup directory and every directory created for it are durable: fsync of each parent after the files. */
+    @Test
+    void theParentOfEveryDirectoryTheBackupCreatesIsSynced() throws IOException {
+        RecordingFileOps ops = new RecordingFileOps();
+        try (FileStore store = FileStore.open(dir.resolve("data"), ops)) {
+            FileStores.clients(store).put(client("c1"));
+            ops.clear();
+            Path target = dir.resolve("new/deeper/bk");
+            store.backup(target);
+            List<RecordingFileOps.Call> calls = ops.calls();
+            int lastWrite = -1;
+            for (int i = 0; i < calls.size(); i++) {
+                if (calls.get(i).op() == RecordingFileOps.Op.WRITE_AND_SYNC && calls.get(i).a().startsWith(target)) lastWrite = i;
+            }
+            assertTrue(lastWrite >= 0, "the backup files went through the store's FileOps: " + calls);
+            List<Path> synced = calls.subList(lastWrite + 1, calls.size()).stream()
+                    .filter(c -> c.op() == RecordingFileOps.Op.SYNC_DIR).map(RecordingFileOps.Call::a).toList();
+            assertEquals(List.of(target, target.getParent(), target.getParent().getParent(), dir), synced,
+                    "the backup directory, then the parent of each directory created, innermost first");
+        }
+    }
+
     static Set<String> keys(Path file, String kind) throws IOException {
         Set<String> out = new TreeSet<>();
         for (Iterator<String> it = decode(file, kind).fieldNames(); it.hasNext(); ) out.add(it.next());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.StoreException;
 import io.mcpoauth.store.file.RecordingFileOps.Call;
 import io.mcpoauth.store.file.RecordingFileOps.Op;
@@ -84,6 +85,55 @@ class CloseTest {
         } finally {
             pool.shutdownNow();
             assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+        }
+    }
+
+    /** close() must not release the lock while the compactor still writes the snapshot: another server could start writing. */
+    @Test
+    void closeKeepsTheLockUntilACompactionStillWritingHasEnded() throws Exception {
+        Path dir = tmp.resolve("compacting");
+        FileStore.Tuning t = new FileStore.Tuning();
+        t.minCompactBytes = 1;
+        t.closeTimeoutMillis = 200;
+        RecordingFileOps ops = new RecordingFileOps();
+        CountDownLatch inCompaction = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        ops.hook = (op, p) -> {
+            if (op == Op.WRITE_AND_SYNC && Thread.currentThread().getName().equals("store-compactor")) {
+                inCompaction.countDown();
+                try {
+                    if (!release.await(30, TimeUnit.SECONDS)) throw new AssertionError("never released");
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        FileStore store = FileStore.open(dir, ops, t);
+        RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), java.time.Duration.ofDays(1));
+        java.util.List<String> created = new java.util.ArrayList<>();
+        for (int i = 0; i < 200 && inCompaction.getCount() > 0; i++) {
+            created.add(tokens.create("c", "u" + i, "mcp", null, true, java.time.Instant.now()).refreshToken());
+        }
+        assertTrue(inCompaction.await(10, TimeUnit.SECONDS), "a compaction started");
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            pool.submit(store::close).get(30, TimeUnit.SECONDS); // returns after its bounded wait
+            assertEquals(String.valueOf(ProcessHandle.current().pid()), DataDirectory.runningServer(dir),
+                    "the lock is still held while the compactor writes");
+            try (ChildJvm other = ChildJvm.start(tmp.resolve("other.err"), null, "open", dir.toString())) {
+                String line = other.awaitLine(l -> l.startsWith("REFUSED") || l.startsWith("OPENED"), java.time.Duration.ofSeconds(60));
+                assertTrue(line.startsWith("REFUSED"), "another server must not start meanwhile: " + line);
+            }
+            release.countDown();
+            Await.until(java.time.Duration.ofSeconds(10), () -> DataDirectory.runningServer(dir) == null, () -> "the lock was never released");
+            for (Call c : ops.calls()) assertTrue(c.ok(), "a write failed: " + c);
+        } finally {
+            release.countDown();
+            pool.shutdownNow();
+        }
+        try (FileStore again = FileStore.open(dir)) {
+            RefreshTokens r = new RefreshTokens(FileStores.grants(again), java.time.Duration.ofDays(1));
+            for (String token : created) assertTrue(r.find(token, java.time.Instant.now()) != null, "lost " + token);
         }
     }
 }

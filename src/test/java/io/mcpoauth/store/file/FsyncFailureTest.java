@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mcpoauth.core.Secrets;
 import io.mcpoauth.oauth.RefreshTokens;
 import io.mcpoauth.store.StoreException;
 import io.mcpoauth.store.file.RecordingFileOps.Op;
@@ -18,6 +20,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -32,8 +36,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A write that fails (EIO from fsync, a failed rename...): the request fails as unavailable (a 5xx, nothing
- * acknowledged), the file on disk is the old one, the store reports unhealthy, and the next commit rewrites the
- * whole file from memory (including the change of the failed request) and makes the store healthy again.
+ * acknowledged), nothing of it stays (not in memory, not on disk: the file holds the committed records), the store
+ * reports unhealthy, and the next commit rewrites the whole file from the committed records and makes it healthy again.
  */
 class FsyncFailureTest {
     private static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
@@ -45,52 +49,52 @@ class FsyncFailureTest {
     /** The whole-file rewrite (every snapshot file), failing at each of its steps. */
     @ParameterizedTest
     @EnumSource(value = Op.class, names = {"WRITE_AND_SYNC", "LINK_PREV", "RENAME", "SYNC_DIR"})
-    void failedWriteIsNotAcknowledgedAndTheNextCommitRewritesEverything(Op failing) throws Exception {
+    void aFailedWriteChangesNothingAndTheNextCommitRewritesEverything(Op failing) throws Exception {
         RecordingFileOps ops = new RecordingFileOps();
         Path file = dir.resolve("things.json");
         Path prev = dir.resolve("things.json" + SnapshotWriter.PREV_SUFFIX);
+        SnapshotFormat format = new SnapshotFormat();
         try (FileStore store = FileStore.open(dir, ops)) {
             DurableMap<String> m = store.map("things.json", "things", String.class, SnapshotFormat.Layout.ONE_LINE);
             put(m, "a", "1");
-            put(m, "b", "2"); // a second write, so .prev exists too
+            put(m, "b", "2");
             byte[] before = Files.readAllBytes(file);
-            byte[] prevBefore = Files.readAllBytes(prev);
 
             ops.hook = (op, p) -> {
                 if (op == failing) throw new IOException("injected: Input/output error");
             };
             StoreException e = assertThrows(StoreException.class, () -> put(m, "c", "3"));
             assertTrue(e.unavailable(), "a failed write is 'unavailable' (the request answers 5xx)");
+            assertTrue(e.getMessage().contains("things.json") && e.getMessage().contains("injected: Input/output error")
+                    && e.getMessage().contains("nothing was changed"), e.getMessage());
             assertFalse(store.healthy());
             assertTrue(store.stats().failures() >= 1);
+            assertTrue(store.stats().rolledBackChanges() >= 1);
 
-            if (failing == Op.SYNC_DIR) {
-                // the rename happened before the directory fsync failed: the new file is in place but was never
-                // acknowledged (either content is allowed after a crash); the previous generation is intact
-                assertArrayEquals(before, Files.readAllBytes(prev), "the old file is intact as .prev");
-                new SnapshotFormat().decode(Files.readAllBytes(file), "things");
-            } else {
-                assertArrayEquals(before, Files.readAllBytes(file), "the old file is intact");
-                // .prev is the generation before (write failed) or the current one (linked just before the rename failed)
-                if (failing == Op.WRITE_AND_SYNC) assertArrayEquals(prevBefore, Files.readAllBytes(prev));
-                if (failing == Op.RENAME) assertArrayEquals(before, Files.readAllBytes(prev));
-            }
+            assertNull(m.get("c"), "the refused change is not visible");
+            assertEquals(2, m.size());
+            assertEquals(Set.of("a", "b"), keys(format.decode(Files.readAllBytes(file), "things")),
+                    "the file holds the committed records (after a failed directory fsync the renamed file was replaced again)");
+            if (failing != Op.SYNC_DIR) assertArrayEquals(before, Files.readAllBytes(file), "the old file is intact, byte for byte");
+            assertTrue(Files.exists(prev), "a previous generation is always there");
+            format.decode(Files.readAllBytes(prev), "things");
             assertEquals(List.of(), temps(), "no temp file is left behind");
-            assertEquals("3", m.get("c"), "the change stays in memory");
             StoreException again = assertThrows(StoreException.class, () -> put(m, "d", "4"));
             assertTrue(again.unavailable());
+            assertNull(m.get("d"));
 
             ops.hook = (op, p) -> {};
             ops.clear();
             put(m, "e", "5");
             assertEquals(Op.WRITE_AND_SYNC, ops.calls().get(0).op(), "recovery writes a new file, it does not just retry the fsync");
             assertTrue(store.healthy(), "a successful commit makes the store healthy again");
-            SnapshotFormat.Decoded d = new SnapshotFormat().decode(Files.readAllBytes(file), "things");
-            assertEquals(5, d.records().size(), "the changes of the failed requests, kept in memory, are now written: " + d.records());
+            assertEquals(Set.of("a", "b", "e"), keys(format.decode(Files.readAllBytes(file), "things")));
         }
         try (FileStore store = FileStore.open(dir)) {
             DurableMap<String> m = store.map("things.json", "things", String.class, SnapshotFormat.Layout.ONE_LINE);
-            assertEquals(5, m.size());
+            assertEquals(3, m.size());
+            assertNull(m.get("c"), "a refused write is not there after a restart either");
+            assertNull(m.get("d"));
         }
     }
 
@@ -99,9 +103,9 @@ class FsyncFailureTest {
      * journal append and fdatasync): every durable step fails, then works again.
      */
     @Test
-    void aFailedRotationIsNotAcknowledgedAndTheClientsRetryWorksOnceTheDiskRecovers() throws Exception {
+    void aFailedRotationIsRolledBackAndTheClientsRetryRotatesExactlyOnce() throws Exception {
         RecordingFileOps ops = new RecordingFileOps();
-        String aToken, aFamily, bobFamily;
+        String aToken, aFamily, successor;
         try (FileStore store = FileStore.open(dir, ops)) {
             RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), TTL);
             RefreshTokens.Issued a = tokens.create("client", "alice", "mcp", null, true, NOW);
@@ -118,29 +122,27 @@ class FsyncFailureTest {
             StoreException r = assertThrows(StoreException.class, () -> tokens.rotate(held, "client", NOW, f -> {}));
             assertTrue(r.unavailable(), "the rotation is not acknowledged: the client keeps its token");
 
-            // kept in memory: bob's family exists, alice's family was rotated (its successor never reached the client)
-            assertEquals(2, tokens.size());
-            bobFamily = tokens.all().stream().filter(f -> f.userId().equals("bob")).findFirst().orElseThrow().familyId();
-            assertEquals(1, tokens.get(aFamily).rotations());
+            assertEquals(1, tokens.size(), "bob's family was refused: it does not exist");
+            assertEquals(0, tokens.get(aFamily).rotations(), "alice's refused rotation was rolled back");
+            assertTrue(Secrets.hash(aToken).equals(tokens.get(aFamily).tokenHash()), "the token the client holds is still current");
 
             ops.hook = (op, p) -> {};
-            // the client retries with the token it holds (now "previous"): it rotates again and is made durable
             RefreshTokens.Rotation retry = tokens.rotate(aToken, "client", NOW, f -> {});
             assertEquals(RefreshTokens.Outcome.ROTATED, retry.outcome());
+            assertEquals(1, retry.family().rotations(), "the retry does exactly what the first attempt should have done");
             assertTrue(store.healthy());
-            aToken = retry.refreshToken();
+            successor = retry.refreshToken();
         }
         try (FileStore store = FileStore.open(dir)) {
             RefreshTokens tokens = new RefreshTokens(FileStores.grants(store), TTL);
-            assertEquals(2, tokens.size(), "the change of the failed request, kept in memory, was written by the next commit");
-            assertNotNull(tokens.get(bobFamily));
-            assertNotNull(tokens.find(aToken, NOW));
-            assertEquals(2, tokens.get(aFamily).rotations());
+            assertEquals(1, tokens.size(), "the refused family did not come back");
+            assertNotNull(tokens.find(successor, NOW));
+            assertEquals(1, tokens.get(aFamily).rotations());
         }
     }
 
     @Test
-    void everyWaiterOfAFailedWriteFailsAndNoneIsAcknowledged() throws Exception {
+    void everyWaiterOfAFailedWriteFailsAndNothingOfThemStays() throws Exception {
         RecordingFileOps ops = new RecordingFileOps();
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try (FileStore store = FileStore.open(dir, ops)) {
@@ -180,6 +182,7 @@ class FsyncFailureTest {
             }
             assertFalse(store.healthy());
             assertArrayEquals(before, Files.readAllBytes(dir.resolve("things.json")));
+            assertEquals(1, m.size(), "none of the refused changes is visible");
 
             ops.hook = (op, p) -> {};
             m.update(tx -> {
@@ -188,11 +191,17 @@ class FsyncFailureTest {
             });
             assertTrue(store.healthy());
             SnapshotFormat.Decoded d = new SnapshotFormat().decode(Files.readAllBytes(dir.resolve("things.json")), "things");
-            assertEquals(10, d.records().size(), "seed, the 8 failed changes kept in memory, and the new one");
+            assertEquals(Set.of("seed", "after"), keys(d), "the seed and the new change; none of the 8 refused ones");
         } finally {
             pool.shutdownNow();
             assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
         }
+    }
+
+    static Set<String> keys(SnapshotFormat.Decoded d) {
+        Set<String> out = new TreeSet<>();
+        d.records().fieldNames().forEachRemaining(out::add);
+        return out;
     }
 
     private List<Path> temps() throws IOException {

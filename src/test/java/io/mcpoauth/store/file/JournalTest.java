@@ -1,5 +1,6 @@
 package io.mcpoauth.store.file;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -31,7 +32,7 @@ class JournalTest {
 
     private List<Path> segments() throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> p.getFileName().toString().startsWith(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS + Journal.INFIX)).sorted().toList();
+            return s.filter(p -> p.getFileName().toString().startsWith(FileStores.REFRESH_TOKENS + Journal.INFIX)).sorted().toList();
         }
     }
 
@@ -59,7 +60,7 @@ class JournalTest {
         FileStore s = FileStore.open(dir);
         RefreshTokens rt = new RefreshTokens(FileStores.grants(s), TTL);
         List<String> tokens = work(rt, 20, 3);
-        String snapshot = Files.readString(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS));
+        String snapshot = Files.readString(dir.resolve(FileStores.REFRESH_TOKENS));
         assertTrue(snapshot.contains("\"journal_from\": 1"), snapshot);
         assertTrue(Files.size(segments().get(0)) > 0, "the rotations are in the journal");
         // No close(): as after kill -9. A second open in this JVM would see our own lock, so release it only.
@@ -104,27 +105,34 @@ class JournalTest {
     }
 
     @Test
-    void storeCheckReportsJournalDamageAndRecoverCutsItThere() throws IOException {
+    void storeCheckReportsJournalDamageAndRecoverKeepsEveryFrameThatCanBeRead() throws IOException {
         FileStore s = FileStore.open(dir);
         RefreshTokens rt = new RefreshTokens(FileStores.grants(s), TTL);
         List<String> early = work(rt, 3, 0);
         long goodLength = Files.size(segments().get(0));
-        work(rt, 3, 2);
+        List<String> later = work(rt, 3, 2);
         s.crashForTest();
         Path seg = segments().get(0);
         try (FileChannel ch = FileChannel.open(seg, StandardOpenOption.WRITE)) {
             ch.write(java.nio.ByteBuffer.wrap(new byte[] {'X'}), goodLength + 20); // inside the first frame after the early ones
         }
+        byte[] damaged = Files.readAllBytes(seg);
         Recovery recovery = new Recovery();
-        Recovery.FileState st = recovery.check(dir).stream().filter(f -> f.name().equals(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS)).findFirst().orElseThrow();
-        assertTrue(!st.ok() && st.problem().contains("journal"), String.valueOf(st));
+        Recovery.FileState st = recovery.check(dir).stream().filter(f -> f.name().equals(FileStores.REFRESH_TOKENS)).findFirst().orElseThrow();
+        assertTrue(!st.ok() && st.problem().startsWith("journal damaged:"), String.valueOf(st));
         List<String> lines = new ArrayList<>();
         assertEquals(List.of(), recovery.recover(dir, List.of(), lines::add));
         assertTrue(lines.stream().anyMatch(l -> l.contains("dropped")), String.valueOf(lines));
-        assertEquals(goodLength, Files.size(seg));
+        Path copy;
+        try (Stream<Path> files = Files.list(dir)) {
+            copy = files.filter(p -> p.getFileName().toString().startsWith(seg.getFileName() + FileStore.CORRUPT_INFIX)).findFirst().orElseThrow();
+        }
+        assertArrayEquals(damaged, Files.readAllBytes(copy), "a copy of the damaged bytes is kept");
+        assertTrue(recovery.check(dir).stream().allMatch(Recovery.FileState::ok), String.valueOf(recovery.check(dir)));
         try (FileStore again = FileStore.open(dir)) {
             RefreshTokens rt2 = new RefreshTokens(FileStores.grants(again), TTL);
             assertAllWork(rt2, early);
+            assertAllWork(rt2, later); // their later rotations (full records, after the damaged frame) were kept
         }
     }
 
@@ -135,7 +143,7 @@ class JournalTest {
             tokens = work(new RefreshTokens(FileStores.grants(s), TTL), 10, 2);
         }
         for (Path p : segments()) assertEquals(0, Files.size(p), p + " should be empty after a clean stop");
-        String snapshot = Files.readString(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS));
+        String snapshot = Files.readString(dir.resolve(FileStores.REFRESH_TOKENS));
         for (String t : tokens) {
             String family = RefreshTokens.familyIdOf(t);
             assertTrue(snapshot.contains("\"" + family + "\""), "the snapshot holds every family");
@@ -152,7 +160,7 @@ class JournalTest {
         // about 700 bytes per rotation: 20,000 rotations pass the 8 MiB threshold at least once
         List<String> tokens = work(rt, 200, 100);
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (segments().size() > 1 || !Files.readString(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS)).contains("\"journal_from\": " + segmentNumber(segments().get(0)))) {
+        while (segments().size() > 1 || !Files.readString(dir.resolve(FileStores.REFRESH_TOKENS)).contains("\"journal_from\": " + segmentNumber(segments().get(0)))) {
             if (System.nanoTime() > deadline) throw new AssertionError("no compaction happened: " + segments());
             Thread.onSpinWait();
             Thread.yield();
@@ -193,8 +201,8 @@ class JournalTest {
         try (FileStore s = FileStore.open(dir)) {
             work(new RefreshTokens(FileStores.grants(s), TTL), 2, 1);
         }
-        Files.delete(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS));
-        Files.deleteIfExists(dir.resolve(io.mcpoauth.store.file.FileStores.REFRESH_TOKENS + ".prev"));
+        Files.delete(dir.resolve(FileStores.REFRESH_TOKENS));
+        Files.deleteIfExists(dir.resolve(FileStores.REFRESH_TOKENS + ".prev"));
         StoreException e = assertThrows(StoreException.class, () -> {
             try (FileStore again = FileStore.open(dir)) {
                 new RefreshTokens(FileStores.grants(again), TTL);
@@ -202,5 +210,37 @@ class JournalTest {
         });
         assertTrue(e.getMessage().contains("missing"), e.getMessage());
         assertNotNull(new TreeMap<>());
+    }
+
+    /**
+     * The directory fsync after creating a new segment fails: that commit is refused, and the next ones work (the
+     * segment number is not reused for a file that already exists, which made every later commit fail until a restart).
+     */
+    @Test
+    void aFailedDirectoryFsyncAfterANewSegmentDoesNotMakeEveryLaterCommitFail() throws IOException {
+        RecordingFileOps ops = new RecordingFileOps();
+        FileStore s = FileStore.open(dir, ops);
+        RefreshTokens rt = new RefreshTokens(FileStores.grants(s), TTL);
+        List<String> tokens = new ArrayList<>(work(rt, 2, 0));
+        RecordingFileOps.Op[] last = {null};
+        boolean[] armed = {true};
+        // the directory fsync that follows the segment's creation (not the one after a snapshot's rename)
+        ops.hook = (op, p) -> {
+            RecordingFileOps.Op before = last[0];
+            last[0] = op;
+            if (op == RecordingFileOps.Op.SYNC_DIR && before != RecordingFileOps.Op.RENAME && before != null && armed[0]) {
+                armed[0] = false;
+                throw new IOException("injected: Input/output error");
+            }
+        };
+        assertThrows(StoreException.class, () -> s.maps().stream().filter(m -> m.kind().equals("refresh_tokens")).findFirst().orElseThrow().flush(),
+                "a full rewrite starts a new segment");
+        assertTrue(!armed[0], "the failure was injected");
+        ops.hook = (op, p) -> { };
+        for (int i = 0; i < 3; i++) tokens.addAll(work(rt, 1, 1)); // every later commit works
+        s.crashForTest();
+        try (FileStore again = FileStore.open(dir)) {
+            assertAllWork(new RefreshTokens(FileStores.grants(again), TTL), tokens);
+        }
     }
 }

@@ -159,7 +159,7 @@ class PermissionsTest {
     }
 
     /** Copies the class path entries the child needs (class directories, Jackson and SLF4J jars), readable by all. */
-    private static String readableCopyOfClasspath(Path target) throws IOException {
+    static String readableCopyOfClasspath(Path target) throws IOException {
         List<String> out = new java.util.ArrayList<>();
         int i = 0;
         for (String entry : ChildJvm.classpath().split(java.io.File.pathSeparator)) {

@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * and lets a test inject a hook before a call (to block on a latch, or to throw an {@link IOException}).
  */
 class RecordingFileOps implements FileOps {
-    enum Op { WRITE_AND_SYNC, LINK_PREV, RENAME, SYNC_DIR, DELETE, FORCE_DATA }
+    enum Op { WRITE_AND_SYNC, LINK_PREV, RENAME, SYNC_DIR, DELETE, FORCE_DATA, CREATE_SEGMENT, TRUNCATE, READ }
 
     /** One call: {@code a}/{@code b} are its paths, {@code bytes} what was written, {@code mode} the new file's mode. */
     record Call(long seq, Op op, Path a, Path b, byte[] bytes, String mode, boolean ok) {}
@@ -97,5 +97,26 @@ class RecordingFileOps implements FileOps {
     @Override
     public void deleteIfExists(Path file) throws IOException {
         call(Op.DELETE, file, null, null, () -> delegate.deleteIfExists(file));
+    }
+
+    /** Creating a new journal segment (the directory fsync that follows is a separate SYNC_DIR). */
+    @Override
+    public FileChannel createSegment(Path file) throws IOException {
+        FileChannel[] out = new FileChannel[1];
+        call(Op.CREATE_SEGMENT, file, null, null, () -> out[0] = delegate.createSegment(file));
+        return out[0];
+    }
+
+    /** Cutting a journal segment back after a failed append. */
+    @Override
+    public void truncate(FileChannel channel, long size) throws IOException {
+        call(Op.TRUNCATE, null, null, null, () -> delegate.truncate(channel, size));
+    }
+
+    /** Reading a file at load (not recorded, so call lists show writes only; the hook still sees it). */
+    @Override
+    public byte[] readFile(Path file) throws IOException {
+        hook.before(Op.READ, file);
+        return delegate.readFile(file);
     }
 }

@@ -26,6 +26,9 @@ import java.util.List;
  *   <li>{@code hold <dir>}: opens the store, prints {@code HELD pid $}, keeps it until stdin closes.</li>
  *   <li>{@code write <dir>}: opens the store, writes each file twice (so {@code .prev} exists), closes, prints {@code DONE $}.</li>
  *   <li>{@code open <dir>}: prints {@code OPENED $} (exit 0) or {@code REFUSED message $} (exit 3).</li>
+ *   <li>{@code load <dir>}: opens the store and {@code things.json}, prints {@code OPENED n $} or {@code REFUSED message $} (exit 3).</li>
+ *   <li>{@code recover <dir>}: runs {@code store recover}, prints {@code REPORT line $} per line, then {@code NOT-RECOVERED names $}.</li>
+ *   <li>{@code faults <dir>}: the fault run (see {@link FaultRunTest}): writers under load, faults switched by commands on stdin.</li>
  * </ul>
  */
 public final class StoreChild {
@@ -46,6 +49,12 @@ public final class StoreChild {
             case "hold" -> hold(dir);
             case "write" -> write(dir);
             case "open" -> open(dir);
+            case "load" -> load(dir);
+            case "faults" -> FaultRunChild.run(dir);
+            case "recover" -> {
+                List<String> failed = new Recovery().recover(dir, List.of(), l -> say("REPORT " + l.replace('\n', ' ')));
+                say("NOT-RECOVERED " + String.join(",", failed));
+            }
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -111,6 +120,16 @@ public final class StoreChild {
             }
         }
         say("DONE");
+    }
+
+    private static void load(Path dir) {
+        try (FileStore store = FileStore.open(dir)) {
+            DurableMap<String> m = store.map("things.json", "things", String.class, SnapshotFormat.Layout.ONE_LINE);
+            say("OPENED " + m.size());
+        } catch (StoreException e) {
+            say("REFUSED " + e.getMessage().replace('\n', ' '));
+            System.exit(3);
+        }
     }
 
     private static void open(Path dir) {
