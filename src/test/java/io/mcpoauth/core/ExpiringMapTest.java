@@ -133,7 +133,7 @@ class ExpiringMapTest {
         assertNotNull(at.issue(rec, T0));
     }
 
-    // ---- item 2 of the abuse hardening: O(1) inserts when full, the oldest evictable entry first ----
+    // ---- O(1) inserts when full, the oldest evictable entry first ----
 
     @Test
     void whenFullTheOldestEvictableEntryMakesRoomAndKeptOnesStay() {

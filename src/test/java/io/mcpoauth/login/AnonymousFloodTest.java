@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Item 1 of the abuse hardening: anonymous {@code GET /authorize} requests (no cookie) must not exhaust the browser
+ * Anonymous {@code GET /authorize} requests (no cookie) must not exhaust the browser
  * session and pending-authorization pools. The pools are made small (MAX_BROWSER_SESSIONS=50) so that a flood of a
- * few hundred requests stands for the 100,000 that used to fill them; addresses come through a trusted proxy.
+ * few hundred requests stands for 100,000; addresses come through a trusted proxy.
  */
 class AnonymousFloodTest {
     static final String PASSWORD = "correct horse battery";

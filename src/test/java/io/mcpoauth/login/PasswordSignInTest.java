@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Items 6 and 7 of the abuse hardening, over HTTP: no stranger can lock a user out; /login and /account/signin are
+ * No stranger can lock a user out; /login and /account/signin are
  * one sign-in service (one limit, one audit event); password hashing is bounded and answers 503 fast when full; an
  * unknown user name costs no more than a wrong password. Addresses come through a trusted proxy.
  */

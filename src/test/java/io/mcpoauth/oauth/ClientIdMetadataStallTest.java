@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Item 5 of the abuse hardening, over HTTP: a client_id document host that accepts TCP but never answers TLS must
+ * A client_id document host that accepts TCP but never answers TLS must
  * not hold request threads or the global fetch slots: callers fail fast, one host gets few fetches, a failed host is
  * refused at once for a while; and every refused document gets one text, whether its name resolves or not.
  */

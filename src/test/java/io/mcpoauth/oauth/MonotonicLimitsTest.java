@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Items 3 and 8 of the abuse hardening, over HTTP: waits are measured on a monotonic clock (a wall-clock step changes
+ * Waits are measured on a monotonic clock (a wall-clock step changes
  * no Retry-After), and an IPv6 client is limited by its /64, not each /128 separately.
  */
 class MonotonicLimitsTest {

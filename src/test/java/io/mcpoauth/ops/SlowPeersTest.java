@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Item 4 of the abuse hardening, over real sockets: 300 connections trickling a POST /token body a byte every two
+ * 300 connections trickling a POST /token body a byte every two
  * seconds hold no request thread (/healthz and the metadata answer at once), are answered 408 once
  * REQUEST_BODY_TIMEOUT passes, and one address cannot open more than MAX_CONNECTIONS_PER_ADDRESS connections.
  * The trickling connections come from ten loopback addresses (127.0.0.2-11), the probes from 127.0.0.1.

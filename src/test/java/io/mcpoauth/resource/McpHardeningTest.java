@@ -10,7 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Items 9 and 10 of the abuse hardening, over HTTP: the Origin's scheme counts; JSON-RPC errors carry the request's id. */
+/** The Origin's scheme counts; JSON-RPC errors carry the request's id. */
 class McpHardeningTest {
     static final String INIT = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\","
             + "\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}";
