@@ -41,7 +41,8 @@ public interface Admin extends AutoCloseable {
 
     record BackupFile(String name, int records, long bytes) {}
 
-    record BackupReport(String dir, Instant takenAt, List<BackupFile> files) {}
+    /** {@code keyLeftOut}: the data directory holds {@code encryption.key} and the backup does not. */
+    record BackupReport(String dir, Instant takenAt, List<BackupFile> files, boolean keyLeftOut) {}
 
     /** Where the operations run, for messages: "the running server (pid 123)" or "the data directory /x". */
     String where();
@@ -87,7 +88,7 @@ public interface Admin extends AutoCloseable {
     StoreReport checkStore();
 
     /** @throws AdminException invalid_request (directory not usable), conflict (a file is damaged) */
-    BackupReport backup(String dir);
+    BackupReport backup(String dir, boolean includeKey);
 
     @Override
     void close();

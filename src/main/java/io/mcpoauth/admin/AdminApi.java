@@ -86,7 +86,10 @@ final class AdminApi {
         config.routes.delete(PREFIX + "/users/{name}", guarded(ctx -> ok(ctx, 200, admin.get().removeUser(ctx.pathParam("name")))));
 
         config.routes.get(PREFIX + "/store/check", guarded(ctx -> ok(ctx, 200, admin.get().checkStore())));
-        config.routes.post(PREFIX + "/store/backup", guarded(ctx -> ok(ctx, 200, admin.get().backup(required(body(ctx), "dir")))));
+        config.routes.post(PREFIX + "/store/backup", guarded(ctx -> {
+            JsonNode b = body(ctx);
+            ok(ctx, 200, admin.get().backup(required(b, "dir"), b.path("include_key").asBoolean(false)));
+        }));
         config.routes.post(PREFIX + "/store/recover", guarded(ctx -> {
             throw AdminException.conflict("The server is running on this data directory; stop it, then run: java -jar mcp-oauth-server.jar store recover");
         }));

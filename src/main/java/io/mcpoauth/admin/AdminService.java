@@ -348,13 +348,13 @@ public final class AdminService implements Admin {
     }
 
     @Override
-    public BackupReport backup(String dir) {
+    public BackupReport backup(String dir, boolean includeKey) {
         if (dir == null || dir.isBlank()) throw AdminException.invalid("Give the directory to write the backup to.");
         Path target = Path.of(dir);
         if (!target.isAbsolute()) throw AdminException.invalid("The backup directory must be an absolute path: " + dir);
         Backup.Result r;
         try {
-            r = files().backup(target);
+            r = files().backup(target, includeKey);
         } catch (StoreException e) {
             if (e.unavailable()) throw new AdminException(AdminException.UNAVAILABLE, 503, e.getMessage());
             throw AdminException.invalid(e.getMessage());
@@ -362,7 +362,7 @@ public final class AdminService implements Admin {
         List<BackupFile> files = new ArrayList<>();
         for (Backup.File f : r.files()) files.add(new BackupFile(f.name(), f.records(), f.bytes()));
         events.backupTaken(r.dir().toString(), files.size());
-        return new BackupReport(r.dir().toString(), r.takenAt(), files);
+        return new BackupReport(r.dir().toString(), r.takenAt(), files, r.keyLeftOut());
     }
 
     private FileStore files() {

@@ -132,8 +132,8 @@ public final class RemoteAdmin implements Admin {
     }
 
     @Override
-    public BackupReport backup(String dir) {
-        return as(call("POST", "/store/backup", Map.of("dir", dir)), BackupReport.class);
+    public BackupReport backup(String dir, boolean includeKey) {
+        return as(call("POST", "/store/backup", Map.of("dir", dir, "include_key", includeKey)), BackupReport.class);
     }
 
     @Override

@@ -27,7 +27,7 @@ public final class StoreCommand implements Command {
 
     @Override
     public List<String> usage() {
-        return List.of("store check", "store backup DIR", "store recover [--discard FILE]...");
+        return List.of("store check", "store backup DIR [--include-key]", "store recover [--discard FILE]...");
     }
 
     @Override
@@ -57,23 +57,25 @@ public final class StoreCommand implements Command {
                 return printCheck(report, pid, cli);
             }
             case "backup" -> {
-                if (args.size() != 2 || args.get(1).startsWith("--")) throw new UsageException("Give the directory to write the backup to.");
-                Path target = Path.of(args.get(1)).toAbsolutePath().normalize();
+                boolean includeKey = args.contains("--include-key");
+                List<String> rest = args.subList(1, args.size()).stream().filter(a -> !a.equals("--include-key")).toList();
+                if (rest.size() != 1 || rest.get(0).startsWith("--")) throw new UsageException("Give the directory to write the backup to.");
+                Path target = Path.of(rest.get(0)).toAbsolutePath().normalize();
                 String pid = DataDirectory.runningServer(dir);
                 Admin.BackupReport report;
                 if (pid != null) {
                     try (Admin admin = RemoteAdmin.connect(dir.toAbsolutePath(), pid)) {
-                        report = admin.backup(target.toString());
+                        report = admin.backup(target.toString(), includeKey);
                     } catch (AdminException e) {
                         cli.err.println(e.getMessage());
                         return 1;
                     }
                 } else {
                     try (FileStore store = FileStore.open(dir)) {
-                        Backup.Result r = store.backup(target);
+                        Backup.Result r = store.backup(target, includeKey);
                         List<Admin.BackupFile> files = new ArrayList<>();
                         for (Backup.File f : r.files()) files.add(new Admin.BackupFile(f.name(), f.records(), f.bytes()));
-                        report = new Admin.BackupReport(r.dir().toString(), r.takenAt(), files);
+                        report = new Admin.BackupReport(r.dir().toString(), r.takenAt(), files, r.keyLeftOut());
                     }
                     if (settings.auditLog != null) {
                         new AuditEvents(AuditLog.toFile(settings.auditLog, Clock.systemUTC()), new Metrics()).backupTaken(report.dir(), report.files().size());
@@ -84,6 +86,10 @@ public final class StoreCommand implements Command {
                 Table t = new Table("FILE", "RECORDS", "BYTES");
                 for (Admin.BackupFile f : report.files()) t.row(f.name(), f.records() < 0 ? "-" : f.records(), f.bytes());
                 t.print(cli.out);
+                if (report.keyLeftOut()) {
+                    cli.out.println("encryption.key was left out: it decrypts the provider tokens in upstream_tokens.json, so keep it apart"
+                            + " from this backup (or set ENCRYPTION_KEY), and copy it back when you restore. --include-key copies it too.");
+                }
                 cli.out.println("To restore: stop the server, copy these files into an empty data directory (OAUTH_DATA_DIR), start it.");
                 return 0;
             }

@@ -22,8 +22,9 @@ import java.util.TreeMap;
  * as of one instant (no change is half in). A map holds only committed changes (a change joins it once it is on
  * disk), so the backup never holds a change the live files could still lose, nor one that was refused. Data files this process has not opened (e.g.
  * the command line, with the server stopped, opens none) are copied as they are, after their checksum is verified:
- * nobody else can write them while the lock is held. Other plain files (e.g. {@code encryption.key}) are copied too;
- * previous generations, damaged copies, the lock and hidden files are not.
+ * nobody else can write them while the lock is held. Other plain files are copied too, except {@code encryption.key}
+ * unless asked for: a backup that holds the key next to the ciphertexts it protects gives both away together. Previous
+ * generations, damaged copies, the lock and hidden files are not copied.
  *
  * <p>{@code DIR} must be new or empty and outside the data directory; it is created {@code 0700} and every file is
  * written {@code 0600} and fsynced, then the directory, then the parent of every directory created for it. A restore is: stop the server, copy the files into an empty data directory,
@@ -33,12 +34,15 @@ public final class Backup {
     /** One file of the backup; {@code records} is -1 for a file that holds no records (a key file). */
     public record File(String name, int records, long bytes) {}
 
-    /** What was written where, and the instant the open files were captured. */
-    public record Result(Path dir, Instant takenAt, List<File> files) {}
+    /**
+     * What was written where, and the instant the open files were captured; {@code keyLeftOut} when the data directory
+     * holds {@code encryption.key} and it was not copied.
+     */
+    public record Result(Path dir, Instant takenAt, List<File> files, boolean keyLeftOut) {}
 
     private Backup() {}
 
-    static Result run(FileStore store, List<DurableMap<?>> maps, Path target, SnapshotFormat format) {
+    static Result run(FileStore store, List<DurableMap<?>> maps, Path target, SnapshotFormat format, boolean includeKey) {
         Path dataDir = store.dir().toAbsolutePath().normalize();
         FileOps ops = store.ops();
         String gone = store.gone();
@@ -74,9 +78,14 @@ public final class Backup {
             records.put(name, entries.size());
         }
         // 3. Everything else worth keeping, verified.
+        boolean keyLeftOut = false;
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dataDir)) {
             for (Path f : files) {
                 String name = f.getFileName().toString();
+                if (name.equals(EncryptionKeys.KEY_FILE) && !includeKey) {
+                    keyLeftOut = true;
+                    continue;
+                }
                 if (open.contains(name) || ofOpenFile(name, open) || !included(name) || !Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
                     continue;
                 }
@@ -122,7 +131,7 @@ public final class Backup {
             }
             throw StoreException.refused("Cannot write the backup to " + dir + ": " + DataDirectory.describe(e) + "; nothing was kept.");
         }
-        return new Result(dir, takenAt, List.copyOf(result));
+        return new Result(dir, takenAt, List.copyOf(result), keyLeftOut);
     }
 
     /** Companions of a file written from memory ({@code <name>.prev}, {@code <name>.journal-<n>}...): its snapshot replaces them. */

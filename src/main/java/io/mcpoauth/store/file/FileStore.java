@@ -434,7 +434,12 @@ public final class FileStore implements AutoCloseable {
      *                        directory is gone
      */
     public Backup.Result backup(Path target) {
-        return Backup.run(this, maps(), target, format);
+        return backup(target, false);
+    }
+
+    /** As {@link #backup(Path)}; {@code includeKey} copies {@code encryption.key} too (left out by default). */
+    public Backup.Result backup(Path target, boolean includeKey) {
+        return Backup.run(this, maps(), target, format, includeKey);
     }
 
     /**

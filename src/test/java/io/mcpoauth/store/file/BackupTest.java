@@ -139,14 +139,22 @@ class BackupTest {
         Path target = dir.resolve("bk");
         try (FileStore store = FileStore.open(data)) {
             Backup.Result r = store.backup(target);
-            assertEquals(List.of("clients.json", "encryption.key"), r.files().stream().map(Backup.File::name).toList());
+            assertEquals(List.of("clients.json"), r.files().stream().map(Backup.File::name).toList(), "the key is left out by default");
+            assertTrue(r.keyLeftOut());
             assertEquals(2, r.files().get(0).records());
-            assertEquals(-1, r.files().get(1).records());
         }
         assertArrayEquals(original, Files.readAllBytes(target.resolve(io.mcpoauth.store.file.FileStores.CLIENTS)));
         try (Stream<Path> files = Files.list(target)) {
-            assertEquals(Set.of("clients.json", "encryption.key"), new TreeSet<>(files.map(p -> p.getFileName().toString()).toList()));
+            assertEquals(Set.of("clients.json"), new TreeSet<>(files.map(p -> p.getFileName().toString()).toList()));
         }
+        Path withKey = dir.resolve("bk-with-key");
+        try (FileStore store = FileStore.open(data)) {
+            Backup.Result r = store.backup(withKey, true);
+            assertEquals(List.of("clients.json", "encryption.key"), r.files().stream().map(Backup.File::name).toList(), "asked for");
+            assertFalse(r.keyLeftOut());
+            assertEquals(-1, r.files().get(1).records());
+        }
+        assertEquals("a-key", Files.readString(withKey.resolve("encryption.key")));
 
         // a damaged file is not backed up as if it were fine: nothing is written
         Files.writeString(data.resolve("users.json"), "{ truncated");
