@@ -1,24 +1,20 @@
 package io.mcpoauth.store.file;
 
-import io.mcpoauth.store.AccessTokenStore;
 import io.mcpoauth.store.ApiKeyRecord;
 import io.mcpoauth.store.ApiKeyStore;
 import io.mcpoauth.store.ClientRecord;
 import io.mcpoauth.store.ClientStore;
-import io.mcpoauth.store.CodeRecord;
 import io.mcpoauth.store.ConsentRecord;
 import io.mcpoauth.store.ConsentStore;
 import io.mcpoauth.store.GrantStore;
-import io.mcpoauth.store.IdpStateRecord;
 import io.mcpoauth.store.IdpTokenRecord;
 import io.mcpoauth.store.IdpTokenStore;
 import io.mcpoauth.store.NoteRecord;
 import io.mcpoauth.store.NoteStore;
 import io.mcpoauth.store.RefreshFamily;
-import io.mcpoauth.store.ShortLivedStore;
-import io.mcpoauth.store.Stores;
 import io.mcpoauth.store.UserRecord;
 import io.mcpoauth.store.UserStore;
+import io.mcpoauth.store.memory.BundledStores;
 import io.mcpoauth.store.memory.MapApiKeyStore;
 import io.mcpoauth.store.memory.MapClientStore;
 import io.mcpoauth.store.memory.MapConsentStore;
@@ -26,9 +22,6 @@ import io.mcpoauth.store.memory.MapGrantStore;
 import io.mcpoauth.store.memory.MapIdpTokenStore;
 import io.mcpoauth.store.memory.MapNoteStore;
 import io.mcpoauth.store.memory.MapUserStore;
-import io.mcpoauth.store.memory.MemoryAccessTokenStore;
-import io.mcpoauth.store.memory.MemoryShortLivedStore;
-import io.mcpoauth.store.memory.MemoryStores;
 import io.mcpoauth.store.memory.RecordMap;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -41,7 +34,7 @@ import java.util.function.Function;
  * {@link DurableMap} (group commit; {@code refresh_tokens.json} journaled). Short-lived records (access tokens) are
  * kept in memory: a restart forgets them and clients refresh.
  */
-public final class FileStores implements Stores {
+public final class FileStores extends BundledStores {
     public static final String CLIENTS = "clients.json";
     public static final String REFRESH_TOKENS = "refresh_tokens.json";
     public static final String USERS = "users.json";
@@ -52,22 +45,17 @@ public final class FileStores implements Stores {
 
     private final FileStore store;
     private final CompletableFuture<DurableMap<RefreshFamily>> grantsLoading;
-    private final ClientStore clients;
-    private final GrantStore grants;
-    private final UserStore users;
-    private final ConsentStore consents;
-    private final ApiKeyStore apiKeys;
-    private final NoteStore notes;
-    private final IdpTokenStore idpTokens;
-    private final ShortLivedStore<CodeRecord> codes = new MemoryShortLivedStore<>(MemoryStores.MAX_SHORT_LIVED);
-    private final ShortLivedStore<IdpStateRecord> idpStates = new MemoryShortLivedStore<>(MemoryStores.MAX_SHORT_LIVED);
-    private final AccessTokenStore accessTokens = new MemoryAccessTokenStore(MemoryStores.MAX_ACCESS_TOKENS, MemoryStores.ACCESS_TOKENS_PER_GRANT);
 
-    private FileStores(FileStore store) {
+    private FileStores(FileStore store, CompletableFuture<DurableMap<RefreshFamily>> grantsLoading, Durable durable) {
+        super(durable);
         this.store = store;
+        this.grantsLoading = grantsLoading;
+    }
+
+    private static FileStores load(FileStore store) {
         // The largest file by far (about a second for 100,000 families): loaded on another core while the rest loads
         // and the server is built; the first use waits for it (and throws what the load threw).
-        this.grantsLoading = new CompletableFuture<>();
+        CompletableFuture<DurableMap<RefreshFamily>> grantsLoading = new CompletableFuture<>();
         Thread t = new Thread(() -> {
             try {
                 grantsLoading.complete(grantMap(store));
@@ -78,22 +66,19 @@ public final class FileStores implements Stores {
         t.setDaemon(true);
         t.start();
         try {
-            this.clients = clients(store);
-            this.users = users(store);
-            this.consents = consents(store);
-            this.apiKeys = apiKeys(store);
-            this.notes = notes(store);
-            this.idpTokens = idpTokens(store);
+            @SuppressWarnings("unchecked")
+            RecordMap<RefreshFamily>[] grantMap = new RecordMap[1];
+            GrantStore grants = new MapGrantStore(() -> {
+                RecordMap<RefreshFamily> m = grantMap[0];
+                if (m == null) grantMap[0] = m = records(join(grantsLoading));
+                return m;
+            });
+            return new FileStores(store, grantsLoading, new Durable(clients(store), grants, users(store), consents(store), apiKeys(store),
+                    notes(store), idpTokens(store)));
         } catch (RuntimeException e) {
             grantsLoading.handle((m, x) -> null).join();
             throw e;
         }
-        RecordMap<RefreshFamily>[] grantMap = new RecordMap[1];
-        this.grants = new MapGrantStore(() -> {
-            RecordMap<RefreshFamily> m = grantMap[0];
-            if (m == null) grantMap[0] = m = records(join(grantsLoading));
-            return m;
-        });
     }
 
     /**
@@ -108,7 +93,7 @@ public final class FileStores implements Stores {
     /** Over an opened {@link FileStore} (tests pass one with their own {@link FileOps}); closes it when this fails. */
     public static FileStores open(FileStore store) {
         try {
-            return new FileStores(store);
+            return load(store);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -153,7 +138,7 @@ public final class FileStores implements Stores {
 
     /** Waits until {@code refresh_tokens.json} is loaded; throws what the load threw (a damaged file is refused here). */
     public FileStores awaitLoaded() {
-        grants.count();
+        grants().count();
         return this;
     }
 
@@ -214,56 +199,6 @@ public final class FileStores implements Stores {
 
     public Path dir() {
         return store.dir();
-    }
-
-    @Override
-    public ClientStore clients() {
-        return clients;
-    }
-
-    @Override
-    public GrantStore grants() {
-        return grants;
-    }
-
-    @Override
-    public UserStore users() {
-        return users;
-    }
-
-    @Override
-    public ConsentStore consents() {
-        return consents;
-    }
-
-    @Override
-    public ApiKeyStore apiKeys() {
-        return apiKeys;
-    }
-
-    @Override
-    public NoteStore notes() {
-        return notes;
-    }
-
-    @Override
-    public IdpTokenStore idpTokens() {
-        return idpTokens;
-    }
-
-    @Override
-    public AccessTokenStore accessTokens() {
-        return accessTokens;
-    }
-
-    @Override
-    public ShortLivedStore<CodeRecord> codes() {
-        return codes;
-    }
-
-    @Override
-    public ShortLivedStore<IdpStateRecord> idpStates() {
-        return idpStates;
     }
 
     @Override
