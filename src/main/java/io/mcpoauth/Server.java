@@ -51,6 +51,7 @@ import io.mcpoauth.store.UserStore;
 import io.mcpoauth.store.file.EncryptionKeys;
 import io.mcpoauth.store.file.FileStore;
 import io.mcpoauth.store.file.FileStores;
+import io.mcpoauth.store.file.KeyFile;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Instant;
@@ -127,7 +128,8 @@ public final class Server implements AutoCloseable {
             this.apiKeys = new ApiKeys(stores.apiKeys());
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
             BearerAuthenticator callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess);
-            this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()));
+            this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()),
+                    KeyFile.openOrCreate(files.dir(), REQUEST_STATE_KEY_FILE), clock);
             this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), settings.maxBrowserSessions);
             this.signIns = new PasswordSignIn(new LocalAccounts(users, PASSWORDS), users, clock, ticker).events(ops.events());
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
@@ -153,6 +155,8 @@ public final class Server implements AutoCloseable {
     }
 
     private static final PasswordHasher PASSWORDS = new PasswordHasher();
+    /** The HMAC key of MCP 2026-07-28 requestStates (a tool's pending questions), in the data directory. */
+    public static final String REQUEST_STATE_KEY_FILE = "request-state.key";
 
     public static Server create(Settings settings) {
         return create(settings, Clock.systemUTC());

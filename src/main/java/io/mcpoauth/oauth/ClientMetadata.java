@@ -21,7 +21,8 @@ public record ClientMetadata(
         String scope,
         String clientUri,
         String softwareId,
-        String softwareVersion) {
+        String softwareVersion,
+        String applicationType) {
 
     public static final String AUTHORIZATION_CODE = "authorization_code";
     public static final String REFRESH_TOKEN = "refresh_token";
@@ -33,6 +34,11 @@ public record ClientMetadata(
     public static final String DEFAULT_AUTH_METHOD = AUTH_BASIC;
     public static final Set<String> AUTH_METHODS = Set.of(AUTH_NONE, AUTH_POST, AUTH_BASIC);
     public static final int MAX_TEXT = 200;
+    /**
+     * {@code application_type} values (OpenID Connect Dynamic Client Registration 1.0), which MCP 2026-07-28 clients
+     * must send. Stored and returned; as a non-OIDC server we put no extra constraint on redirect URIs for them.
+     */
+    public static final Set<String> APPLICATION_TYPES = Set.of("native", "web");
 
     public ClientMetadata {
         redirectUris = List.copyOf(redirectUris);
@@ -96,8 +102,13 @@ public record ClientMetadata(
             }
         }
 
+        String applicationType = text(body, "application_type", 32);
+        if (applicationType != null && !APPLICATION_TYPES.contains(applicationType)) {
+            throw OAuthError.invalidClientMetadata("application_type must be native or web.");
+        }
+
         return new ClientMetadata(clientName, redirectUris, grantTypes, responseTypes, method, scope, clientUri,
-                text(body, "software_id", MAX_TEXT), text(body, "software_version", MAX_TEXT));
+                text(body, "software_id", MAX_TEXT), text(body, "software_version", MAX_TEXT), applicationType);
     }
 
     private static List<String> redirectUris(JsonNode node) {

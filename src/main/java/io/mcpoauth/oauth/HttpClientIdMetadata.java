@@ -631,7 +631,7 @@ public final class HttpClientIdMetadata implements ClientIdMetadata {
         }
         return new ClientRecord(url, md.clientName(), md.redirectUris(), Registration.grantTypes(md.grantTypes()), md.responseTypes(),
                 ClientMetadata.AUTH_NONE, scope(doc.get("scope")), clientUri(doc.get("client_uri")), md.softwareId(),
-                md.softwareVersion(), now, null, null, null);
+                md.softwareVersion(), now, null, null, null, md.applicationType());
     }
 
     /** The requested scopes this server supports, or null (no restriction beyond the server's) when none are left. */

@@ -55,7 +55,7 @@ public final class Registration {
         ClientRecord client = new ClientRecord(clientId, md.clientName(), md.redirectUris(), grantTypes(md.grantTypes()),
                 md.responseTypes(), md.tokenEndpointAuthMethod(), md.scope(), md.clientUri(), md.softwareId(), md.softwareVersion(),
                 now.truncatedTo(java.time.temporal.ChronoUnit.MICROS), null, secret == null ? null : Secrets.hash(secret),
-                Secrets.hash(registrationToken));
+                Secrets.hash(registrationToken), md.applicationType());
         if (!s.lifecycle().addClient(client, s.settings().maxClients)) {
             warnFull();
             throw OAuthError.temporarilyUnavailable("This server already stores its maximum of " + s.settings().maxClients
@@ -106,7 +106,7 @@ public final class Registration {
         }
         ClientRecord updated = new ClientRecord(current.clientId(), md.clientName(), md.redirectUris(), grantTypes(md.grantTypes()),
                 md.responseTypes(), md.tokenEndpointAuthMethod(), md.scope(), md.clientUri(), md.softwareId(), md.softwareVersion(),
-                current.createdAt(), current.lastUsedAt(), current.clientSecretHash(), current.registrationTokenHash());
+                current.createdAt(), current.lastUsedAt(), current.clientSecretHash(), current.registrationTokenHash(), md.applicationType());
         if (!s.clients().replace(updated)) throw invalidToken(); // deleted meanwhile: do not bring it back
         LOG.info("Updated client {} ({})", clientId, printable(md.clientName()));
         return response(updated);
@@ -165,6 +165,7 @@ public final class Registration {
         out.put("scope", c.scope() != null ? c.scope() : Scopes.format(s.settings().defaultScopes));
         if (c.clientUri() != null) out.put("client_uri", c.clientUri());
         if (c.softwareId() != null) out.put("software_id", c.softwareId());
+        if (c.applicationType() != null) out.put("application_type", c.applicationType());
         if (c.softwareVersion() != null) out.put("software_version", c.softwareVersion());
     }
 

@@ -18,37 +18,34 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Everything in front of the SDK servlet on {@code /mcp}, in this order:
+ * The gate of {@code /mcp}, in front of {@link McpServlet}, in this order:
  * <ol>
  *   <li>{@code Host}, then {@code Origin} against {@link HostPolicy}: 403. First, so a DNS-rebinding page learns
  *       nothing (not even the 401 challenge) and no token is looked at for a request that is not for us.</li>
  *   <li>Bearer token from the {@code Authorization} header only (scheme case-insensitive; {@code ?access_token=} is
  *       never accepted): 401 with a {@code WWW-Authenticate} challenge naming the protected resource metadata.</li>
- *   <li>Methods other than POST: 405 (we serve no SSE stream and no sessions).</li>
- *   <li>{@code MCP-Protocol-Version}, when sent, must be a supported version: 400 with a JSON-RPC error (carrying
- *       the request's id when the body can be read).</li>
- *   <li>The JSON body is read once (bounded: 413 above the limit), must be one JSON-RPC request or notification
- *       ({@link JsonRpcShape}; 400 with a JSON-RPC error otherwise: no batches), and, for {@code tools/call}, the
- *       tool's required scopes are checked: 403 {@code insufficient_scope} naming them. The body is then replayed
- *       to the SDK.</li>
+ *   <li>Methods other than POST: 405 (no SSE stream and no sessions, in either era).</li>
+ *   <li>A JSON body (415 otherwise), read once and bounded (413 above the limit), one JSON-RPC request or
+ *       notification ({@link JsonRpcShape}; 400 with a JSON-RPC error otherwise: no batches).</li>
+ *   <li>Its era and what that era requires of the HTTP request ({@link EraRouter}: protocol version, the modern
+ *       mirrored headers, {@code _meta}): 400 with a JSON-RPC error carrying the request's id.</li>
+ *   <li>For {@code tools/call}, the tool's required scopes: 403 {@code insufficient_scope} naming them.</li>
  * </ol>
- * The caller's {@link AuthContext} is left in the request attribute {@link #AUTH_ATTRIBUTE}.
- * Every error body here is a small JSON object ({@link Web#error}, or a JSON-RPC error); none carries a stack trace.
- * Bodies, bearer credentials, challenges and the Host/Origin policy come from the {@code http} edge toolkit, as for
- * the Javalin routes.
+ * The admitted message goes to the servlet as the request attribute {@link #CALL_ATTRIBUTE} (a {@link McpCall}); the
+ * caller's {@link AuthContext} is also left in {@link #AUTH_ATTRIBUTE}. Every error body here is a small JSON object
+ * ({@link Web#error}, or a JSON-RPC error); none carries a stack trace. Bodies, bearer credentials, challenges and the
+ * Host/Origin policy come from the {@code http} edge toolkit, as for the Javalin routes.
  */
 final class McpAuthFilter implements Filter {
     static final String AUTH_ATTRIBUTE = AuthContext.class.getName();
+    static final String CALL_ATTRIBUTE = McpCall.class.getName();
     static final int PARSE_ERROR = -32700;
     static final int INVALID_REQUEST = -32600;
     private static final Logger log = LoggerFactory.getLogger(McpAuthFilter.class);
@@ -58,17 +55,15 @@ final class McpAuthFilter implements Filter {
     private final String resourceMetadata;
     private final String challengeScope;
     private final Map<String, Set<String>> toolScopes;
-    private final List<String> protocolVersions;
     private final int maxBody;
 
     McpAuthFilter(HostPolicy hosts, BearerAuthenticator authenticator, String resourceMetadata, String challengeScope,
-                  Map<String, Set<String>> toolScopes, List<String> protocolVersions, int maxBody) {
+                  Map<String, Set<String>> toolScopes, int maxBody) {
         this.hosts = hosts;
         this.authenticator = authenticator;
         this.resourceMetadata = resourceMetadata;
         this.challengeScope = challengeScope == null || challengeScope.isBlank() ? null : challengeScope;
         this.toolScopes = Map.copyOf(toolScopes);
-        this.protocolVersions = List.copyOf(protocolVersions);
         this.maxBody = maxBody;
     }
 
@@ -101,22 +96,11 @@ final class McpAuthFilter implements Filter {
             return;
         }
 
-        // 4. MCP-Protocol-Version: absent is tolerated (initialize, older clients); unsupported is a 400, answered
-        // once the body is read so that the error names the request's id.
-        String version = req.getHeader("MCP-Protocol-Version");
-        String badVersion = version != null && !protocolVersions.contains(version.trim())
-                ? "Unsupported MCP-Protocol-Version (supported: " + String.join(", ", protocolVersions) + ")" : null;
-
+        // 4. One bounded JSON-RPC message.
         if (!Web.hasMediaType(req.getContentType(), Web.JSON)) {
-            if (badVersion != null) {
-                refuseJsonRpc(req, res, 400, null, INVALID_REQUEST, badVersion);
-                return;
-            }
-            chain.doFilter(req, res); // the SDK answers 415 (through the safe mapper)
+            refuseJsonRpc(req, res, 415, INVALID_REQUEST, "Unsupported Media Type: Content-Type must be application/json");
             return;
         }
-
-        // 5. Read the body once, bounded; check it is one JSON-RPC message; check a tool call's scopes; replay.
         byte[] body;
         try {
             body = Bodies.read(req, maxBody, OAuthError.INVALID_REQUEST); // drained when too large
@@ -128,19 +112,27 @@ final class McpAuthFilter implements Filter {
         try {
             message = Json.MAPPER.readTree(body);
         } catch (IOException | RuntimeException e) {
-            refuseJsonRpc(req, res, 400, null, badVersion != null ? INVALID_REQUEST : PARSE_ERROR, badVersion != null ? badVersion : "Parse error");
-            return;
-        }
-        JsonNode id = message != null && message.isObject() ? message.get("id") : null;
-        if (badVersion != null) {
-            refuseJsonRpc(req, res, 400, id, INVALID_REQUEST, badVersion);
+            refuseJsonRpc(req, res, 400, PARSE_ERROR, "Parse error");
             return;
         }
         String invalid = JsonRpcShape.problem(message);
         if (invalid != null) {
+            JsonNode id = message != null && message.isObject() ? message.get("id") : null; // echoed when it is a valid id
             refuseJsonRpc(req, res, 400, id, INVALID_REQUEST, invalid);
             return;
         }
+
+        // 5. Its era, and the headers and _meta that era requires.
+        RequestHeaders headers = RequestHeaders.of(req);
+        EraRouter.Decision decision = EraRouter.route(message, headers);
+        if (decision instanceof EraRouter.Refusal refusal) {
+            Web.noStore(res);
+            McpServlet.write(res, refusal.reply());
+            return;
+        }
+        EraRouter.Route route = (EraRouter.Route) decision;
+
+        // 6. A tool call's scopes.
         Set<String> needed = scopesNeeded(message);
         if (needed != null && !ctx.scopes().containsAll(needed)) {
             String scope = String.join(" ", needed);
@@ -148,37 +140,12 @@ final class McpAuthFilter implements Filter {
                     "insufficient_scope", "this tool needs the scope: " + scope);
             return;
         }
-        SafeJsonMapper.REQUEST_ID.set(id);
+        req.setAttribute(CALL_ATTRIBUTE, new McpCall(route.era(), route.protocolVersion(), message, ctx, headers));
+        SafeJsonMapper.REQUEST_ID.set(message.get("id")); // an error the SDK writes names the request
         try {
-            chain.doFilter(new CachedBodyRequest(req, body), new UnflushedResponse(res));
+            chain.doFilter(new CachedBodyRequest(req, body), res);
         } finally {
             SafeJsonMapper.REQUEST_ID.remove();
-        }
-    }
-
-    /**
-     * The SDK writes its JSON answer and then flushes the writer, which commits the response in chunked encoding and
-     * costs a second write for the final chunk. Without that flush Jetty sends the whole answer at once, with a
-     * Content-Length, when the (synchronous) request completes.
-     */
-    static final class UnflushedResponse extends HttpServletResponseWrapper {
-        private PrintWriter writer;
-
-        UnflushedResponse(HttpServletResponse res) {
-            super(res);
-        }
-
-        @Override
-        public PrintWriter getWriter() throws IOException {
-            if (writer == null) {
-                writer = new PrintWriter(super.getWriter()) {
-                    @Override
-                    public void flush() {
-                        // sent when the request completes
-                    }
-                };
-            }
-            return writer;
         }
     }
 
@@ -246,7 +213,11 @@ final class McpAuthFilter implements Filter {
         Web.error(req, res, status, error, description);
     }
 
-    /** @param id the request's id when it could be read, else null ({@code "id": null}) */
+    private static void refuseJsonRpc(HttpServletRequest req, HttpServletResponse res, int status, int code, String message) throws IOException {
+        refuseJsonRpc(req, res, status, null, code, message);
+    }
+
+    /** @param id the request's id when it could be read (a string or a number is echoed), else null */
     private static void refuseJsonRpc(HttpServletRequest req, HttpServletResponse res, int status, JsonNode id, int code, String message)
             throws IOException {
         Bodies.drain(req);

@@ -7,9 +7,15 @@ import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.util.Map;
 
 /**
- * One MCP tool. Implement it in one class per tool and register the instance in {@link Tools} (the one list the
+ * One MCP tool. Implement it in one class per tool and register the instance in {@code resource.tools.BuiltInTools} (the one list the
  * endpoint serves). The caller arrives as {@link AuthContext}, derived from the bearer token by the endpoint: a tool
  * never takes a user parameter and must scope everything it reads or writes to {@code ctx.userId()}.
+ *
+ * <p>The same tool serves both protocol generations ({@link Era}): a tool is written once. A plain tool implements
+ * {@link #call(AuthContext, Map)}. A tool that needs to ask the user something first (a confirmation, a choice, a visit
+ * to a page) implements {@link #call(ToolCall)} instead: it answers {@link ToolResult#ask} with {@link Question}s and
+ * reads the {@link Answer}s from the next {@link ToolCall}; {@link ToolResult} says what each kind of client gets.
+ * Every tool overrides one of the two {@code call} methods ({@link McpEndpoint} checks at start).
  *
  * <p>Calls run on the HTTP request thread. Bad input is answered with {@link #error(String)} (a tool error result the
  * model can read), never by throwing; anything a tool throws becomes a generic "internal error" result and is logged
@@ -38,7 +44,26 @@ public interface McpTool {
     /**
      * Runs the tool for {@code ctx}. {@code args} is never null (empty when the client sent none).
      */
-    CallToolResult call(AuthContext ctx, Map<String, Object> args);
+    default CallToolResult call(AuthContext ctx, Map<String, Object> args) {
+        throw new UnsupportedOperationException(name() + " implements neither call(AuthContext, Map) nor call(ToolCall)");
+    }
+
+    /**
+     * Runs one round of a call that may ask the user first. By default {@link #call(AuthContext, Map)}, finished at once.
+     */
+    default ToolResult call(ToolCall call) {
+        return ToolResult.of(call(call.caller(), call.arguments()));
+    }
+
+    /** True when {@code tool} overrides at least one of the {@code call} methods. */
+    static boolean implementsCall(McpTool tool) {
+        try {
+            return tool.getClass().getMethod("call", AuthContext.class, Map.class).getDeclaringClass() != McpTool.class
+                    || tool.getClass().getMethod("call", ToolCall.class).getDeclaringClass() != McpTool.class;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
 
     /** Optional hints shown to clients (read-only, destructive...); null for none. */
     default McpSchema.ToolAnnotations annotations() {

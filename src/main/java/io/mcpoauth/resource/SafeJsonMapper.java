@@ -7,16 +7,16 @@ import io.mcpoauth.core.Json;
 import io.modelcontextprotocol.json.McpJsonMapper;
 import io.modelcontextprotocol.json.TypeRef;
 import io.modelcontextprotocol.json.jackson2.JacksonMcpJsonMapper;
+import io.modelcontextprotocol.modern.JsonRpc;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The SDK's JSON mapper with one guard: the SDK transport serialises {@link McpError} (an exception) straight into
- * HTTP bodies for 415/400 and malformed or batched input, and Jackson would write its whole stack trace (upstream bug
- * java-sdk #955). Here any {@link Throwable} becomes a plain JSON-RPC error object, and internal-error messages
- * (which may carry exception text) are replaced by "Internal error". Parsing uses the project's Jackson setup:
+ * The SDK's JSON mapper with one guard: an {@link McpError} (an exception) handed to it would be written with its whole
+ * stack trace (upstream bug java-sdk #955). Here any {@link Throwable} becomes a plain JSON-RPC error object, and
+ * internal-error messages of either era's responses (which may carry exception text) are replaced by "Internal error". Parsing uses the project's Jackson setup:
  * duplicate keys refused, nesting bounded, nulls never written.
  */
 final class SafeJsonMapper implements McpJsonMapper {
@@ -78,6 +78,9 @@ final class SafeJsonMapper implements McpJsonMapper {
                 && r.error().code() == INTERNAL_ERROR) {
             return new McpSchema.JSONRPCResponse(r.jsonrpc(), r.id(), null,
                     new McpSchema.JSONRPCResponse.JSONRPCError(INTERNAL_ERROR, "Internal error", null));
+        }
+        if (value instanceof JsonRpc.JSONRPCResponse r && r.error() != null && r.error().code() != null && r.error().code() == INTERNAL_ERROR) {
+            return JsonRpc.JSONRPCResponse.error(r.id(), new JsonRpc.JSONRPCResponse.JSONRPCError(INTERNAL_ERROR, "Internal error", null));
         }
         return value;
     }

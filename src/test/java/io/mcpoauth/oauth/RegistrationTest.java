@@ -314,4 +314,25 @@ class RegistrationTest {
         assertEquals(400, bad.statusCode());
         assertEquals("*", bad.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
     }
+
+    @Test
+    void applicationTypeIsStoredReturnedAndKeptAcrossARestart() {
+        JsonNode nativeClient = register(s, CLAUDE.replace("\"scope\":\"mcp\"", "\"scope\":\"mcp\",\"application_type\":\"native\""));
+        assertEquals("native", nativeClient.path("application_type").asText(), nativeClient.toString());
+        String id = nativeClient.get("client_id").asText();
+        assertEquals("native", s.server.clients.get(id).applicationType());
+        JsonNode web = register(s, CLAUDE.replace("\"scope\":\"mcp\"", "\"scope\":\"mcp\",\"application_type\":\"web\""));
+        assertEquals("web", s.server.clients.get(web.get("client_id").asText()).applicationType());
+        // Clients of earlier MCP revisions send none: still accepted, nothing stored or returned.
+        JsonNode none = register(s, CLAUDE);
+        assertFalse(none.has("application_type"), none.toString());
+        assertNull(s.server.clients.get(none.get("client_id").asText()).applicationType());
+        // Only the two OpenID Connect values.
+        HttpResponse<String> bad = s.postJson("/register", CLAUDE.replace("\"scope\":\"mcp\"", "\"scope\":\"mcp\",\"application_type\":\"desktop\""));
+        assertEquals(400, bad.statusCode(), bad.body());
+        assertEquals("invalid_client_metadata", TestServer.json(bad).path("error").asText());
+        s.close();
+        s = TestServer.start(dir);
+        assertEquals("native", s.server.clients.get(id).applicationType(), "kept in clients.json");
+    }
 }

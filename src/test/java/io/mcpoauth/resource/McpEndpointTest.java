@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.mcpoauth.config.Settings;
 import io.mcpoauth.core.AuthContext;
+import io.mcpoauth.core.Json;
 import io.mcpoauth.resource.tools.BuiltInTools;
 import io.mcpoauth.resource.tools.Notes;
 import io.mcpoauth.resource.tools.WhoamiTool;
@@ -84,7 +85,8 @@ class McpEndpointTest {
     }
 
     @Test
-    void bothProtocolVersionsAreNegotiatedAndAnUnknownOneGetsTheNewest() {
+    void everyLegacyProtocolVersionIsNegotiatedAndAnUnknownOneGetsTheNewest() {
+        assertEquals("2025-03-26", s.initialize("alice-token", "2025-03-26").json().path("result").path("protocolVersion").asText());
         assertEquals("2025-06-18", s.initialize("alice-token", "2025-06-18").json().path("result").path("protocolVersion").asText());
         assertEquals("2025-11-25", s.initialize("alice-token", "2025-11-25").json().path("result").path("protocolVersion").asText());
         McpTestServer.Res old = s.initialize("alice-token", "2024-11-05");
@@ -94,19 +96,21 @@ class McpEndpointTest {
 
     @Test
     void protocolVersionHeaderMustBeSupportedWhenSent() {
-        for (String ok : List.of("2025-06-18", "2025-11-25")) {
+        for (String ok : List.of("2025-03-26", "2025-06-18", "2025-11-25")) {
             McpTestServer.Res r = s.rpc("alice-token", "tools/list", "{}", ok);
             assertEquals(200, r.status(), ok + " " + r);
         }
-        assertEquals(200, s.rpc("alice-token", "tools/list", "{}", null).status(), "absent header is tolerated");
-        for (String bad : List.of("2025-03-26", "2099-01-01", "garbage")) {
+        assertEquals(200, s.rpc("alice-token", "tools/list", "{}", null).status(), "absent header is tolerated (2025-03-26)");
+        for (String bad : List.of("2024-11-05", "2099-01-01", "garbage")) {
             McpTestServer.Res r = s.rpc("alice-token", "tools/list", "{}", bad);
             assertEquals(400, r.status(), bad + " " + r);
             JsonNode body = r.json();
             assertEquals("2.0", body.path("jsonrpc").asText());
-            assertEquals(7, body.path("id").asInt(-1), "the error answers the request it refused: " + r.body());
-            assertEquals(-32600, body.path("error").path("code").asInt());
-            assertTrue(body.path("error").path("message").asText().contains("2025-11-25"), r.body());
+            assertEquals(7, body.path("id").asInt(), "the request's id: " + r.body());
+            assertEquals(-32022, body.path("error").path("code").asInt(), "UnsupportedProtocolVersionError: " + r.body());
+            assertEquals(bad, body.path("error").path("data").path("requested").asText());
+            assertEquals(List.of("2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"),
+                    Json.MAPPER.convertValue(body.path("error").path("data").path("supported"), List.class));
             NoStackTraces.assertClean(r);
         }
     }

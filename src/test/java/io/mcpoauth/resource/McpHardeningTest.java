@@ -43,8 +43,8 @@ class McpHardeningTest {
             assertEquals(400, r.status(), r.toString());
             JsonNode body = r.json();
             assertEquals(7, body.path("id").asInt(-1), "a rejected MCP-Protocol-Version answered " + body);
-            assertEquals(-32600, body.path("error").path("code").asInt());
-            assertTrue(body.path("error").path("message").asText().contains("MCP-Protocol-Version"));
+            assertEquals(-32022, body.path("error").path("code").asInt());
+            assertTrue(body.path("error").path("message").asText().toLowerCase().contains("protocol version"), body.toString());
 
             McpTestServer.Res s2 = s.send(s.post("alice-token", "{\"jsonrpc\":\"2.0\",\"id\":\"abc\",\"method\":\"tools/call\",\"params\":{}}")
                     .header("MCP-Protocol-Version", "2025-11-25"));

@@ -2,6 +2,7 @@ package io.mcpoauth.resource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.javalin.Javalin;
+import io.mcpoauth.TestClock;
 import io.mcpoauth.config.Settings;
 import io.mcpoauth.core.AuthContext;
 import io.mcpoauth.core.Json;
@@ -64,6 +65,18 @@ final class McpTestServer implements AutoCloseable {
 
     McpTestServer(Path dataDir, Map<String, String> env, Function<Settings, List<McpTool>> extraTools,
                   java.util.function.Consumer<io.javalin.config.JavalinConfig> moreConfig) {
+        this(dataDir, env, extraTools, moreConfig, KEY, new TestClock());
+    }
+
+    /** The requestState key of every test server unless a test passes another: the same across restarts. */
+    static final byte[] KEY = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+    static final String MODERN = "2026-07-28";
+
+    final TestClock clock;
+
+    McpTestServer(Path dataDir, Map<String, String> env, Function<Settings, List<McpTool>> extraTools,
+                  java.util.function.Consumer<io.javalin.config.JavalinConfig> moreConfig, byte[] key, TestClock clock) {
+        this.clock = clock;
         this.port = freePort();
         Map<String, String> raw = new LinkedHashMap<>();
         raw.put("PORT", String.valueOf(port));
@@ -74,7 +87,7 @@ final class McpTestServer implements AutoCloseable {
         this.notes = new Notes(FileStores.notes(store));
         List<McpTool> tools = new ArrayList<>(BuiltInTools.builtIn(settings.defaultScopes.iterator().next(), notes, Clock.systemUTC()));
         tools.addAll(extraTools.apply(settings));
-        this.endpoint = new McpEndpoint(settings, TOKENS::get, tools);
+        this.endpoint = new McpEndpoint(settings, TOKENS::get, tools, key, clock);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
             config.startup.showOldJavalinVersionWarning = false;
@@ -162,6 +175,48 @@ final class McpTestServer implements AutoCloseable {
 
     Res callTool(String token, String name, String argsJson) {
         return rpc(token, "tools/call", "{\"name\":\"" + name + "\",\"arguments\":" + (argsJson == null ? "{}" : argsJson) + "}", "2025-11-25");
+    }
+
+    // ---- modern era (2026-07-28) ----
+
+    /** {@code params} (a JSON object, or null for none) with the modern {@code _meta}; {@code capabilities} JSON or null for {}. */
+    static com.fasterxml.jackson.databind.node.ObjectNode modernParams(String params, String capabilities) {
+        try {
+            com.fasterxml.jackson.databind.node.ObjectNode p = params == null ? Json.MAPPER.createObjectNode()
+                    : (com.fasterxml.jackson.databind.node.ObjectNode) Json.MAPPER.readTree(params);
+            com.fasterxml.jackson.databind.node.ObjectNode meta = p.has("_meta") ? (com.fasterxml.jackson.databind.node.ObjectNode) p.get("_meta") : p.putObject("_meta");
+            if (!meta.has("io.modelcontextprotocol/protocolVersion")) meta.put("io.modelcontextprotocol/protocolVersion", MODERN);
+            if (capabilities != null || !meta.has("io.modelcontextprotocol/clientCapabilities")) {
+                meta.set("io.modelcontextprotocol/clientCapabilities", Json.MAPPER.readTree(capabilities == null ? "{}" : capabilities));
+            }
+            if (!meta.has("io.modelcontextprotocol/clientInfo")) meta.set("io.modelcontextprotocol/clientInfo", Json.MAPPER.readTree("{\"name\":\"junit\",\"version\":\"1.0\"}"));
+            return p;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** A modern POST of {@code body} with the standard headers: version, Mcp-Method and (when given) Mcp-Name. */
+    HttpRequest.Builder modernPost(String token, String method, String name, String body) {
+        HttpRequest.Builder b = post(token, body).header("MCP-Protocol-Version", MODERN).header("Mcp-Method", method);
+        if (name != null) b.header("Mcp-Name", name);
+        return b;
+    }
+
+    /** A modern request: id {@code id}, {@code params} completed with _meta, the standard headers. */
+    Res modern(String token, Object id, String method, String params, String capabilities) {
+        com.fasterxml.jackson.databind.node.ObjectNode p = modernParams(params, capabilities);
+        com.fasterxml.jackson.databind.node.ObjectNode m = Json.MAPPER.createObjectNode();
+        m.put("jsonrpc", "2.0");
+        m.set("id", Json.MAPPER.valueToTree(id));
+        m.put("method", method);
+        m.set("params", p);
+        String name = p.has("name") ? p.get("name").asText() : p.has("uri") ? p.get("uri").asText() : null;
+        return send(modernPost(token, method, name, m.toString()));
+    }
+
+    Res modernCall(String token, String tool, String argsJson, String capabilities) {
+        return modern(token, 9, "tools/call", "{\"name\":\"" + tool + "\",\"arguments\":" + (argsJson == null ? "{}" : argsJson) + "}", capabilities);
     }
 
     /** The tool result's first text content parsed as JSON. */

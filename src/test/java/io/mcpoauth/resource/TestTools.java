@@ -10,7 +10,7 @@ final class TestTools {
     private TestTools() {}
 
     static List<McpTool> all() {
-        return List.of(new AdminEcho(), new ThreadProbe(), new Boom());
+        return List.of(new AdminEcho(), new ThreadProbe(), new Boom(), new VisitPage());
     }
 
     /** Needs two scopes at once. */
@@ -42,6 +42,21 @@ final class TestTools {
         public Map<String, Object> inputSchema() { return McpTool.objectSchema(Map.of()); }
         public CallToolResult call(AuthContext ctx, Map<String, Object> args) {
             throw new IllegalStateException("secret-internal-detail");
+        }
+    }
+
+    /** Sends the user to a page (a URL question) before answering; its argument {@code account} is echoed. */
+    static final class VisitPage implements McpTool {
+        public String name() { return "visit_page"; }
+        public String description() { return "asks the user to open a page first"; }
+        public String requiredScope() { return "mcp"; }
+        public Map<String, Object> inputSchema() {
+            return McpTool.objectSchema(Map.of("account", Map.of("type", "string")), "account");
+        }
+        public ToolResult call(ToolCall call) {
+            Answer a = call.answer("visit");
+            if (a != null && a.accepted()) return ToolResult.of(McpTool.text("visited for " + call.arguments().get("account") + " state=" + call.state()));
+            return ToolResult.ask("visit", Question.url("Open the page to connect your account", "https://mcp.example.com/connect")).withState("s1");
         }
     }
 }

@@ -19,7 +19,8 @@ public final class BuiltInTools {
         return List.of(
                 new WhoamiTool(scope),
                 new NotesAddTool(scope, notes, clock),
-                new NotesListTool(scope, notes));
+                new NotesListTool(scope, notes),
+                new NotesClearTool(scope, notes));
     }
 
     public static List<McpTool> builtIn(Settings settings, Notes notes) {

