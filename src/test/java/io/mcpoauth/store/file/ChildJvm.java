@@ -91,7 +91,10 @@ final class ChildJvm implements AutoCloseable {
     /** The next stdout line, or null at end of output; fails after {@code timeout}. */
     String nextLine(Duration timeout) throws InterruptedException {
         String l = lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        if (l == null) throw new AssertionError("no output from the child within " + timeout + "; stderr:\n" + stderrText());
+        if (l == null) {
+            throw new AssertionError("no output from the child within " + timeout + "; its last lines:\n" + lastLines(20)
+                    + "\nstderr:\n" + stderrText() + "\nits threads:\n" + threadDump());
+        }
         if (l == EOF) {
             lines.add(EOF);
             if (readFailure != null) throw new AssertionError("reading the child's output failed; lines may be lost", readFailure);
@@ -142,6 +145,40 @@ final class ChildJvm implements AutoCloseable {
     void kill() throws InterruptedException {
         process.toHandle().destroyForcibly();
         if (!process.waitFor(30, TimeUnit.SECONDS)) throw new AssertionError("the child survived SIGKILL for 30 s");
+    }
+
+    /** The last {@code n} lines read (for a failure message). */
+    String lastLines(int n) {
+        return String.join("\n", seen.subList(Math.max(0, seen.size() - n), seen.size()));
+    }
+
+    /**
+     * The child's threads ({@code jcmd <pid> Thread.print}), for a failure message when the child stalls: where its
+     * threads wait is what tells a hang from a slow machine. Bounded; never throws.
+     */
+    String threadDump() {
+        if (!process.isAlive()) return "(the child has exited)";
+        Path jcmd = Path.of(javaBinary()).resolveSibling("jcmd");
+        if (!Files.isExecutable(jcmd)) return "(no " + jcmd + ")";
+        try {
+            Path out = Files.createTempFile("child-threads-", ".txt");
+            try {
+                Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(pid()), "Thread.print", "-l")
+                        .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+                if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    return "(jcmd did not answer within 30 s)\n" + Files.readString(out);
+                }
+                return Files.readString(out);
+            } finally {
+                Files.deleteIfExists(out);
+            }
+        } catch (IOException e) {
+            return "(jcmd failed: " + e + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "(interrupted)";
+        }
     }
 
     private String exitCodeOrRunning() {

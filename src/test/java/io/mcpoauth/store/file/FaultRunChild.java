@@ -13,7 +13,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The child of {@link FaultRunTest}: writer threads on a {@link FileStore} (refresh-token rotations, revocations, puts
@@ -82,41 +85,89 @@ final class FaultRunChild {
         }
     }
 
-    /** Writers pass it before every operation; {@code pause} parks them all. */
+    /**
+     * Writers pass it before every operation; {@code pause} parks them all. Parked writers wait for {@code resume} only
+     * and wake nobody: the last one to park tells {@code pause}, once. (An earlier version had every parked writer call
+     * notifyAll each time it woke up, so parked writers woke one another forever, a livelock that kept both cores busy
+     * while paused and starved the thread in pause() of the monitor for minutes under load.)
+     */
     static final class Gate {
+        private final ReentrantLock lock = new ReentrantLock();
+        private final Condition resumed = lock.newCondition();
+        private final Condition allParked = lock.newCondition();
+        private final int writers;
         private boolean paused;
         private int parked;
-        private final int writers;
+        private long wakeUps; // of parked writers, for GateTest
 
         Gate(int writers) {
             this.writers = writers;
         }
 
-        synchronized void pass() throws InterruptedException {
-            while (paused) {
-                parked++;
-                notifyAll();
+        void pass() throws InterruptedException {
+            lock.lock();
+            try {
+                if (!paused) return;
+                if (++parked == writers) allParked.signal();
                 try {
-                    wait();
+                    while (paused) {
+                        resumed.await();
+                        wakeUps++;
+                    }
                 } finally {
                     parked--;
                 }
+            } finally {
+                lock.unlock();
             }
         }
 
         /** After a refused write: wait a little (or until resumed) instead of spinning. */
-        synchronized void backOff() throws InterruptedException {
-            wait(10);
+        void backOff() throws InterruptedException {
+            lock.lock();
+            try {
+                resumed.await(10, TimeUnit.MILLISECONDS);
+            } finally {
+                lock.unlock();
+            }
         }
 
-        synchronized void pause() throws InterruptedException {
-            paused = true;
-            while (parked < writers) wait(1000);
+        void pause() throws InterruptedException {
+            lock.lock();
+            try {
+                paused = true;
+                while (parked < writers) allParked.await();
+            } finally {
+                lock.unlock();
+            }
         }
 
-        synchronized void resume() {
-            paused = false;
-            notifyAll();
+        void resume() {
+            lock.lock();
+            try {
+                paused = false;
+                resumed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        long wakeUps() {
+            lock.lock();
+            try {
+                return wakeUps;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        int parked() {
+            lock.lock();
+            try {
+                return parked;
+            } finally {
+                lock.unlock();
+            }
         }
     }
 

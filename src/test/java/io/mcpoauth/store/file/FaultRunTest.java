@@ -128,7 +128,10 @@ class FaultRunTest {
         long deadline = System.nanoTime() + STEP.toNanos();
         while (!which.test(ledger)) {
             long left = deadline - System.nanoTime();
-            if (left <= 0) fail("not within " + STEP + ": " + what + " (health " + ledger.health + ")\nstderr:\n" + child.stderrText());
+            if (left <= 0) {
+                fail("not within " + STEP + ": " + what + " (health " + ledger.health + ")\nlast lines:\n" + child.lastLines(20)
+                        + "\nstderr:\n" + child.stderrText() + "\nthreads:\n" + child.threadDump());
+            }
             String l = child.nextLine(Duration.ofNanos(left));
             if (l == null) fail("the child ended while waiting for: " + what + "\nstderr:\n" + child.stderrText());
             ledger.apply(l);
@@ -247,7 +250,10 @@ class FaultRunTest {
         long deadline = System.nanoTime() + STEP.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
-            if (left <= 0) fail("no '" + exact + "' within " + STEP + "\nstderr:\n" + child.stderrText());
+            if (left <= 0) {
+                fail("no '" + exact + "' within " + STEP + "\nlast lines:\n" + child.lastLines(20) + "\nstderr:\n" + child.stderrText()
+                        + "\nthreads:\n" + child.threadDump());
+            }
             String l = child.nextLine(Duration.ofNanos(left));
             if (l == null) fail("the child ended while waiting for '" + exact + "'\nstderr:\n" + child.stderrText());
             ledger.apply(l);
