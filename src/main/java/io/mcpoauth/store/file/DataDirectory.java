@@ -20,9 +20,12 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,12 +48,25 @@ public final class DataDirectory implements AutoCloseable {
      */
     private static final Set<Path> HELD_BY_THIS_JVM = ConcurrentHashMap.newKeySet();
 
+    /**
+     * Open data directories (their absolute path) and the name of the descriptor this process holds open on each,
+     * {@code /proc/self/fd/<n>}. Every file operation of the store goes through that name ({@link #anchored}): the
+     * kernel resolves it to the directory that was opened, whatever is at the path now. Without it, a write checked
+     * against the directory's identity just before (see {@link #verify}) could still land in a directory put in its
+     * place an instant later, one that another server may be using: the check and the write are two system calls.
+     * Through the descriptor, a write that races a replacement lands in this server's own (moved) directory, and one
+     * that races a deletion fails (a deleted directory takes no new entries).
+     */
+    private static final ConcurrentHashMap<Path, Path> ANCHORS = new ConcurrentHashMap<>();
+    private static final int O_DSYNC = 010000; // Linux (x86-64, arm64): marks the anchor among descriptors of the same directory
+
     private final Path path;
     private final Path heldKey;
     private final FileChannel lockChannel;
     private final FileLock lock;
     private final Object dirKey;
     private final Object lockKey;
+    private FileChannel anchorChannel;
 
     private DataDirectory(Path path, Path heldKey, FileChannel lockChannel, FileLock lock, Object dirKey, Object lockKey) {
         this.path = path;
@@ -59,6 +75,87 @@ public final class DataDirectory implements AutoCloseable {
         this.lock = lock;
         this.dirKey = dirKey;
         this.lockKey = lockKey;
+    }
+
+    /**
+     * {@code p} itself, or, for the data directory of an open store and the entries directly in it, the same name
+     * through the descriptor held open on that directory ({@code /proc/self/fd/<n>/things.json}). Every file operation
+     * on data files goes through here ({@link FileOps#POSIX}, {@link SnapshotWriter}, {@link Journal}).
+     */
+    static Path anchored(Path p) {
+        if (p == null || ANCHORS.isEmpty()) return p;
+        Path a = ANCHORS.get(p);
+        if (a != null) return a;
+        Path parent = p.getParent();
+        if (parent == null) return p;
+        a = ANCHORS.get(parent);
+        return a == null ? p : a.resolve(p.getFileName());
+    }
+
+    /** {@code s} with every anchored name written as the data directory's path again (for messages). */
+    static String unanchored(String s) {
+        if (s == null || ANCHORS.isEmpty()) return s;
+        for (Map.Entry<Path, Path> e : ANCHORS.entrySet()) {
+            String a = e.getValue().toString();
+            if (s.contains(a)) s = s.replaceAll(Pattern.quote(a) + "(?![0-9])", Matcher.quoteReplacement(e.getKey().toString()));
+        }
+        return s;
+    }
+
+    /**
+     * Opens the descriptor that {@link #anchored} names, or leaves the store on plain paths (with a warning) where
+     * {@code /proc/self/fd} is not there or the descriptor cannot be told apart from others.
+     */
+    private void anchor() {
+        Path fds = Path.of("/proc/self/fdinfo");
+        if (!Files.isDirectory(fds)) {
+            LOG.warn("No /proc/self/fdinfo: writes to {} go by path (a directory put in its place while a write is under way could receive it)", path);
+            return;
+        }
+        FileChannel ch = null;
+        try {
+            ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.DSYNC); // DSYNC: no other descriptor has it
+            Path found = null;
+            int candidates = 0;
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(fds)) {
+                for (Path info : s) {
+                    Integer flags = fdFlags(info);
+                    if (flags == null || (flags & O_DSYNC) == 0) continue;
+                    Path fd = Path.of("/proc/self/fd").resolve(info.getFileName());
+                    BasicFileAttributes a;
+                    try {
+                        a = Files.readAttributes(fd, BasicFileAttributes.class); // follows the descriptor to what it is open on
+                    } catch (IOException e) {
+                        continue; // closed meanwhile
+                    }
+                    if (a.isDirectory() && Objects.equals(a.fileKey(), dirKey)) {
+                        found = fd;
+                        candidates++;
+                    }
+                }
+            }
+            if (candidates != 1) {
+                LOG.warn("Cannot tell this process's descriptor of {} apart ({} candidates): writes go by path", path, candidates);
+                ch.close();
+                return;
+            }
+            anchorChannel = ch;
+            ANCHORS.put(path, found);
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Cannot hold {} open ({}): writes go by path", path, describe(e));
+            closeQuietly(ch);
+        }
+    }
+
+    private static Integer fdFlags(Path info) {
+        try {
+            for (String line : Files.readAllLines(info, StandardCharsets.US_ASCII)) {
+                if (line.startsWith("flags:")) return Integer.parseInt(line.substring(6).trim(), 8);
+            }
+        } catch (IOException | RuntimeException e) {
+            // closed meanwhile
+        }
+        return null;
     }
 
     public Path path() {
@@ -136,6 +233,7 @@ public final class DataDirectory implements AutoCloseable {
             Object dirKey = Files.readAttributes(abs, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
             DataDirectory d = new DataDirectory(abs, heldKey, ch, lock, dirKey, lockAttrs.fileKey());
             d.tighten();
+            d.anchor();
             opened = true;
             return d;
         } catch (FileSystemException e) {
@@ -349,10 +447,18 @@ public final class DataDirectory implements AutoCloseable {
             // the kernel frees it when the channel closes
         }
         closeQuietly(lockChannel);
+        if (anchorChannel != null) {
+            ANCHORS.remove(path); // first: no new operation may name the descriptor once it is closed
+            closeQuietly(anchorChannel);
+        }
         HELD_BY_THIS_JVM.remove(heldKey);
     }
 
     static String describe(Throwable e) {
+        return unanchored(describeRaw(e));
+    }
+
+    private static String describeRaw(Throwable e) {
         if (e instanceof FileSystemException fse && fse.getReason() != null) return fse.getReason() + " (" + fse.getFile() + ")";
         if (e instanceof java.nio.file.AccessDeniedException ade) return "Permission denied (" + ade.getFile() + ")";
         if (e instanceof NoSuchFileException nsf) return "No such file (" + nsf.getFile() + ")";

@@ -49,8 +49,8 @@ public interface FileOps {
 
     /** Creates a new journal segment (0600, never through a symbolic link) open for appending. */
     default FileChannel createSegment(Path file) throws IOException {
-        return FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.APPEND,
-                LinkOption.NOFOLLOW_LINKS), FILE_ATTR);
+        return FileChannel.open(DataDirectory.anchored(file), Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS), FILE_ATTR);
     }
 
     /** Cuts {@code channel}'s file back to {@code size} bytes (a journal frame whose write or fdatasync failed). */
@@ -60,16 +60,20 @@ public interface FileOps {
 
     /** Reads a whole file without following a symbolic link (O_NOFOLLOW). */
     default byte[] readFile(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+        try (InputStream in = Files.newInputStream(DataDirectory.anchored(file), StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             return in.readAllBytes();
         }
     }
 
-    /** The real implementation for Linux. */
+    /**
+     * The real implementation for Linux. Names in the data directory of an open store go through the descriptor the
+     * store holds on that directory ({@link DataDirectory#anchored}), so a write never lands in another directory put
+     * at the same path.
+     */
     FileOps POSIX = new FileOps() {
         @Override
         public void writeNewAndSync(Path file, byte[] data) throws IOException {
-            try (FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+            try (FileChannel ch = FileChannel.open(DataDirectory.anchored(file), Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
                     LinkOption.NOFOLLOW_LINKS), FILE_ATTR)) {
                 ByteBuffer buf = ByteBuffer.wrap(data);
                 while (buf.hasRemaining()) ch.write(buf);
@@ -80,7 +84,7 @@ public interface FileOps {
         @Override
         public void atomicMove(Path source, Path target) throws IOException {
             try {
-                Files.move(source, target, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(DataDirectory.anchored(source), DataDirectory.anchored(target), StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IOException("the file system cannot rename atomically: " + target.getParent(), e);
             }
@@ -88,7 +92,7 @@ public interface FileOps {
 
         @Override
         public void syncDirectory(Path dir) throws IOException {
-            try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            try (FileChannel ch = FileChannel.open(DataDirectory.anchored(dir), StandardOpenOption.READ)) {
                 ch.force(true);
             }
         }
@@ -96,19 +100,19 @@ public interface FileOps {
         @Override
         public void replaceHardLink(Path link, Path existing) throws IOException {
             Path tmp = link.resolveSibling(SnapshotWriter.TMP_PREFIX + link.getFileName() + "-" + Long.toHexString(System.nanoTime()));
-            Files.createLink(tmp, existing);
+            Files.createLink(DataDirectory.anchored(tmp), DataDirectory.anchored(existing));
             try {
                 // rename(2) over the old link: atomic. When both already name the same file it does nothing and
                 // leaves tmp, which the finally removes.
                 atomicMove(tmp, link);
             } finally {
-                Files.deleteIfExists(tmp);
+                Files.deleteIfExists(DataDirectory.anchored(tmp));
             }
         }
 
         @Override
         public void deleteIfExists(Path file) throws IOException {
-            Files.deleteIfExists(file);
+            Files.deleteIfExists(DataDirectory.anchored(file));
         }
     };
 }

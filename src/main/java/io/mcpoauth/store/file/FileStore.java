@@ -31,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * cannot read (permissions), a symbolic link or a directory in place of a file refuses the start and is left alone.
  *
  * <p>While it runs, every write first checks that the data directory and its lock file are still the ones it locked
- * (after {@code rm -rf} or a replaced directory every write is refused), and a background probe (every few seconds)
+ * (after {@code rm -rf} or a replaced directory every write is refused; a write already past that check when the
+ * directory is swapped still goes to the server's own directory, through the descriptor it holds on it, never into the
+ * new one: see {@link DataDirectory#anchored}), and a background probe (every few seconds)
  * notices files deleted or changed behind its back and rewrites unhealthy files from memory, so health recovers by
  * itself once the disk works again. {@link #health} reports the store as a whole.
  */

@@ -69,10 +69,10 @@ final class Journal implements AutoCloseable {
     /** Segment numbers present on disk, ascending. */
     TreeMap<Long, Path> segments() throws IOException {
         TreeMap<Long, Path> out = new TreeMap<>();
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, baseName + INFIX + "*")) {
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(DataDirectory.anchored(dir), baseName + INFIX + "*")) {
             for (Path p : s) {
                 Long n = numberOf(p.getFileName().toString());
-                if (n != null) out.put(n, p);
+                if (n != null) out.put(n, dir.resolve(p.getFileName().toString()));
             }
         }
         return out;
@@ -262,7 +262,7 @@ final class Journal implements AutoCloseable {
         Path p = segmentPath(n);
         BasicFileAttributes existing = attributes(p);
         FileChannel ch = existing != null && existing.isRegularFile() && existing.size() == 0
-                ? FileChannel.open(p, Set.of(StandardOpenOption.WRITE, StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS))
+                ? FileChannel.open(DataDirectory.anchored(p), Set.of(StandardOpenOption.WRITE, StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS))
                 : ops.createSegment(p);
         Object key;
         try {
@@ -288,7 +288,7 @@ final class Journal implements AutoCloseable {
 
     private static BasicFileAttributes attributes(Path p) throws IOException {
         try {
-            return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return Files.readAttributes(DataDirectory.anchored(p), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
             return null;
         }

@@ -73,9 +73,9 @@ final class SnapshotWriter {
 
     void writeBytes(byte[] bytes) throws IOException {
         Path tmp = dir.resolve(TMP_PREFIX + target.getFileName() + "-" + Long.toHexString(System.nanoTime()));
-        boolean existed = Files.exists(target, LinkOption.NOFOLLOW_LINKS);
+        boolean existed = Files.exists(DataDirectory.anchored(target), LinkOption.NOFOLLOW_LINKS);
         boolean keepPrev = existed && !dirty; // the current file is a committed generation
-        boolean firstPrev = !existed && !Files.exists(prev, LinkOption.NOFOLLOW_LINKS);
+        boolean firstPrev = !existed && !Files.exists(DataDirectory.anchored(prev), LinkOption.NOFOLLOW_LINKS);
         boolean renamed = false;
         try {
             ops.writeNewAndSync(tmp, bytes);
@@ -141,7 +141,7 @@ final class SnapshotWriter {
 
     private Stamp stamp() {
         try {
-            BasicFileAttributes a = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            BasicFileAttributes a = Files.readAttributes(DataDirectory.anchored(target), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             return new Stamp(a.fileKey(), a.size(), a.lastModifiedTime());
         } catch (NoSuchFileException e) {
             return null;

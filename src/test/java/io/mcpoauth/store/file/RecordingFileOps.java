@@ -62,7 +62,7 @@ class RecordingFileOps implements FileOps {
         } finally {
             String mode = null;
             if (op == Op.WRITE_AND_SYNC && ok) {
-                mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(a, LinkOption.NOFOLLOW_LINKS));
+                mode = PosixFilePermissions.toString(Files.getPosixFilePermissions(DataDirectory.anchored(a), LinkOption.NOFOLLOW_LINKS));
             }
             record(op, a, b, bytes, mode, ok);
         }
