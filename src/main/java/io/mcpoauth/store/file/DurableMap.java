@@ -14,7 +14,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -23,8 +29,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Records of one kind, kept in memory and in one file, with group commit. A transaction runs under a short lock and
- * queues its changes as a pending batch; one waiting thread becomes the leader, makes every pending batch durable in
- * one write, and wakes the others. {@link #update} returns only once its change is durable.
+ * queues its changes as a pending batch; when no write is under way, a waiting caller hands every pending batch to one
+ * write, which runs on a writer thread of the store and wakes the callers when it is done. {@link #update} returns only
+ * once its change is durable, and waits at most the commit timeout: a write that hangs in the kernel (a disk that stops
+ * answering) cannot be called back, but its callers get an answer, and while it hangs new changes are refused at once.
+ * No file I/O runs under the lock (a write, a compaction's switch to a new segment and the probe's look at the files
+ * mark the map busy instead), so no caller, and not {@link #close}, waits on the lock behind a disk.
  *
  * <p>A change becomes visible only once it is durable: {@link #get}, {@link #values} and {@link #size} read the
  * committed records, which a change joins only after its write succeeded. A later transaction does see the pending
@@ -86,6 +96,7 @@ public final class DurableMap<V> {
         final Map<String, V> changes;
         final boolean snapshot;
         Status status = Status.PENDING;
+        boolean taken; // in the write under way
         String failure;
         Throwable cause;
 
@@ -114,34 +125,34 @@ public final class DurableMap<V> {
     private final java.util.concurrent.Executor compactor;
     private final long compactBytes;
     private final Guard guard;
+    private final Executor io;
+    private final long commitTimeoutNanos;
 
     // guarded by lock
     private final ArrayDeque<Batch<V>> pending = new ArrayDeque<>();
     private final HashMap<String, Pending<V>> overlay = new HashMap<>();
     private boolean needsSnapshot;
     private boolean compacting;
+    /** The files are busy: a write, a compaction switching segments, or the probe looking at them (one at a time). */
     private boolean flushing;
+    /** A caller gave up waiting for the write under way (the disk may hang): changes are refused until it ends. */
+    private boolean stuck;
     private boolean closed;
+    private Future<?> closing; // the final snapshot, written by close()
     private long seq;
     private long generation;
 
     private volatile String problem;
     private volatile Instant failingSince;
 
-    DurableMap(String kind, Class<V> type, SnapshotWriter writer, SnapshotFormat.Layout layout, Map<String, V> initial,
-               long generation, CommitStats stats) {
-        this(kind, type, writer, layout, initial, generation, stats, null, null, 0, NO_GUARD);
-    }
-
-    /** A journaled map: {@code journal} is open on a fresh segment; {@code compactBytes} is the growth that triggers compaction. */
-    DurableMap(String kind, Class<V> type, SnapshotWriter writer, SnapshotFormat.Layout layout, Map<String, V> initial,
-               long generation, CommitStats stats, Journal journal, java.util.concurrent.Executor compactor, long compactBytes) {
-        this(kind, type, writer, layout, initial, generation, stats, journal, compactor, compactBytes, NO_GUARD);
-    }
-
+    /**
+     * A map of {@code kind} records in {@code writer}'s file; journaled when {@code journal} is given (open on a fresh
+     * segment; {@code compactBytes} is the growth that triggers a compaction on {@code compactor}). Every write runs on
+     * {@code io}, never on a caller's thread, and a caller waits for it at most {@code commitTimeoutMillis}.
+     */
     DurableMap(String kind, Class<V> type, SnapshotWriter writer, SnapshotFormat.Layout layout, Map<String, V> initial,
                long generation, CommitStats stats, Journal journal, java.util.concurrent.Executor compactor, long compactBytes,
-               Guard guard) {
+               Guard guard, Executor io, long commitTimeoutMillis) {
         this.kind = kind;
         this.type = type;
         this.writer = writer;
@@ -155,6 +166,8 @@ public final class DurableMap<V> {
         this.compactor = compactor;
         this.compactBytes = compactBytes;
         this.guard = guard == null ? NO_GUARD : guard;
+        this.io = io;
+        this.commitTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(commitTimeoutMillis);
     }
 
     public boolean journaled() {
@@ -205,8 +218,12 @@ public final class DurableMap<V> {
     /**
      * Runs {@code fn} atomically (against the committed records and the changes still pending), then waits until its
      * changes are on disk. A transaction that changes nothing waits for the pending changes it read, and fails with them.
+     * Returns or throws within the commit timeout, whatever the disk does: the write runs on a writer thread, and a
+     * caller that has waited that long gives up (a write that hangs in the kernel cannot be called back).
      *
-     * @throws StoreException (unavailable) when the change could not be made durable: then nothing of it was applied
+     * @throws StoreException (unavailable) when the change could not be made durable: then nothing of it was applied;
+     *                        except when the write of this very change was still under way after the commit timeout (the
+     *                        message says so): it may still be made durable
      */
     public <R> R update(Function<Tx<V>, R> fn) {
         Batch<V> mine;
@@ -248,74 +265,120 @@ public final class DurableMap<V> {
         if (closed) throw StoreException.unavailable("the store is closed (the server is shutting down); nothing was changed", null);
         String gone = guard.problem();
         if (gone != null) throw StoreException.unavailable(gone + "; nothing was changed", null);
+        if (stuck) {
+            throw StoreException.unavailable("a write to " + writer.target().getFileName() + " has been under way for more than "
+                    + timeoutWords() + " (the disk may hang); nothing was changed", null);
+        }
     }
 
+    private String timeoutWords() {
+        long ms = TimeUnit.NANOSECONDS.toMillis(commitTimeoutNanos);
+        return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
+    }
+
+    private static final String CLOSED_BEFORE_WRITE =
+            "the store closed (the server is shutting down) before this change was written; nothing was changed";
+
+    /** The state one write works from, taken under the lock. */
+    private record Write<V>(List<Batch<V>> taking, long lastSeq, boolean full, long gen, List<Map.Entry<String, V>> snapshot,
+                            Map<String, V> changes) {}
+
+    /**
+     * Waits until {@code b} is decided, at most the commit timeout. When no write is under way, starts one (on the
+     * writer thread) with every pending batch; group commit: whatever queued meanwhile goes into the next one.
+     */
     private void awaitDurable(Batch<V> b) {
-        List<Batch<V>> taking;
-        List<Map.Entry<String, V>> snapshot = null;
-        Map<String, V> changes = null;
-        long gen;
-        long lastSeq;
-        boolean full;
+        long deadline = System.nanoTime() + commitTimeoutNanos;
+        boolean interrupted = false;
         lock.lock();
         try {
             while (true) {
                 if (b.status == Status.DURABLE) return;
                 if (b.status == Status.FAILED) throw StoreException.unavailable(b.failure, b.cause);
-                if (!flushing && !(compacting && needsSnapshot)) break;
-                flushed.awaitUninterruptibly();
-            }
-            if (closed) {
-                rollBack(Long.MIN_VALUE, null, "the store closed (the server is shutting down) before this change was written; nothing was changed");
-                flushed.signalAll();
-                throw StoreException.unavailable(b.failure, null);
-            }
-            flushing = true;
-            taking = new ArrayList<>(pending);
-            lastSeq = taking.get(taking.size() - 1).seq;
-            full = journal == null || needsSnapshot;
-            for (Batch<V> t : taking) full |= t.snapshot;
-            if (full) {
-                gen = ++generation;
-                snapshot = new ArrayList<>(data.size() + overlay.size());
-                for (Map.Entry<String, V> e : data.entrySet()) {
-                    if (!overlay.containsKey(e.getKey())) snapshot.add(e);
+                if (!flushing && !(compacting && needsSnapshot)) {
+                    startWrite();
+                    continue;
                 }
-                for (Map.Entry<String, Pending<V>> e : overlay.entrySet()) {
-                    if (e.getValue().value() != null) snapshot.add(new AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue().value()));
+                long left = deadline - System.nanoTime();
+                if (left <= 0) throw gaveUp(b);
+                try {
+                    flushed.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    interrupted = true; // the write decides, not the caller: wait on, and keep the interrupt for later
                 }
-            } else {
-                gen = generation;
-                changes = new LinkedHashMap<>();
-                for (Batch<V> t : taking) changes.putAll(t.changes);
             }
         } finally {
             lock.unlock();
+            if (interrupted) Thread.currentThread().interrupt();
         }
-        if (snapshot != null) snapshot.sort(BY_KEY);
+    }
+
+    /** Under the lock, with no write under way and {@code pending} not empty: hands every pending batch to a write. */
+    private void startWrite() {
+        if (closed) {
+            rollBack(Long.MIN_VALUE, null, CLOSED_BEFORE_WRITE);
+            flushed.signalAll();
+            return;
+        }
+        List<Batch<V>> taking = new ArrayList<>(pending);
+        long lastSeq = taking.get(taking.size() - 1).seq;
+        boolean full = journal == null || needsSnapshot;
+        for (Batch<V> t : taking) full |= t.snapshot;
+        List<Map.Entry<String, V>> snapshot = null;
+        Map<String, V> changes = null;
+        if (full) {
+            snapshot = new ArrayList<>(data.size() + overlay.size());
+            for (Map.Entry<String, V> e : data.entrySet()) {
+                if (!overlay.containsKey(e.getKey())) snapshot.add(e);
+            }
+            for (Map.Entry<String, Pending<V>> e : overlay.entrySet()) {
+                if (e.getValue().value() != null) snapshot.add(new AbstractMap.SimpleImmutableEntry<>(e.getKey(), e.getValue().value()));
+            }
+        } else {
+            changes = new LinkedHashMap<>();
+            for (Batch<V> t : taking) changes.putAll(t.changes);
+        }
+        Write<V> w = new Write<>(taking, lastSeq, full, full ? generation + 1 : generation, snapshot, changes);
+        try {
+            io.execute(() -> write(w));
+        } catch (RejectedExecutionException e) { // the store is closing or crashed (tests): nothing writes any more
+            rollBack(Long.MIN_VALUE, null, CLOSED_BEFORE_WRITE);
+            flushed.signalAll();
+            return;
+        }
+        if (full) generation++;
+        for (Batch<V> t : taking) t.taken = true;
+        flushing = true;
+    }
+
+    /** On the writer thread: makes {@code w} durable (or fails it, rolling back), then wakes the waiting callers. */
+    private void write(Write<V> w) {
         long start = System.nanoTime();
-        Exception failure = null;
+        Throwable failure = null;
         boolean compact = false;
         try {
+            if (w.snapshot() != null) w.snapshot().sort(BY_KEY);
             guard.check();
-            if (changes != null) {
-                journal.append(codec.encode(lastSeq, changes.entrySet()));
+            if (w.changes() != null) {
+                journal.append(codec.encode(w.lastSeq(), w.changes().entrySet()));
                 compact = journal.bytes() >= compactBytes;
             } else if (journal != null) {
-                rewriteAndRestartJournal(gen, snapshot);
+                rewriteAndRestartJournal(w.gen(), w.snapshot());
             } else {
-                writer.write(kind, gen, snapshot, layout);
+                writer.write(kind, w.gen(), w.snapshot(), layout);
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) { // an Error too: the batches must be decided, or their callers would wait for nothing
             failure = e;
+            if (e instanceof Error) LOG.error("Store: writing {} failed", writer.target().getFileName(), e);
         }
         long elapsed = System.nanoTime() - start;
         long batch = 0;
         lock.lock();
         try {
             flushing = false;
+            stuck = false;
             if (failure == null) {
-                for (Batch<V> t : taking) {
+                for (Batch<V> t : w.taking()) {
                     for (Map.Entry<String, V> c : t.changes.entrySet()) {
                         if (c.getValue() == null) data.remove(c.getKey());
                         else data.put(c.getKey(), c.getValue());
@@ -323,29 +386,71 @@ public final class DurableMap<V> {
                     t.status = Status.DURABLE;
                     if (!t.snapshot) batch++;
                 }
-                for (int i = 0; i < taking.size(); i++) pending.poll();
+                for (int i = 0; i < w.taking().size(); i++) pending.poll();
                 overlay.values().removeIf(p -> p.batch().status == Status.DURABLE);
-                if (full) needsSnapshot = false;
+                if (w.full()) needsSnapshot = false;
                 markHealthy();
             } else {
                 String why = DataDirectory.describe(failure);
-                rollBack(lastSeq, "could not write " + writer.target().getFileName() + " durably: " + why + "; nothing was changed",
+                rollBack(w.lastSeq(), "could not write " + writer.target().getFileName() + " durably: " + why + "; nothing was changed",
                         "not written: an earlier change to " + writer.target().getFileName() + " that it may depend on could not be"
                                 + " made durable (" + why + "); nothing was changed");
-                for (Batch<V> t : taking) t.cause = failure;
+                for (Batch<V> t : w.taking()) t.cause = failure;
                 if (journal != null) needsSnapshot = true; // the journal or snapshot may be left behind: rewrite everything
                 markFailing("writing " + writer.target().getFileName() + " failed: " + why);
             }
             if (compact && !compacting && compactor != null && !closed) {
                 compacting = true;
-                compactor.execute(this::compact);
+                try {
+                    compactor.execute(this::compact);
+                } catch (RejectedExecutionException e) {
+                    compacting = false; // closing
+                }
             }
+            if (stats != null) stats.record(kind, elapsed, failure == null, batch); // before a caller can see the outcome
             flushed.signalAll();
         } finally {
             lock.unlock();
         }
-        if (stats != null) stats.record(kind, elapsed, failure == null, batch);
-        if (b.status == Status.FAILED) throw StoreException.unavailable(b.failure, b.cause);
+    }
+
+    /**
+     * Under the lock: {@code b}'s caller has waited the commit timeout. The write under way is taken to hang: every
+     * batch queued behind it is refused (none of it was written, and none will be), new changes are refused until it
+     * ends, and the map reports it. A batch in that write is not decided yet: its caller is told so.
+     */
+    private StoreException gaveUp(Batch<V> b) {
+        String file = writer.target().getFileName().toString();
+        stuck = true;
+        markFailing("a write to " + file + " has not finished after " + timeoutWords() + " (the disk may hang); changes are"
+                + " refused until it ends");
+        refuseQueued("not written: the write before it to " + file + " had not finished after " + timeoutWords()
+                + " (the disk may hang); nothing was changed");
+        flushed.signalAll();
+        if (b.status == Status.FAILED) return StoreException.unavailable(b.failure, null);
+        return StoreException.unavailable("the write of this change to " + file + " had not finished after " + timeoutWords()
+                + " (the disk may hang); it may still be made durable, or fail", null);
+    }
+
+    /** Under the lock: refuses every pending batch not in the write under way (the overlay keeps that write's changes). */
+    private void refuseQueued(String why) {
+        long changes = 0;
+        boolean any = false;
+        for (java.util.Iterator<Batch<V>> it = pending.iterator(); it.hasNext(); ) {
+            Batch<V> t = it.next();
+            if (t.taken) continue;
+            t.status = Status.FAILED;
+            t.failure = why;
+            changes += t.changes.size();
+            any = true;
+            it.remove();
+        }
+        if (!any) return;
+        overlay.clear();
+        for (Batch<V> t : pending) {
+            for (Map.Entry<String, V> c : t.changes.entrySet()) overlay.put(c.getKey(), new Pending<>(c.getValue(), t));
+        }
+        if (stats != null && changes > 0) stats.recordRollback(changes);
     }
 
     /**
@@ -390,36 +495,53 @@ public final class DurableMap<V> {
      * whole record.
      */
     private void compact() {
-        List<Map.Entry<String, V>> snapshot;
+        List<Map.Entry<String, V>> snapshot = null;
         long next;
-        long gen;
+        long gen = 0;
+        Throwable failure = null;
         lock.lock();
         try {
-            while (flushing) flushed.awaitUninterruptibly();
+            while (flushing) flushed.awaitUninterruptibly(); // a background thread: it may wait for a write that hangs
             if (closed || needsSnapshot) {
                 compacting = false;
                 flushed.signalAll();
                 return;
             }
+            flushing = true; // no append while the journal switches to a new segment (outside the lock: it is I/O)
             next = journal.segment() + 1;
-            try {
-                guard.check();
-                journal.startSegment(next);
-            } catch (IOException | RuntimeException e) {
-                compacting = false;
-                needsSnapshot = true;
-                markFailing("compacting the journal of " + writer.target().getFileName() + " failed: " + DataDirectory.describe(e));
-                flushed.signalAll();
-                return;
-            }
-            gen = ++generation;
-            snapshot = new ArrayList<>(data.entrySet());
         } finally {
             lock.unlock();
         }
-        // Appends go on while the snapshot is written; a leader that must rewrite the snapshot itself waits (awaitDurable).
-        snapshot.sort(BY_KEY);
         try {
+            guard.check();
+            journal.startSegment(next);
+        } catch (Throwable e) {
+            failure = e;
+        }
+        lock.lock();
+        try {
+            flushing = false;
+            stuck = false;
+            flushed.signalAll();
+            if (failure == null) {
+                // exactly what the older segments hold: no append happened since the switch
+                snapshot = new ArrayList<>(data.entrySet());
+                gen = ++generation;
+            }
+        } catch (Throwable e) {
+            failure = e;
+        } finally {
+            if (failure != null) {
+                compacting = false;
+                needsSnapshot = true;
+                markFailing("compacting the journal of " + writer.target().getFileName() + " failed: " + DataDirectory.describe(failure));
+            }
+            lock.unlock();
+        }
+        if (failure != null) return;
+        // Appends go on while the snapshot is written; a leader that must rewrite the snapshot itself waits (awaitDurable).
+        try {
+            snapshot.sort(BY_KEY);
             guard.check();
             writer.write(kind, gen, snapshot, layout, next);
             try {
@@ -427,7 +549,7 @@ public final class DurableMap<V> {
             } catch (IOException e) {
                 LOG.warn("Could not delete old journal segments of {}: {}", writer.target().getFileName(), DataDirectory.describe(e));
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {
             lock.lock();
             try {
                 needsSnapshot = true;
@@ -439,6 +561,7 @@ public final class DurableMap<V> {
             lock.lock();
             try {
                 compacting = false;
+                stuck = false;
                 flushed.signalAll();
             } finally {
                 lock.unlock();
@@ -452,24 +575,41 @@ public final class DurableMap<V> {
      * once the disk works. Never throws.
      */
     void probe() {
+        boolean look;
         lock.lock();
         try {
             if (closed) return;
-            if (problem == null && !flushing && !compacting) {
-                String changed = writer.changedOnDisk();
-                if (changed != null) changed = writer.target() + " " + changed + " while the server was running";
-                else if (journal != null) changed = journal.problemOnDisk();
-                if (changed != null) {
-                    needsSnapshot = true;
-                    markFailing(changed + "; it is rewritten from memory");
-                }
-            }
+            look = problem == null && !flushing && !compacting;
+            if (look) flushing = true; // the files are looked at with no write under way, and not under the lock (I/O)
         } finally {
             lock.unlock();
         }
+        if (look) {
+            String changed = null;
+            try {
+                changed = writer.changedOnDisk();
+                if (changed != null) changed = writer.target() + " " + changed + " while the server was running";
+                else if (journal != null) changed = journal.problemOnDisk();
+            } catch (Throwable e) {
+                LOG.warn("Store: cannot check {}: {}", writer.target().getFileName(), DataDirectory.describe(e));
+            } finally {
+                lock.lock();
+                try {
+                    flushing = false;
+                    stuck = false;
+                    if (changed != null) {
+                        needsSnapshot = true;
+                        markFailing(changed + "; it is rewritten from memory");
+                    }
+                    flushed.signalAll();
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
         if (problem == null || guard.problem() != null) return;
         try {
-            flush();
+            flush(); // bounded by the commit timeout, and refused at once while a write hangs
         } catch (StoreException e) {
             // still failing: the failed write recorded why
         }
@@ -530,10 +670,10 @@ public final class DurableMap<V> {
         boolean idle;
         List<Map.Entry<String, V>> snapshot = null;
         long gen = 0;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         lock.lock();
         try {
             closed = true;
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
             while (flushing || compacting) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) break;
@@ -545,10 +685,9 @@ public final class DurableMap<V> {
                 }
             }
             idle = !flushing && !compacting;
-            if (!flushing) {
-                rollBack(Long.MIN_VALUE, null, "the store closed (the server is shutting down) before this change was written; nothing was changed");
-                flushed.signalAll();
-            }
+            if (!flushing) rollBack(Long.MIN_VALUE, null, CLOSED_BEFORE_WRITE);
+            else refuseQueued(CLOSED_BEFORE_WRITE); // the write under way decides its own batches
+            flushed.signalAll();
             finalSnapshot = journal != null && idle && guard.problem() == null;
             if (finalSnapshot) {
                 gen = ++generation;
@@ -559,31 +698,81 @@ public final class DurableMap<V> {
             lock.unlock();
         }
         if (journal == null || !idle) return idle; // not idle: finishClose() closes the journal once the write has ended
-        if (finalSnapshot) {
-            snapshot.sort(BY_KEY);
-            try {
-                guard.check();
-                rewriteAndRestartJournal(gen, snapshot);
-            } catch (IOException | RuntimeException e) {
-                // the journal still holds everything; the next start replays it
-                LOG.warn("Could not write the final snapshot of {}: {}", writer.target().getFileName(), DataDirectory.describe(
-                        e instanceof IOException io ? io : new IOException(e)));
+        List<Map.Entry<String, V>> last = snapshot;
+        long lastGen = gen;
+        FutureTask<Void> finalWrite = new FutureTask<>(() -> {
+            if (finalSnapshot) {
+                try {
+                    last.sort(BY_KEY);
+                    guard.check();
+                    rewriteAndRestartJournal(lastGen, last);
+                } catch (Throwable e) {
+                    // the journal still holds everything; the next start replays it
+                    LOG.warn("Could not write the final snapshot of {}: {}", writer.target().getFileName(), DataDirectory.describe(e));
+                }
             }
+            journal.close();
+            return null;
+        });
+        lock.lock();
+        try {
+            closing = finalWrite;
+        } finally {
+            lock.unlock();
         }
-        journal.close();
-        return idle;
+        try {
+            io.execute(finalWrite); // on a writer thread: a disk that hangs must not hang close()
+        } catch (RejectedExecutionException e) {
+            finalWrite.run();
+        }
+        try {
+            finalWrite.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return finalWrite.isDone();
+        } catch (ExecutionException e) {
+            return true; // it logged why
+        }
     }
 
     /** After {@link #close} returned false: waits for the write or compaction still running, then closes the journal. */
     void finishClose() {
+        Future<?> last;
         lock.lock();
         try {
-            while (flushing || compacting) flushed.awaitUninterruptibly();
-            flushing = true;
+            last = closing;
+            if (last == null) {
+                while (flushing || compacting) flushed.awaitUninterruptibly();
+                flushing = true;
+                rollBack(Long.MIN_VALUE, null, CLOSED_BEFORE_WRITE);
+                flushed.signalAll();
+            }
         } finally {
             lock.unlock();
         }
+        if (last != null) {
+            awaitUninterruptibly(last); // the final snapshot closes the journal itself
+            return;
+        }
         if (journal != null) journal.close();
+    }
+
+    private static void awaitUninterruptibly(Future<?> f) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                f.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+                break;
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     /** Closes files without writing anything (see {@link FileStore#crashForTest}). */

@@ -42,11 +42,13 @@ public final class FileStore implements AutoCloseable {
     public static final String RECOVER_COMMAND = "java -jar mcp-oauth-server.jar store recover";
     static final String CORRUPT_INFIX = ".corrupt-";
 
-    /** Knobs for tests: how often the probe runs, when the journal is compacted, how long close waits. */
+    /** Knobs for tests: how often the probe runs, when the journal is compacted, how long close and a commit wait. */
     static final class Tuning {
         long probeMillis = 2_000;
         long minCompactBytes = 8L << 20;
         long closeTimeoutMillis = 5_000;
+        /** How long {@link DurableMap#update} waits for its write before it gives up (the disk is taken to hang). */
+        long commitTimeoutMillis = 30_000;
     }
 
     /** The store's health: healthy, or every problem in words (for /healthz, metrics and the log). */
@@ -61,6 +63,8 @@ public final class FileStore implements AutoCloseable {
     private final Manifest manifest;
     private final ExecutorService compactor = Executors.newSingleThreadExecutor(r -> daemon(r, "store-compactor"));
     private final ScheduledExecutorService prober = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "store-probe"));
+    /** Runs every write (at most one per file at a time), so that no caller waits on a disk that hangs longer than the commit timeout. */
+    private final ExecutorService writers = Executors.newCachedThreadPool(r -> daemon(r, "store-writer"));
     private volatile String gone;
     private volatile String manifestProblem;
     private volatile boolean closed;
@@ -183,7 +187,7 @@ public final class FileStore implements AutoCloseable {
                 }
             }
             for (DurableMap<?> m : maps) m.probe();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) { // an Error too: a task that throws is never scheduled again, and health would stay as it is
             LOG.warn("Store probe failed", e);
         }
     }
@@ -216,7 +220,8 @@ public final class FileStore implements AutoCloseable {
             writer.adopt();
         }
         listInManifest(fileName);
-        DurableMap<V> map = new DurableMap<>(kind, type, writer, layout, l.records, l.generation, stats, null, null, 0, guard);
+        DurableMap<V> map = new DurableMap<>(kind, type, writer, layout, l.records, l.generation, stats, null, null, 0, guard,
+                writers, tuning.commitTimeoutMillis);
         maps.add(map);
         return map;
     }
@@ -283,7 +288,8 @@ public final class FileStore implements AutoCloseable {
             size = 0;
         }
         long compactBytes = Math.max(tuning.minCompactBytes, 2 * size);
-        DurableMap<V> map = new DurableMap<>(kind, type, writer, layout, l.records, l.generation, stats, journal, compactor, compactBytes, guard);
+        DurableMap<V> map = new DurableMap<>(kind, type, writer, layout, l.records, l.generation, stats, journal, compactor, compactBytes,
+                guard, writers, tuning.commitTimeoutMillis);
         maps.add(map);
         return map;
     }
@@ -452,9 +458,11 @@ public final class FileStore implements AutoCloseable {
         closed = true;
         prober.shutdownNow();
         compactor.shutdownNow();
+        writers.shutdown(); // a write under way ends as it would have; nothing new starts
         try {
             prober.awaitTermination(10, TimeUnit.SECONDS);
             compactor.awaitTermination(10, TimeUnit.SECONDS);
+            writers.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -463,23 +471,27 @@ public final class FileStore implements AutoCloseable {
     }
 
     /**
-     * Stops mutations, lets in-flight commits finish (bounded), and releases the lock only once nothing of this store
-     * writes any more: a compaction or write still running after the timeout keeps the lock until it ends (a daemon
-     * thread releases it then; the process exiting releases it too).
+     * Stops mutations, lets in-flight commits finish, and releases the lock only once nothing of this store writes any
+     * more: a compaction or write still running after the timeout keeps the lock until it ends (a daemon thread releases
+     * it then; the process exiting releases it too). Returns within the close timeout (one deadline for the probe, every
+     * file and the background threads), whatever the disk does: no write runs on the closing thread.
      */
     @Override
     public void close() {
         if (closed) return;
         closed = true;
         long timeout = tuning.closeTimeoutMillis;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout);
         prober.shutdown();
-        boolean quiet = await(prober, timeout);
+        boolean quiet = await(prober, left(deadline));
         List<DurableMap<?>> busy = new ArrayList<>();
         for (DurableMap<?> m : maps) {
-            if (!m.close(timeout)) busy.add(m);
+            if (!m.close(left(deadline))) busy.add(m);
         }
         compactor.shutdown();
-        quiet &= await(compactor, timeout);
+        quiet &= await(compactor, left(deadline));
+        writers.shutdown();
+        quiet &= await(writers, left(deadline));
         if (quiet && busy.isEmpty()) {
             dir.close();
             return;
@@ -489,10 +501,15 @@ public final class FileStore implements AutoCloseable {
             await(prober, Long.MAX_VALUE);
             for (DurableMap<?> m : busy) m.finishClose();
             await(compactor, Long.MAX_VALUE);
+            await(writers, Long.MAX_VALUE);
             dir.close();
             LOG.info("Store: the last write ended; the lock on {} is released", dir.path());
         }, "store-release-lock");
         release.start();
+    }
+
+    private static long left(long deadline) {
+        return Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     }
 
     private static boolean await(ExecutorService e, long millis) {
