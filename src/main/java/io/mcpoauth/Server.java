@@ -104,7 +104,7 @@ public final class Server implements AutoCloseable {
         this.clock = clock;
         this.ticker = ticker;
         this.ops = Operations.create(settings, clock); // TLS_KEYSTORE and AUDIT_LOG checked before the lock is taken
-        FileStores fileStores = FileStores.open(settings.dataDir);
+        FileStores fileStores = FileStores.open(settings.dataDir, settings.maxBrowserSessions);
         this.stores = fileStores;
         this.files = fileStores.files();
         Idp opened = null;
@@ -128,15 +128,10 @@ public final class Server implements AutoCloseable {
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
             BearerAuthenticator callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess);
             this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()));
-            this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), settings.maxBrowserSessions);
+            this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), stores.sessions());
             this.signIns = new PasswordSignIn(new LocalAccounts(users, PASSWORDS), users, clock, ticker).events(ops.events());
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
-                    signIns, browserSessions, upstream == null ? null : upstream.signIn, settings.maxBrowserSessions).events(ops.events());
-            lifecycle.onUserRemoved(userId -> {
-                browserSessions.endUser(userId, null);
-                flow.forgetUser(userId);
-                codes.forgetUser(userId);
-            }).onCredentialsChanged(browserSessions::endUser).onClientRemoved(codes::forgetClient);
+                    signIns, browserSessions, upstream == null ? null : upstream.signIn, stores.pending()).events(ops.events());
             this.sweeper = new Sweeper(sweepTasks(), clock);
             AdminService service = new AdminService(settings, clock, stores, files, lifecycle, ops.events(),
                     "the running server (pid " + ProcessHandle.current().pid() + ")");

@@ -27,6 +27,12 @@ public interface Stores extends AutoCloseable {
     /** Sign-ins in flight at an identity provider, by SHA-256 of their {@code state}. */
     ShortLivedStore<IdpStateRecord> idpStates();
 
+    /** Browser sessions, by SHA-256 of the session id (the cookie value). */
+    ShortLivedStore<SessionRecord> sessions();
+
+    /** Pending authorizations (between {@code GET /authorize} and the code), by their id. */
+    ShortLivedStore<PendingRecord> pending();
+
     /** What the store is, for logs: e.g. {@code the data directory /srv/.oauth_data}. */
     String describe();
 

@@ -14,7 +14,9 @@ import io.mcpoauth.store.IdpTokenRecord;
 import io.mcpoauth.store.IdpTokenStore;
 import io.mcpoauth.store.NoteRecord;
 import io.mcpoauth.store.NoteStore;
+import io.mcpoauth.store.PendingRecord;
 import io.mcpoauth.store.RefreshFamily;
+import io.mcpoauth.store.SessionRecord;
 import io.mcpoauth.store.ShortLivedStore;
 import io.mcpoauth.store.Stores;
 import io.mcpoauth.store.UserRecord;
@@ -38,8 +40,9 @@ import java.util.function.Function;
 
 /**
  * The JSON-file backend: one locked data directory ({@link FileStore}) with one file per kind of record, each a
- * {@link DurableMap} (group commit; {@code refresh_tokens.json} journaled). Short-lived records (access tokens) are
- * kept in memory: a restart forgets them and clients refresh.
+ * {@link DurableMap} (group commit; {@code refresh_tokens.json} journaled). Short-lived records (access tokens, codes,
+ * browser sessions, pending authorizations, identity-provider states) are kept in memory: a restart forgets them and
+ * clients refresh.
  */
 public final class FileStores implements Stores {
     public static final String CLIENTS = "clients.json";
@@ -62,9 +65,13 @@ public final class FileStores implements Stores {
     private final ShortLivedStore<CodeRecord> codes = new MemoryShortLivedStore<>(MemoryStores.MAX_SHORT_LIVED);
     private final ShortLivedStore<IdpStateRecord> idpStates = new MemoryShortLivedStore<>(MemoryStores.MAX_SHORT_LIVED);
     private final AccessTokenStore accessTokens = new MemoryAccessTokenStore(MemoryStores.MAX_ACCESS_TOKENS, MemoryStores.ACCESS_TOKENS_PER_GRANT);
+    private final ShortLivedStore<SessionRecord> sessions;
+    private final ShortLivedStore<PendingRecord> pending;
 
-    private FileStores(FileStore store) {
+    private FileStores(FileStore store, int maxBrowserSessions) {
         this.store = store;
+        this.sessions = new MemoryShortLivedStore<>(maxBrowserSessions);
+        this.pending = new MemoryShortLivedStore<>(maxBrowserSessions);
         // The largest file by far (about a second for 100,000 families): loaded on another core while the rest loads
         // and the server is built; the first use waits for it (and throws what the load threw).
         this.grantsLoading = new CompletableFuture<>();
@@ -105,10 +112,22 @@ public final class FileStores implements Stores {
         return open(FileStore.open(dir));
     }
 
+    /**
+     * Like {@link #open(Path)}, holding at most {@code maxBrowserSessions} browser sessions and as many pending
+     * authorizations in memory ({@code MAX_BROWSER_SESSIONS}).
+     */
+    public static FileStores open(Path dir, int maxBrowserSessions) {
+        return open(FileStore.open(dir), maxBrowserSessions);
+    }
+
     /** Over an opened {@link FileStore} (tests pass one with their own {@link FileOps}); closes it when this fails. */
     public static FileStores open(FileStore store) {
+        return open(store, MemoryStores.MAX_SHORT_LIVED);
+    }
+
+    private static FileStores open(FileStore store, int maxBrowserSessions) {
         try {
-            return new FileStores(store);
+            return new FileStores(store, maxBrowserSessions);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -263,6 +282,16 @@ public final class FileStores implements Stores {
     @Override
     public ShortLivedStore<IdpStateRecord> idpStates() {
         return idpStates;
+    }
+
+    @Override
+    public ShortLivedStore<SessionRecord> sessions() {
+        return sessions;
+    }
+
+    @Override
+    public ShortLivedStore<PendingRecord> pending() {
+        return pending;
     }
 
     @Override

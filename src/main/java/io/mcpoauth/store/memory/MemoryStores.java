@@ -14,7 +14,9 @@ import io.mcpoauth.store.IdpTokenRecord;
 import io.mcpoauth.store.IdpTokenStore;
 import io.mcpoauth.store.NoteRecord;
 import io.mcpoauth.store.NoteStore;
+import io.mcpoauth.store.PendingRecord;
 import io.mcpoauth.store.RefreshFamily;
+import io.mcpoauth.store.SessionRecord;
 import io.mcpoauth.store.ShortLivedStore;
 import io.mcpoauth.store.Stores;
 import io.mcpoauth.store.UserRecord;
@@ -25,7 +27,7 @@ import io.mcpoauth.store.UserStore;
  * same {@link Data} share their records, which is how the contract tests model a restart.
  */
 public final class MemoryStores implements Stores {
-    /** The durable records; the short-lived ones (access tokens) belong to each instance. */
+    /** The durable records; the short-lived ones (access tokens, codes, sessions...) belong to each instance. */
     public static final class Data {
         final MemoryMap<ClientRecord> clients = new MemoryMap<>();
         final MemoryMap<RefreshFamily> grants = new MemoryMap<>();
@@ -38,7 +40,7 @@ public final class MemoryStores implements Stores {
 
     public static final int MAX_ACCESS_TOKENS = 1_000_000;
     public static final int ACCESS_TOKENS_PER_GRANT = 5;
-    /** The most records of each short-lived kind (codes, sessions, sign-ins in flight). */
+    /** The most records of each short-lived kind (codes, sign-ins in flight at a provider). */
     public static final int MAX_SHORT_LIVED = 100_000;
 
     private final ClientStore clients;
@@ -51,12 +53,21 @@ public final class MemoryStores implements Stores {
     private final ShortLivedStore<CodeRecord> codes = new MemoryShortLivedStore<>(MAX_SHORT_LIVED);
     private final ShortLivedStore<IdpStateRecord> idpStates = new MemoryShortLivedStore<>(MAX_SHORT_LIVED);
     private final AccessTokenStore accessTokens = new MemoryAccessTokenStore(MAX_ACCESS_TOKENS, ACCESS_TOKENS_PER_GRANT);
+    private final ShortLivedStore<SessionRecord> sessions;
+    private final ShortLivedStore<PendingRecord> pending;
 
     public MemoryStores() {
         this(new Data());
     }
 
     public MemoryStores(Data data) {
+        this(data, MAX_SHORT_LIVED);
+    }
+
+    /** @param maxBrowserSessions how many browser sessions, and how many pending authorizations, are held at most */
+    public MemoryStores(Data data, int maxBrowserSessions) {
+        this.sessions = new MemoryShortLivedStore<>(maxBrowserSessions);
+        this.pending = new MemoryShortLivedStore<>(maxBrowserSessions);
         this.clients = new MapClientStore(data.clients);
         this.grants = new MapGrantStore(data.grants);
         this.users = new MapUserStore(data.users);
@@ -114,6 +125,16 @@ public final class MemoryStores implements Stores {
     @Override
     public ShortLivedStore<IdpStateRecord> idpStates() {
         return idpStates;
+    }
+
+    @Override
+    public ShortLivedStore<SessionRecord> sessions() {
+        return sessions;
+    }
+
+    @Override
+    public ShortLivedStore<PendingRecord> pending() {
+        return pending;
     }
 
     @Override
