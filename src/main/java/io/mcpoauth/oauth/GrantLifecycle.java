@@ -241,9 +241,11 @@ public final class GrantLifecycle {
 
     /** At start: grants whose client no longer exists are dropped (clients are written before their grants). */
     public int dropOrphanedGrants() {
+        java.util.Set<String> registered = new java.util.HashSet<>();
+        for (io.mcpoauth.store.ClientRecord c : stores.clients().list()) registered.add(c.clientId());
         int n = 0;
-        for (RefreshFamily f : stores.grants().list()) {
-            if (!f.clientId().startsWith("https://") && stores.clients().get(f.clientId()) == null && stores.grants().remove(f.familyId())) n++;
+        for (String clientId : stores.grants().clientIds()) {
+            if (!clientId.startsWith("https://") && !registered.contains(clientId)) n += stores.grants().removeByClient(clientId).size();
         }
         return n;
     }

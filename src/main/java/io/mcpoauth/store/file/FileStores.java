@@ -8,6 +8,7 @@ import io.mcpoauth.store.ClientStore;
 import io.mcpoauth.store.CodeRecord;
 import io.mcpoauth.store.ConsentRecord;
 import io.mcpoauth.store.ConsentStore;
+import io.mcpoauth.store.Contents;
 import io.mcpoauth.store.GrantStore;
 import io.mcpoauth.store.IdpStateRecord;
 import io.mcpoauth.store.IdpTokenRecord;
@@ -18,6 +19,7 @@ import io.mcpoauth.store.PendingRecord;
 import io.mcpoauth.store.RefreshFamily;
 import io.mcpoauth.store.SessionRecord;
 import io.mcpoauth.store.ShortLivedStore;
+import io.mcpoauth.store.StoreException;
 import io.mcpoauth.store.Stores;
 import io.mcpoauth.store.UserRecord;
 import io.mcpoauth.store.UserStore;
@@ -34,6 +36,7 @@ import io.mcpoauth.store.memory.MemoryStores;
 import io.mcpoauth.store.memory.RecordMap;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
@@ -67,6 +70,13 @@ public final class FileStores implements Stores {
     private final AccessTokenStore accessTokens = new MemoryAccessTokenStore(MemoryStores.MAX_ACCESS_TOKENS, MemoryStores.ACCESS_TOKENS_PER_GRANT);
     private final ShortLivedStore<SessionRecord> sessions;
     private final ShortLivedStore<PendingRecord> pending;
+    private final RecordMap<ClientRecord> clientMap;
+    private final RecordMap<UserRecord> userMap;
+    private final RecordMap<ConsentRecord> consentMap;
+    private final RecordMap<ApiKeyRecord> apiKeyMap;
+    private final RecordMap<NoteRecord> noteMap;
+    private final RecordMap<IdpTokenRecord> idpTokenMap;
+    private volatile RecordMap<RefreshFamily> grantMap;
 
     private FileStores(FileStore store, int maxBrowserSessions) {
         this.store = store;
@@ -85,22 +95,60 @@ public final class FileStores implements Stores {
         t.setDaemon(true);
         t.start();
         try {
-            this.clients = clients(store);
-            this.users = users(store);
-            this.consents = consents(store);
-            this.apiKeys = apiKeys(store);
-            this.notes = notes(store);
-            this.idpTokens = idpTokens(store);
+            this.clientMap = records(store.map(CLIENTS, "clients", ClientRecord.class, SnapshotFormat.Layout.INDENTED));
+            this.userMap = records(store.map(USERS, "users", UserRecord.class, SnapshotFormat.Layout.INDENTED));
+            this.consentMap = records(store.map(CONSENTS, "consents", ConsentRecord.class, SnapshotFormat.Layout.ONE_LINE));
+            this.apiKeyMap = records(store.map(API_KEYS, "api_keys", ApiKeyRecord.class, SnapshotFormat.Layout.INDENTED));
+            this.noteMap = records(store.map(NOTES, "notes", NoteRecord.class, SnapshotFormat.Layout.ONE_LINE));
+            this.idpTokenMap = records(store.map(IDP_TOKENS, "upstream_tokens", IdpTokenRecord.class, SnapshotFormat.Layout.ONE_LINE));
+            this.clients = new MapClientStore(clientMap);
+            this.users = new MapUserStore(userMap);
+            this.consents = new MapConsentStore(consentMap);
+            this.apiKeys = new MapApiKeyStore(apiKeyMap);
+            this.notes = new MapNoteStore(noteMap);
+            this.idpTokens = new MapIdpTokenStore(idpTokenMap);
         } catch (RuntimeException e) {
             grantsLoading.handle((m, x) -> null).join();
             throw e;
         }
-        RecordMap<RefreshFamily>[] grantMap = new RecordMap[1];
-        this.grants = new MapGrantStore(() -> {
-            RecordMap<RefreshFamily> m = grantMap[0];
-            if (m == null) grantMap[0] = m = records(join(grantsLoading));
-            return m;
-        });
+        this.grants = new MapGrantStore(this::grantMap);
+    }
+
+    private RecordMap<RefreshFamily> grantMap() {
+        RecordMap<RefreshFamily> m = grantMap;
+        if (m == null) grantMap = m = records(join(grantsLoading));
+        return m;
+    }
+
+    /**
+     * Stores {@code contents} with one commit per file (the refresh tokens in commits of {@value #LOAD_BATCH}); refused
+     * when the directory already holds records.
+     */
+    @Override
+    public void load(Contents contents) {
+        Contents held = contents();
+        if (!held.isEmpty()) {
+            throw StoreException.refused(store.dir() + " already holds records (" + held.total() + "); load only into an empty data directory.");
+        }
+        putAll(clientMap, contents.clients(), ClientRecord::clientId);
+        putAll(userMap, contents.users(), UserRecord::userId);
+        putAll(grantMap(), contents.grants(), RefreshFamily::familyId);
+        putAll(consentMap, contents.consents(), c -> MapConsentStore.key(c.userId(), c.clientId()));
+        putAll(apiKeyMap, contents.apiKeys(), ApiKeyRecord::id);
+        putAll(noteMap, contents.notes(), NoteRecord::userId);
+        putAll(idpTokenMap, contents.idpTokens(), IdpTokenRecord::userId);
+    }
+
+    static final int LOAD_BATCH = 10_000;
+
+    private static <V> void putAll(RecordMap<V> map, List<V> records, Function<V, String> key) {
+        for (int from = 0; from < records.size(); from += LOAD_BATCH) {
+            List<V> part = records.subList(from, Math.min(records.size(), from + LOAD_BATCH));
+            map.update(tx -> {
+                for (V r : part) tx.put(key.apply(r), r);
+                return null;
+            });
+        }
     }
 
     /**
