@@ -51,6 +51,8 @@ import io.mcpoauth.store.UserStore;
 import io.mcpoauth.store.file.EncryptionKeys;
 import io.mcpoauth.store.file.FileStore;
 import io.mcpoauth.store.file.FileStores;
+import io.mcpoauth.store.postgres.EncryptionKey;
+import io.mcpoauth.store.postgres.PgStores;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Instant;
@@ -104,12 +106,11 @@ public final class Server implements AutoCloseable {
         this.clock = clock;
         this.ticker = ticker;
         this.ops = Operations.create(settings, clock); // TLS_KEYSTORE and AUDIT_LOG checked before the lock is taken
-        FileStores fileStores = FileStores.open(settings.dataDir, settings.maxBrowserSessions);
-        this.stores = fileStores;
-        this.files = fileStores.files();
+        this.stores = openStores(settings);
+        this.files = stores instanceof FileStores f ? f.files() : null;
         Idp opened = null;
         try {
-            LOG.info("Persistent storage initialized at {}", files.dir());
+            LOG.info("Persistent storage initialized at {}", files != null ? files.dir() : stores.describe());
             this.clients = stores.clients();
             this.users = stores.users();
             this.consents = new Consents(stores.consents());
@@ -118,7 +119,8 @@ public final class Server implements AutoCloseable {
             this.accessTokens = new AccessTokens(stores.accessTokens());
             this.lifecycle = new GrantLifecycle(stores, accessTokens, ops.events());
             this.upstream = opened = Idp.open(settings, clock, stores,
-                    () -> EncryptionKeys.open(settings.value(Settings.ENCRYPTION_KEY), files.dir(), stores.idpTokens()), settings.url(AccountEndpoints.PATH));
+                    () -> files != null ? EncryptionKeys.open(settings.value(Settings.ENCRYPTION_KEY), files.dir(), stores.idpTokens())
+                            : EncryptionKey.open(settings.value(Settings.ENCRYPTION_KEY), stores.idpTokens()), settings.url(AccountEndpoints.PATH));
             ClientRegistry registry = new ClientRegistry(clients, new HttpClientIdMetadata(settings, clock));
             this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry),
                     ops.events(), lifecycle);
@@ -132,10 +134,11 @@ public final class Server implements AutoCloseable {
             this.signIns = new PasswordSignIn(new LocalAccounts(users, PASSWORDS), users, clock, ticker).events(ops.events());
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
                     signIns, browserSessions, upstream == null ? null : upstream.signIn, stores.pending()).events(ops.events());
-            this.sweeper = new Sweeper(sweepTasks(), clock);
+            this.sweeper = new Sweeper(sweepTasks(), clock, stores);
             AdminService service = new AdminService(settings, clock, stores, files, lifecycle, ops.events(),
                     "the running server (pid " + ProcessHandle.current().pid() + ")");
-            this.admin = new AdminModule(files.dir(), service, settings.adminToken, ops::adminPort, clock);
+            // with a database the commands use it directly: no credential for them to reach this instance
+            this.admin = new AdminModule(files == null ? null : files.dir(), service, settings.adminToken, ops::adminPort, clock);
             gauges();
             if (upstream != null) upstream.tokens.events(ops.events());
             this.app = Javalin.create(this::configure);
@@ -148,6 +151,12 @@ public final class Server implements AutoCloseable {
     }
 
     private static final PasswordHasher PASSWORDS = new PasswordHasher();
+
+    /** The backend {@code STORE} names: the data directory (locked by this process) or the database (shared). */
+    static Stores openStores(Settings settings) {
+        if (settings.store.equals("postgres")) return PgStores.open(settings);
+        return FileStores.open(settings.dataDir, settings.maxBrowserSessions);
+    }
 
     public static Server create(Settings settings) {
         return create(settings, Clock.systemUTC());
@@ -165,7 +174,7 @@ public final class Server implements AutoCloseable {
     private void gauges() {
         Instant startedAt = clock.instant();
         Metrics metrics = ops.metrics();
-        metrics.commitStats(files.stats());
+        if (files != null) metrics.commitStats(files.stats());
         metrics.gauge("mcp_oauth_clients", "Registered clients stored.", clients::count)
                 .gauge("mcp_oauth_refresh_families", "Live grants (refresh-token families) stored.", stores.grants()::count)
                 .gauge("mcp_oauth_access_tokens", "Access tokens held in memory (live until they expire or are swept).", accessTokens::size)
@@ -210,6 +219,7 @@ public final class Server implements AutoCloseable {
         config.routes.exception(PageError.class, (e, ctx) -> Web.page(ctx, e.status(), Pages.error(e.title(), e.getMessage())));
         config.routes.exception(StoreException.class, (e, ctx) -> {
             LOG.error("Storage failure: {}", e.getMessage());
+            ctx.header("Retry-After", "2");
             Web.oauthError(ctx, OAuthError.temporarilyUnavailable("The server could not save your change; nothing was changed. Try again shortly."));
         });
         config.routes.exception(Exception.class, (e, ctx) -> {
@@ -218,7 +228,9 @@ public final class Server implements AutoCloseable {
         });
         config.routes.get("/healthz", ctx -> {
             String problem = stores.problem();
-            Web.json(ctx, problem == null ? 200 : 503, Map.of("status", problem == null ? "ok" : "degraded", "store", problem == null ? "ok" : "failing writes"));
+            if (problem != null) ctx.header("Retry-After", "2");
+            Web.json(ctx, problem == null ? 200 : 503, Map.of("status", problem == null ? "ok" : "degraded", "store", problem == null ? "ok"
+                    : files != null ? "failing writes" : "database unreachable"));
         });
         new AuthorizeEndpoints(flow, browserSessions, clock).routes(config);
         new AccountEndpoints(settings, clock, browserSessions, users, consents, stores.grants(), lifecycle, clients, signIns,
@@ -234,7 +246,12 @@ public final class Server implements AutoCloseable {
     public void bootstrapFirstUser(PrintStream out) {
         if (!settings.authProvider.equals("local") || users.count() > 0) return;
         String password = Secrets.randomString(18);
-        new LocalAccounts(users, PASSWORDS).add("admin", password.toCharArray(), clock.instant());
+        try {
+            new LocalAccounts(users, PASSWORDS).add("admin", password.toCharArray(), clock.instant());
+        } catch (LocalAccounts.AccountException e) {
+            if (users.count() > 0) return; // another instance on the same database made the first user at the same moment
+            throw e;
+        }
         out.println();
         out.println("Created the first user 'admin' with the password: " + password);
         out.println("It is shown only this once. Change it with: java -jar mcp-oauth-server.jar users passwd admin");
