@@ -37,9 +37,10 @@ public final class PgTestDatabase implements AfterAllCallback {
 
     /** A new empty schema; returns the DATABASE_URL that puts the tables there. */
     public synchronized String newSchema() {
+        String base = baseUrl();
         String name = "t_" + Long.toHexString(Double.doubleToLongBits(Math.random()) ^ System.nanoTime()).replace('-', '0');
         schemas.add(name);
-        return withSchema(baseUrl(), name);
+        return withSchema(base, name);
     }
 
     static String withSchema(String url, String schema) {
