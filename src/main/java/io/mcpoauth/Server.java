@@ -175,14 +175,31 @@ public final class Server implements AutoCloseable {
         Instant startedAt = clock.instant();
         Metrics metrics = ops.metrics();
         if (files != null) metrics.commitStats(files.stats());
-        metrics.gauge("mcp_oauth_clients", "Registered clients stored.", clients::count)
-                .gauge("mcp_oauth_refresh_families", "Live grants (refresh-token families) stored.", stores.grants()::count)
-                .gauge("mcp_oauth_access_tokens", "Access tokens held in memory (live until they expire or are swept).", accessTokens::size)
-                .gauge("mcp_oauth_users", "Users stored.", users::count)
-                .gauge("mcp_oauth_api_keys", "API keys stored.", apiKeys::size)
+        metrics.gauge("mcp_oauth_clients", "Registered clients stored.", stored(clients::count))
+                .gauge("mcp_oauth_refresh_families", "Live grants (refresh-token families) stored.", stored(stores.grants()::count))
+                .gauge("mcp_oauth_access_tokens", "Access tokens stored (live until they expire or are swept).", stored(accessTokens::size))
+                .gauge("mcp_oauth_users", "Users stored.", stored(users::count))
+                .gauge("mcp_oauth_api_keys", "API keys stored.", stored(apiKeys::size))
                 .gauge("mcp_oauth_store_healthy", "1 while the store's writes succeed, else 0.", () -> stores.problem() == null ? 1 : 0)
                 .gauge("mcp_oauth_start_time_seconds", "When this server started (Unix time).", startedAt::getEpochSecond);
+        if (stores instanceof PgStores pg) {
+            metrics.gauge("mcp_oauth_database_connections_active", "Database connections of this instance in use.", () -> pg.poolState()[0])
+                    .gauge("mcp_oauth_database_connections_idle", "Database connections of this instance idle in the pool.", () -> pg.poolState()[1])
+                    .gauge("mcp_oauth_database_connections_waiting", "Requests of this instance waiting for a database connection.",
+                            () -> pg.poolState()[2]);
+        }
         metrics.counterFamily("mcp_oauth_tool_calls_total", "MCP tool calls that reached a tool, by tool.", "tool", mcp::toolCallsByTool);
+    }
+
+    /** A count from the store; NaN while the store cannot answer (the metrics still render, mcp_oauth_store_healthy says why). */
+    private static java.util.function.DoubleSupplier stored(java.util.function.IntSupplier count) {
+        return () -> {
+            try {
+                return count.getAsInt();
+            } catch (StoreException e) {
+                return Double.NaN;
+            }
+        };
     }
 
     private void logLoaded() {

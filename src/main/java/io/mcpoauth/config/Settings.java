@@ -48,7 +48,7 @@ public final class Settings {
 
     // ---- login: how users sign in ----
     public static final Setting AUTH_PROVIDER = Setting.of("AUTH_PROVIDER", "local", "how users sign in: local, google, azure, github or oidc");
-    public static final Setting MAX_BROWSER_SESSIONS = Setting.of("MAX_BROWSER_SESSIONS", "100000", "most browser sessions, and most pending authorizations, held in memory; the oldest anonymous ones make room");
+    public static final Setting MAX_BROWSER_SESSIONS = Setting.of("MAX_BROWSER_SESSIONS", "100000", "most browser sessions, and most pending authorizations, kept (in memory, or in the database with STORE=postgres); the oldest anonymous ones make room");
     public static final List<Setting> LOGIN = List.of(AUTH_PROVIDER, MAX_BROWSER_SESSIONS);
 
     // ---- idp: upstream sign-in (AUTH_PROVIDER=google|azure|github|oidc); read by io.mcpoauth.idp.IdpConfig ----

@@ -207,7 +207,8 @@ final class Schema {
         exec(c, "SET LOCAL lock_timeout = '60s'"); // another instance may be migrating: wait for it
         exec(c, "SET LOCAL statement_timeout = '120s'");
         Sql.one(c, "SELECT pg_advisory_xact_lock(?, ?)", rs -> null, LOCK_SPACE, LOCK_MIGRATE);
-        exec(c, "CREATE SCHEMA IF NOT EXISTS " + schema);
+        // only when missing: a user who owns an existing schema need not be allowed to create schemas
+        if (Sql.count(c, "SELECT count(*) FROM pg_namespace WHERE nspname = ?", schema) == 0) exec(c, "CREATE SCHEMA " + schema);
         exec(c, "SET LOCAL search_path TO " + schema);
         boolean fresh = Sql.one(c, "SELECT to_regclass(?) IS NULL", rs -> rs.getBoolean(1), schema + ".schema_version");
         int before = 0;
