@@ -13,11 +13,13 @@ import java.util.LinkedHashSet;
  * committed asynchronously, like the other short-lived records: a database crash may lose the newest few, whose
  * clients then refresh, as after a restart of a single server.
  */
-final class PgAccessTokenStore implements AccessTokenStore {
+final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
     private static final int SWEEP_BATCH = 10_000;
     private final Database db;
     private final int perGrant;
     private final String put;
+    /** Tokens issued by concurrent requests share a transaction (one round trip). */
+    private final GroupCommit<Object[]> puts;
 
     PgAccessTokenStore(Database db, int perGrant) {
         if (perGrant < 1) throw new IllegalArgumentException("perGrant must be at least 1");
@@ -30,6 +32,32 @@ final class PgAccessTokenStore implements AccessTokenStore {
                 + "SELECT ?::text, ?::text, ?::text, ?::text[], ?::text, ?::text, ?::timestamptz FROM async "
                 + "ON CONFLICT (token_hash) DO UPDATE SET client_id = excluded.client_id, user_id = excluded.user_id, scopes = excluded.scopes, "
                 + "resource = excluded.resource, grant_id = excluded.grant_id, expires_at = excluded.expires_at, seq = nextval('short_lived_seq')";
+        this.puts = new GroupCommit<>(db, "store an access token", this::putAll);
+    }
+
+    private boolean[] putAll(java.sql.Connection c, java.util.List<Object[]> items) throws SQLException {
+        boolean[] out = new boolean[items.size()];
+        try (java.sql.PreparedStatement ps = c.prepareStatement(put)) {
+            if (items.size() == 1) {
+                Sql.bind(c, ps, items.get(0));
+                ps.executeUpdate();
+            } else {
+                java.util.List<Object[]> sorted = new java.util.ArrayList<>(items); // by token hash: one lock order everywhere
+                sorted.sort(java.util.Comparator.comparing(p -> (String) p[1]));
+                for (Object[] p : sorted) {
+                    Sql.bind(c, ps, p);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+        }
+        java.util.Arrays.fill(out, true);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        puts.close();
     }
 
     private static AccessToken read(ResultSet rs) throws SQLException {
@@ -39,9 +67,8 @@ final class PgAccessTokenStore implements AccessTokenStore {
 
     @Override
     public boolean put(String tokenHash, AccessToken token, Instant now) {
-        db.auto("store an access token", c -> Sql.update(c, put, token.grantId(), tokenHash, token.clientId(), token.userId(),
-                token.scopes().stream().sorted().toList(), token.resource(), token.grantId(), token.expiresAt()));
-        return true;
+        return puts.write(new Object[] {token.grantId(), tokenHash, token.clientId(), token.userId(), token.scopes().stream().sorted().toList(),
+                token.resource(), token.grantId(), token.expiresAt()});
     }
 
     @Override

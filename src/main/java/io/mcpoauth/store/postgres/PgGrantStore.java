@@ -14,7 +14,7 @@ import java.util.List;
  * statement matches (the others find the row changed once the winner commits, and read it again). Every change is
  * committed synchronously (durable before the answer).
  */
-final class PgGrantStore implements GrantStore {
+final class PgGrantStore implements GrantStore, AutoCloseable {
     private static final String COLUMNS = "family_id, client_id, user_id, scope, resource, token_hash, previous_hash, retired, created_at, "
             + "rotated_at, expires_at, rotations, grace_used";
     private static final String SELECT = "SELECT " + COLUMNS + " FROM refresh_families";
@@ -28,9 +28,49 @@ final class PgGrantStore implements GrantStore {
             + "WHERE family_id = ? AND rotations = ? AND token_hash IS NOT DISTINCT FROM ? AND previous_hash IS NOT DISTINCT FROM ? AND grace_used = ?";
 
     private final Database db;
+    /** Rotations from concurrent requests share a transaction and its commit. */
+    private final GroupCommit<Replacement> rotations;
+
+    private record Replacement(RefreshFamily expected, RefreshFamily next) {}
 
     PgGrantStore(Database db) {
         this.db = db;
+        this.rotations = new GroupCommit<>(db, "rotate a refresh token", PgGrantStore::replaceAll);
+    }
+
+    /** The conditional UPDATE of each replacement, in family-id order (the same lock order on every instance). */
+    private static boolean[] replaceAll(java.sql.Connection c, List<Replacement> items) throws SQLException {
+        Integer[] order = new Integer[items.size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.Arrays.sort(order, java.util.Comparator.comparing(i -> items.get(i).expected().familyId()));
+        boolean[] out = new boolean[items.size()];
+        try (java.sql.PreparedStatement ps = c.prepareStatement(REPLACE)) {
+            if (items.size() == 1) {
+                Sql.bind(c, ps, params(items.get(0)));
+                out[0] = ps.executeUpdate() == 1;
+                return out;
+            }
+            for (Integer i : order) {
+                Sql.bind(c, ps, params(items.get(i)));
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int k = 0; k < order.length; k++) out[order[k]] = counts[k] == 1;
+        }
+        return out;
+    }
+
+    private static Object[] params(Replacement r) {
+        RefreshFamily next = r.next();
+        RefreshFamily expected = r.expected();
+        return new Object[] {next.tokenHash(), next.previousHash(), next.retired(), next.rotatedAt(), next.expiresAt(), next.rotations(),
+                next.graceUsed(), next.scope(), next.resource(), next.clientId(), next.userId(), next.createdAt(), expected.familyId(),
+                expected.rotations(), expected.tokenHash(), expected.previousHash(), expected.graceUsed()};
+    }
+
+    @Override
+    public void close() {
+        rotations.close();
     }
 
     static Object[] values(RefreshFamily f) {
@@ -61,10 +101,7 @@ final class PgGrantStore implements GrantStore {
     @Override
     public boolean replace(RefreshFamily expected, RefreshFamily next) {
         if (!expected.familyId().equals(next.familyId())) throw new IllegalArgumentException("a family keeps its id");
-        return db.auto("rotate a refresh token", c -> Sql.update(c, REPLACE, next.tokenHash(), next.previousHash(), next.retired(),
-                next.rotatedAt(), next.expiresAt(), next.rotations(), next.graceUsed(), next.scope(), next.resource(), next.clientId(),
-                next.userId(), next.createdAt(), expected.familyId(), expected.rotations(), expected.tokenHash(), expected.previousHash(),
-                expected.graceUsed()) == 1);
+        return rotations.write(new Replacement(expected, next));
     }
 
     @Override

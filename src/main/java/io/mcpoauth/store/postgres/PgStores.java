@@ -278,6 +278,8 @@ public final class PgStores implements Stores {
 
     @Override
     public void close() {
+        ((PgGrantStore) grants).close();
+        ((PgAccessTokenStore) accessTokens).close();
         db.close();
     }
 }
