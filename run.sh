@@ -58,6 +58,7 @@ case "${1:-}" in
     if [[ -f target/test-classes/io/mcpoauth/bench/HttpBench.class ]]; then
       java "$@" -cp "$cp" io.mcpoauth.bench.HttpBench
     fi
+    java "$@" -cp "$cp" io.mcpoauth.bench.ClusterBench   # the file store against PostgreSQL, one and two instances
     ;;
   "")
     build_if_needed
