@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # mcp-oauth-server
 #   ./run.sh            build the jar if it is missing or older than the sources, then serve
-#   ./run.sh test       every test: Java unit and HTTP tests, then the end-to-end tests in e2e/
-#   ./run.sh bench      the benchmarks (about 10 minutes); results go to bench/results/
+#   ./run.sh test       every test: Java unit and HTTP tests, then the end-to-end tests in e2e/; the PostgreSQL tests use
+#                       the server on 127.0.0.1:5432 (trust, database test) or a throwaway cluster (.ci/test-postgres.sh)
+#   ./run.sh bench      the benchmarks (about 20 minutes, file store and PostgreSQL); results go to bench/results/
 #                       ./run.sh bench -Dbench.quick=true: a short run (-D options go to both benchmarks' JVMs)
 #   ./run.sh ARGS...    any other arguments go to the jar (users, store, ... see ./run.sh --help)
 # Settings come from the environment and from .env in this directory (the server reads it; the environment wins).
@@ -25,6 +26,15 @@ build_if_needed() {
   fi
 }
 
+# PG_TEST_URL for the tests and benchmarks: as set, or the local server, or a throwaway cluster removed on exit.
+with_postgres() {
+  local vars
+  vars=$(bash .ci/test-postgres.sh) || { echo "run.sh: no PostgreSQL for the tests (see the lines above)" >&2; exit 1; }
+  eval "$vars"
+  trap '[[ -z ${PG_TEST_DIR:-} ]] || bash .ci/test-postgres.sh stop "$PG_TEST_DIR"' EXIT
+  echo "PostgreSQL for the tests: $PG_TEST_URL ($PG_TEST_MODE)" >&2
+}
+
 classpath() {
   mvn -q -B test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt >/dev/null
   echo "target/classes:target/test-classes:$(cat target/cp.txt)"
@@ -33,12 +43,14 @@ classpath() {
 case "${1:-}" in
   test)
     need java "a Java 17 JDK"; need mvn "Apache Maven"
+    with_postgres
     mvn -B -ntp package
     MCP_JAR="$PWD/$JAR" e2e/run.sh
     ;;
   bench)
     need java "a Java 17 JDK"; need mvn "Apache Maven"
     shift
+    with_postgres
     mvn -q -B package -DskipTests
     cp=$(classpath)
     mkdir -p bench/results
@@ -46,6 +58,7 @@ case "${1:-}" in
     if [[ -f target/test-classes/io/mcpoauth/bench/HttpBench.class ]]; then
       java "$@" -cp "$cp" io.mcpoauth.bench.HttpBench
     fi
+    java "$@" -cp "$cp" io.mcpoauth.bench.ClusterBench   # the file store against PostgreSQL, one and two instances
     ;;
   "")
     build_if_needed

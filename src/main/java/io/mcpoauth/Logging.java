@@ -16,6 +16,9 @@ final class Logging {
         set("org.slf4j.simpleLogger.log.io.javalin", "warn");
         set("org.slf4j.simpleLogger.log.io.modelcontextprotocol", "warn");
         set("org.slf4j.simpleLogger.log.com.github.scribejava", "warn");
+        // The pool would log every broken connection with a stack trace during a database outage; the store logs the
+        // outage once and the recovery (store.postgres.Database).
+        set("org.slf4j.simpleLogger.log.com.zaxxer.hikari", "error");
     }
 
     private static void set(String key, String value) {

@@ -52,6 +52,8 @@ import io.mcpoauth.store.file.EncryptionKeys;
 import io.mcpoauth.store.file.FileStore;
 import io.mcpoauth.store.file.FileStores;
 import io.mcpoauth.store.file.KeyFile;
+import io.mcpoauth.store.postgres.EncryptionKey;
+import io.mcpoauth.store.postgres.PgStores;
 import java.io.PrintStream;
 import java.time.Clock;
 import java.time.Instant;
@@ -105,12 +107,11 @@ public final class Server implements AutoCloseable {
         this.clock = clock;
         this.ticker = ticker;
         this.ops = Operations.create(settings, clock); // TLS_KEYSTORE and AUDIT_LOG checked before the lock is taken
-        FileStores fileStores = FileStores.open(settings.dataDir);
-        this.stores = fileStores;
-        this.files = fileStores.files();
+        this.stores = openStores(settings);
+        this.files = stores instanceof FileStores f ? f.files() : null;
         Idp opened = null;
         try {
-            LOG.info("Persistent storage initialized at {}", files.dir());
+            LOG.info("Persistent storage initialized at {}", files != null ? files.dir() : stores.describe());
             this.clients = stores.clients();
             this.users = stores.users();
             this.consents = new Consents(stores.consents());
@@ -119,7 +120,8 @@ public final class Server implements AutoCloseable {
             this.accessTokens = new AccessTokens(stores.accessTokens());
             this.lifecycle = new GrantLifecycle(stores, accessTokens, ops.events());
             this.upstream = opened = Idp.open(settings, clock, stores,
-                    () -> EncryptionKeys.open(settings.value(Settings.ENCRYPTION_KEY), files.dir(), stores.idpTokens()), settings.url(AccountEndpoints.PATH));
+                    () -> files != null ? EncryptionKeys.open(settings.value(Settings.ENCRYPTION_KEY), files.dir(), stores.idpTokens())
+                            : EncryptionKey.open(settings.value(Settings.ENCRYPTION_KEY), stores.idpTokens()), settings.url(AccountEndpoints.PATH));
             ClientRegistry registry = new ClientRegistry(clients, new HttpClientIdMetadata(settings, clock));
             this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry),
                     ops.events(), lifecycle);
@@ -129,20 +131,16 @@ public final class Server implements AutoCloseable {
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
             BearerAuthenticator callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess);
             this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()),
-                    KeyFile.openOrCreate(files.dir(), REQUEST_STATE_KEY_FILE), clock);
-            this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), settings.maxBrowserSessions);
+                    stores.sharedKey(REQUEST_STATE_KEY), clock);
+            this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), stores.sessions());
             this.signIns = new PasswordSignIn(new LocalAccounts(users, PASSWORDS), users, clock, ticker).events(ops.events());
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
-                    signIns, browserSessions, upstream == null ? null : upstream.signIn, settings.maxBrowserSessions).events(ops.events());
-            lifecycle.onUserRemoved(userId -> {
-                browserSessions.endUser(userId, null);
-                flow.forgetUser(userId);
-                codes.forgetUser(userId);
-            }).onCredentialsChanged(browserSessions::endUser).onClientRemoved(codes::forgetClient);
-            this.sweeper = new Sweeper(sweepTasks(), clock);
+                    signIns, browserSessions, upstream == null ? null : upstream.signIn, stores.pending()).events(ops.events());
+            this.sweeper = new Sweeper(sweepTasks(), clock, stores);
             AdminService service = new AdminService(settings, clock, stores, files, lifecycle, ops.events(),
                     "the running server (pid " + ProcessHandle.current().pid() + ")");
-            this.admin = new AdminModule(files.dir(), service, settings.adminToken, ops::adminPort, clock);
+            // with a database the commands use it directly: no credential for them to reach this instance
+            this.admin = new AdminModule(files == null ? null : files.dir(), service, settings.adminToken, ops::adminPort, clock);
             gauges();
             if (upstream != null) upstream.tokens.events(ops.events());
             this.app = Javalin.create(this::configure);
@@ -156,7 +154,15 @@ public final class Server implements AutoCloseable {
 
     private static final PasswordHasher PASSWORDS = new PasswordHasher();
     /** The HMAC key of MCP 2026-07-28 requestStates (a tool's pending questions), in the data directory. */
-    public static final String REQUEST_STATE_KEY_FILE = "request-state.key";
+    /** The shared key that seals the modern era's {@code requestState} (with the file backend: {@code request-state.key}). */
+    public static final String REQUEST_STATE_KEY = "request-state";
+
+
+    /** The backend {@code STORE} names: the data directory (locked by this process) or the database (shared). */
+    static Stores openStores(Settings settings) {
+        if (settings.store.equals("postgres")) return PgStores.open(settings);
+        return FileStores.open(settings.dataDir, settings.maxBrowserSessions);
+    }
 
     public static Server create(Settings settings) {
         return create(settings, Clock.systemUTC());
@@ -174,15 +180,32 @@ public final class Server implements AutoCloseable {
     private void gauges() {
         Instant startedAt = clock.instant();
         Metrics metrics = ops.metrics();
-        metrics.commitStats(files.stats());
-        metrics.gauge("mcp_oauth_clients", "Registered clients stored.", clients::count)
-                .gauge("mcp_oauth_refresh_families", "Live grants (refresh-token families) stored.", stores.grants()::count)
-                .gauge("mcp_oauth_access_tokens", "Access tokens held in memory (live until they expire or are swept).", accessTokens::size)
-                .gauge("mcp_oauth_users", "Users stored.", users::count)
-                .gauge("mcp_oauth_api_keys", "API keys stored.", apiKeys::size)
+        if (files != null) metrics.commitStats(files.stats());
+        metrics.gauge("mcp_oauth_clients", "Registered clients stored.", stored(clients::count))
+                .gauge("mcp_oauth_refresh_families", "Live grants (refresh-token families) stored.", stored(stores.grants()::count))
+                .gauge("mcp_oauth_access_tokens", "Access tokens stored (live until they expire or are swept).", stored(accessTokens::size))
+                .gauge("mcp_oauth_users", "Users stored.", stored(users::count))
+                .gauge("mcp_oauth_api_keys", "API keys stored.", stored(apiKeys::size))
                 .gauge("mcp_oauth_store_healthy", "1 while the store's writes succeed, else 0.", () -> stores.problem() == null ? 1 : 0)
                 .gauge("mcp_oauth_start_time_seconds", "When this server started (Unix time).", startedAt::getEpochSecond);
+        if (stores instanceof PgStores pg) {
+            metrics.gauge("mcp_oauth_database_connections_active", "Database connections of this instance in use.", () -> pg.poolState()[0])
+                    .gauge("mcp_oauth_database_connections_idle", "Database connections of this instance idle in the pool.", () -> pg.poolState()[1])
+                    .gauge("mcp_oauth_database_connections_waiting", "Requests of this instance waiting for a database connection.",
+                            () -> pg.poolState()[2]);
+        }
         metrics.counterFamily("mcp_oauth_tool_calls_total", "MCP tool calls that reached a tool, by tool.", "tool", mcp::toolCallsByTool);
+    }
+
+    /** A count from the store; NaN while the store cannot answer (the metrics still render, mcp_oauth_store_healthy says why). */
+    private static java.util.function.DoubleSupplier stored(java.util.function.IntSupplier count) {
+        return () -> {
+            try {
+                return count.getAsInt();
+            } catch (StoreException e) {
+                return Double.NaN;
+            }
+        };
     }
 
     private void logLoaded() {
@@ -219,6 +242,7 @@ public final class Server implements AutoCloseable {
         config.routes.exception(PageError.class, (e, ctx) -> Web.page(ctx, e.status(), Pages.error(e.title(), e.getMessage())));
         config.routes.exception(StoreException.class, (e, ctx) -> {
             LOG.error("Storage failure: {}", e.getMessage());
+            ctx.header("Retry-After", "2");
             Web.oauthError(ctx, OAuthError.temporarilyUnavailable("The server could not save your change; nothing was changed. Try again shortly."));
         });
         config.routes.exception(Exception.class, (e, ctx) -> {
@@ -227,7 +251,9 @@ public final class Server implements AutoCloseable {
         });
         config.routes.get("/healthz", ctx -> {
             String problem = stores.problem();
-            Web.json(ctx, problem == null ? 200 : 503, Map.of("status", problem == null ? "ok" : "degraded", "store", problem == null ? "ok" : "failing writes"));
+            if (problem != null) ctx.header("Retry-After", "2");
+            Web.json(ctx, problem == null ? 200 : 503, Map.of("status", problem == null ? "ok" : "degraded", "store", problem == null ? "ok"
+                    : files != null ? "failing writes" : "database unreachable"));
         });
         new AuthorizeEndpoints(flow, browserSessions, clock).routes(config);
         new AccountEndpoints(settings, clock, browserSessions, users, consents, stores.grants(), lifecycle, clients, signIns,
@@ -243,7 +269,12 @@ public final class Server implements AutoCloseable {
     public void bootstrapFirstUser(PrintStream out) {
         if (!settings.authProvider.equals("local") || users.count() > 0) return;
         String password = Secrets.randomString(18);
-        new LocalAccounts(users, PASSWORDS).add("admin", password.toCharArray(), clock.instant());
+        try {
+            new LocalAccounts(users, PASSWORDS).add("admin", password.toCharArray(), clock.instant());
+        } catch (LocalAccounts.AccountException e) {
+            if (users.count() > 0) return; // another instance on the same database made the first user at the same moment
+            throw e;
+        }
         out.println();
         out.println("Created the first user 'admin' with the password: " + password);
         out.println("It is shown only this once. Change it with: java -jar mcp-oauth-server.jar users passwd admin");

@@ -15,8 +15,8 @@ import java.util.Set;
 /**
  * A command that works whether or not the server runs: while a server holds the data directory's lock, the command
  * goes through that server's loopback admin port with the credential it left in {@code .oauth_data/.admin-api.json}
- * (readable by its user only); otherwise it opens and locks the data directory itself. A refusal prints one line and
- * exits 1.
+ * (readable by its user only); otherwise it opens and locks the data directory itself. With {@code STORE=postgres} it
+ * uses the database directly. A refusal prints one line and exits 1.
  */
 abstract class AdminCommand implements Command {
 
@@ -36,10 +36,15 @@ abstract class AdminCommand implements Command {
     /** Checks the arguments before anything is opened; throws {@link UsageException}. */
     abstract void validate(List<String> args);
 
-    /** The running server's admin API, or the data directory opened here. */
+    /**
+     * With {@code STORE=file}: the running server's admin API, or the data directory opened here. With
+     * {@code STORE=postgres}: the database, opened here whether or not instances run (they share it).
+     */
     static Admin open(Settings settings) {
-        String pid = DataDirectory.runningServer(settings.dataDir);
-        if (pid != null) return RemoteAdmin.connect(settings.dataDir.toAbsolutePath(), pid);
+        if (settings.store.equals("file")) {
+            String pid = DataDirectory.runningServer(settings.dataDir);
+            if (pid != null) return RemoteAdmin.connect(settings.dataDir.toAbsolutePath(), pid);
+        }
         io.mcpoauth.core.Events events = settings.auditLog == null ? io.mcpoauth.core.Events.NONE
                 : new AuditEvents(AuditLog.toFile(settings.auditLog, Clock.systemUTC()), new Metrics());
         return AdminService.open(settings, Clock.systemUTC(), events);

@@ -21,6 +21,8 @@ import io.mcpoauth.store.file.Backup;
 import io.mcpoauth.store.file.FileStore;
 import io.mcpoauth.store.file.FileStores;
 import io.mcpoauth.store.file.Recovery;
+import io.mcpoauth.store.postgres.PgStores;
+import java.nio.file.Files;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -77,17 +79,32 @@ public final class AdminService implements Admin {
         this.where = where;
     }
 
-    /** Opens (and locks) the data directory itself: for commands while the server is stopped (no access token is live then). */
+    /**
+     * Opens the store itself, for commands: with {@code STORE=file} it locks the data directory (so the server is
+     * stopped, and no access token is live); with {@code STORE=postgres} it uses the database alongside the running
+     * instances, and its cascades reach their access tokens, sessions and codes, which live there too.
+     */
     public static AdminService open(Settings settings, Clock clock, Events events) {
-        FileStores stores = FileStores.open(settings.dataDir);
+        Stores stores = openStores(settings);
         try {
-            stores.awaitLoaded();
+            FileStore files = null;
+            if (stores instanceof FileStores f) files = f.awaitLoaded().files();
             GrantLifecycle lifecycle = new GrantLifecycle(stores, new AccessTokens(stores.accessTokens()), events);
-            return new AdminService(settings, clock, stores, stores.files(), true, lifecycle, events, stores.describe());
+            return new AdminService(settings, clock, stores, files, true, lifecycle, events, stores.describe());
         } catch (RuntimeException e) {
             stores.close();
             throw e;
         }
+    }
+
+    /** What a command opens: the data directory, or the database with a small pool and its own application name. */
+    static Stores openStores(Settings settings) {
+        if (settings.store.equals("postgres")) return openDatabase(settings);
+        return FileStores.open(settings.dataDir);
+    }
+
+    static PgStores openDatabase(Settings settings) {
+        return PgStores.open(settings.databaseUrl, settings.databasePassword, 2, settings.maxBrowserSessions, PgStores.COMMAND_APPLICATION);
     }
 
     @Override
@@ -336,6 +353,11 @@ public final class AdminService implements Admin {
 
     @Override
     public StoreReport checkStore() {
+        if (stores instanceof PgStores pg) {
+            List<FileInfo> tables = new ArrayList<>();
+            pg.tableCounts().forEach((t, n) -> tables.add(new FileInfo(t, true, null, (int) Math.min(Integer.MAX_VALUE, n), false)));
+            return new StoreReport(stores.describe(), stores.problem() == null, tables);
+        }
         List<FileInfo> files = new ArrayList<>();
         try {
             for (Recovery.FileState s : new Recovery().check(files().dir())) {
@@ -347,11 +369,21 @@ public final class AdminService implements Admin {
         return new StoreReport(files().dir().toString(), files().healthy(), files);
     }
 
+    /**
+     * With the file backend, a copy of the data directory taken under its locks. With PostgreSQL, a consistent export
+     * (one REPEATABLE READ transaction) written as a data directory in the file backend's format: start a server on
+     * it with {@code STORE=file}, or bring it back with {@code store migrate --to postgres}.
+     */
     @Override
     public BackupReport backup(String dir, boolean includeKey) {
         if (dir == null || dir.isBlank()) throw AdminException.invalid("Give the directory to write the backup to.");
         Path target = Path.of(dir);
         if (!target.isAbsolute()) throw AdminException.invalid("The backup directory must be an absolute path: " + dir);
+        if (stores instanceof PgStores pg) {
+            BackupReport r = exportTo(pg, target, clock);
+            events.backupTaken(r.dir(), r.files().size());
+            return r;
+        }
         Backup.Result r;
         try {
             r = files().backup(target, includeKey);
@@ -363,6 +395,56 @@ public final class AdminService implements Admin {
         for (Backup.File f : r.files()) files.add(new BackupFile(f.name(), f.records(), f.bytes()));
         events.backupTaken(r.dir().toString(), files.size());
         return new BackupReport(r.dir().toString(), r.takenAt(), files, r.keyLeftOut());
+    }
+
+    /** The database's durable records, as one consistent view, into a new data directory {@code target} (absent or empty). */
+    static BackupReport exportTo(Stores source, Path target, Clock clock) {
+        Path t = target.toAbsolutePath().normalize();
+        try {
+            if (Files.exists(t) && (!Files.isDirectory(t) || hasEntries(t))) {
+                throw AdminException.invalid(t + " is not an empty directory; give a new or empty one.");
+            }
+        } catch (IOException e) {
+            throw AdminException.invalid("Cannot use " + t + ": " + e.getMessage());
+        }
+        java.time.Instant takenAt = clock.instant();
+        io.mcpoauth.store.Contents contents;
+        try {
+            contents = source.contents();
+        } catch (StoreException e) {
+            if (e.unavailable()) throw new AdminException(AdminException.UNAVAILABLE, 503, e.getMessage());
+            throw AdminException.invalid(e.getMessage());
+        }
+        try (FileStores out = FileStores.open(t)) {
+            out.awaitLoaded().load(contents);
+        } catch (StoreException e) {
+            throw AdminException.invalid("Cannot write the export to " + t + ": " + e.getMessage());
+        }
+        Map<String, Integer> counts = contents.counts();
+        Map<String, Integer> byFile = new LinkedHashMap<>();
+        byFile.put(FileStores.CLIENTS, counts.get("clients"));
+        byFile.put(FileStores.REFRESH_TOKENS, counts.get("grants"));
+        byFile.put(FileStores.USERS, counts.get("users"));
+        byFile.put(FileStores.CONSENTS, counts.get("consents"));
+        byFile.put(FileStores.API_KEYS, counts.get("api_keys"));
+        byFile.put(FileStores.NOTES, counts.get("notes"));
+        byFile.put(FileStores.IDP_TOKENS, counts.get("upstream_tokens"));
+        List<BackupFile> files = new ArrayList<>();
+        byFile.forEach((name, n) -> {
+            Path f = t.resolve(name);
+            try {
+                if (Files.exists(f)) files.add(new BackupFile(name, n, Files.size(f)));
+            } catch (IOException e) {
+                files.add(new BackupFile(name, n, -1));
+            }
+        });
+        return new BackupReport(t.toString(), takenAt, files, false); // the key is in ENCRYPTION_KEY, never in the database
+    }
+
+    private static boolean hasEntries(Path dir) throws IOException {
+        try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isPresent();
+        }
     }
 
     private FileStore files() {

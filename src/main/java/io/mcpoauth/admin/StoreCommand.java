@@ -8,6 +8,7 @@ import io.mcpoauth.store.file.Backup;
 import io.mcpoauth.store.file.DataDirectory;
 import io.mcpoauth.store.file.FileStore;
 import io.mcpoauth.store.file.Recovery;
+import io.mcpoauth.store.postgres.PgStores;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -15,9 +16,12 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code store check}, {@code store backup DIR} and {@code store recover [--discard FILE]...}. While a server runs,
- * check and backup go through it (the backup is then taken under its locks); recover refuses, it needs the server
- * stopped. With the server stopped, check reads the files without the lock and backup takes the lock itself.
+ * {@code store check}, {@code store backup DIR}, {@code store recover [--discard FILE]...} and
+ * {@code store migrate --to postgres | --from postgres}. With {@code STORE=file}: while a server runs, check and
+ * backup go through it (the backup is then taken under its locks); recover refuses, it needs the server stopped. With
+ * the server stopped, check reads the files without the lock and backup takes the lock itself. With
+ * {@code STORE=postgres}, check and backup use the database directly (a backup is a consistent export in the file
+ * backend's format). migrate copies every durable record between the data directory and an empty database.
  */
 public final class StoreCommand implements Command {
     @Override
@@ -27,14 +31,16 @@ public final class StoreCommand implements Command {
 
     @Override
     public List<String> usage() {
-        return List.of("store check", "store backup DIR [--include-key]", "store recover [--discard FILE]...");
+        return List.of("store check", "store backup DIR [--include-key]", "store recover [--discard FILE]...", "store migrate --to postgres | --from postgres");
     }
 
     @Override
     public int run(List<String> args, Cli cli) throws Exception {
-        if (args.isEmpty()) throw new UsageException("Which store command? check, backup or recover.");
+        if (args.isEmpty()) throw new UsageException("Which store command? check, backup, recover or migrate.");
         Settings settings = cli.settings();
         Path dir = settings.dataDir;
+        if (args.get(0).equals("migrate")) return StoreMigration.run(args.subList(1, args.size()), settings, cli);
+        if (settings.store.equals("postgres") && !args.get(0).equals("recover")) return database(args, settings, cli);
         switch (args.get(0)) {
             case "check" -> {
                 if (args.size() != 1) throw new UsageException("store check takes no arguments.");
@@ -110,6 +116,52 @@ public final class StoreCommand implements Command {
                     return 1;
                 }
                 cli.out.println("The data directory is ready; start the server.");
+                return 0;
+            }
+            default -> throw new UsageException("Unknown store command '" + args.get(0) + "'.");
+        }
+    }
+
+    /** check and backup with STORE=postgres. */
+    private static int database(List<String> args, Settings settings, Cli cli) {
+        switch (args.get(0)) {
+            case "check" -> {
+                if (args.size() != 1) throw new UsageException("store check takes no arguments.");
+                try (PgStores pg = AdminService.openDatabase(settings)) {
+                    int[] v = pg.schemaVersion();
+                    Table t = new Table("TABLE", "ROWS");
+                    pg.tableCounts().forEach(t::row);
+                    t.print(cli.out);
+                    cli.out.println(pg.describe() + ": schema version " + v[0] + " (usable from server schema " + v[1] + "); "
+                            + pg.serverConnections() + " connections of running instances.");
+                    String problem = pg.problem();
+                    if (problem != null) {
+                        cli.err.println(problem);
+                        return 1;
+                    }
+                    return 0;
+                }
+            }
+            case "backup" -> {
+                if (args.size() != 2 || args.get(1).startsWith("--")) throw new UsageException("Give the directory to write the backup to.");
+                Path target = Path.of(args.get(1)).toAbsolutePath().normalize();
+                Admin.BackupReport report;
+                try (PgStores pg = AdminService.openDatabase(settings)) {
+                    report = AdminService.exportTo(pg, target, Clock.systemUTC());
+                } catch (AdminException e) {
+                    cli.err.println(e.getMessage());
+                    return 1;
+                }
+                if (settings.auditLog != null) {
+                    new AuditEvents(AuditLog.toFile(settings.auditLog, Clock.systemUTC()), new Metrics()).backupTaken(report.dir(), report.files().size());
+                }
+                cli.out.println("Exported the database to " + report.dir() + " in the data directory format (one consistent view, as of "
+                        + report.takenAt() + "):");
+                Table t = new Table("FILE", "RECORDS", "BYTES");
+                for (Admin.BackupFile f : report.files()) t.row(f.name(), f.records(), f.bytes());
+                t.print(cli.out);
+                cli.out.println("To restore: store migrate --to postgres with OAUTH_DATA_DIR=" + report.dir() + " into an empty database, or run a "
+                        + "single server on it with STORE=file. Access tokens, codes and browser sessions are not exported: clients refresh.");
                 return 0;
             }
             default -> throw new UsageException("Unknown store command '" + args.get(0) + "'.");

@@ -48,7 +48,7 @@ public final class Settings {
 
     // ---- login: how users sign in ----
     public static final Setting AUTH_PROVIDER = Setting.of("AUTH_PROVIDER", "local", "how users sign in: local, google, azure, github or oidc");
-    public static final Setting MAX_BROWSER_SESSIONS = Setting.of("MAX_BROWSER_SESSIONS", "100000", "most browser sessions, and most pending authorizations, held in memory; the oldest anonymous ones make room");
+    public static final Setting MAX_BROWSER_SESSIONS = Setting.of("MAX_BROWSER_SESSIONS", "100000", "most browser sessions, and most pending authorizations, kept (in memory, or in the database with STORE=postgres); the oldest anonymous ones make room");
     public static final List<Setting> LOGIN = List.of(AUTH_PROVIDER, MAX_BROWSER_SESSIONS);
 
     // ---- idp: upstream sign-in (AUTH_PROVIDER=google|azure|github|oidc); read by io.mcpoauth.idp.IdpConfig ----
@@ -92,10 +92,14 @@ public final class Settings {
     public static final Setting AUDIT_LOG = Setting.of("AUDIT_LOG", "", "file the audit log (one JSON line per security event) is appended to; unset: the 'audit' logger on standard error");
     public static final List<Setting> OPS = List.of(TLS_KEYSTORE, TLS_KEYSTORE_PASSWORD, TRUSTED_PROXIES, AUDIT_LOG);
 
-    // ---- store: the data directory and its sweeps ----
-    public static final Setting OAUTH_DATA_DIR = Setting.of("OAUTH_DATA_DIR", ".oauth_data", "directory for clients, refresh tokens, users and consents");
-    public static final Setting OAUTH_CLEANUP_INTERVAL = Setting.of("OAUTH_CLEANUP_INTERVAL", "300", "seconds between sweeps of expired entries");
-    public static final List<Setting> STORE = List.of(OAUTH_DATA_DIR, OAUTH_CLEANUP_INTERVAL);
+    // ---- store: where everything is kept (a data directory or PostgreSQL) and the sweeps ----
+    public static final Setting STORE_BACKEND = Setting.of("STORE", "file", "where everything is kept: file (the data directory, one instance) or postgres (DATABASE_URL, any number of instances)");
+    public static final Setting OAUTH_DATA_DIR = Setting.of("OAUTH_DATA_DIR", ".oauth_data", "STORE=file: directory for clients, refresh tokens, users and consents");
+    public static final Setting DATABASE_URL = Setting.of("DATABASE_URL", "", "STORE=postgres: postgresql://user[:password]@host[:port]/database[?sslmode=verify-full&sslrootcert=...&currentSchema=...]");
+    public static final Setting DATABASE_PASSWORD = Setting.secret("DATABASE_PASSWORD", "STORE=postgres: the database password, when DATABASE_URL does not hold it (like PGPASSWORD)");
+    public static final Setting DATABASE_POOL_SIZE = Setting.of("DATABASE_POOL_SIZE", "10", "STORE=postgres: most database connections this instance holds (1-200)");
+    public static final Setting OAUTH_CLEANUP_INTERVAL = Setting.of("OAUTH_CLEANUP_INTERVAL", "300", "seconds between sweeps of expired entries (with several instances, one of them sweeps at a time)");
+    public static final List<Setting> STORE = List.of(STORE_BACKEND, OAUTH_DATA_DIR, DATABASE_URL, DATABASE_PASSWORD, DATABASE_POOL_SIZE, OAUTH_CLEANUP_INTERVAL);
 
     /** The settings of each module, in documentation order. */
     public static final Map<String, List<Setting>> MODULES = modules();
@@ -152,6 +156,13 @@ public final class Settings {
     /** The issuer string: {@code PUBLIC_URL} without a trailing slash. */
     public final String issuer;
     public final Path dataDir;
+    /** {@code STORE}: {@code file} or {@code postgres}. */
+    public final String store;
+    /** {@code DATABASE_URL} (STORE=postgres), or "". Parsed by the PostgreSQL store, which names what is wrong with it. */
+    public final String databaseUrl;
+    /** {@code DATABASE_PASSWORD}, or null. */
+    public final String databasePassword;
+    public final int databasePoolSize;
     public final Duration accessTokenTtl;
     public final Duration refreshTokenTtl;
     public final Duration refreshGrace;
@@ -190,6 +201,16 @@ public final class Settings {
         publicUrl = parsePublicUrl(url);
         issuer = stripSlash(publicUrl.toString());
         dataDir = Path.of(text(OAUTH_DATA_DIR).isBlank() ? ".oauth_data" : text(OAUTH_DATA_DIR));
+        store = oneOf(STORE_BACKEND, List.of("file", "postgres"));
+        databaseUrl = text(DATABASE_URL);
+        if (store.equals("postgres") && databaseUrl.isEmpty()) {
+            throw new ConfigException("STORE=postgres needs DATABASE_URL, e.g. postgresql://mcp@db.example:5432/mcp_oauth?sslmode=verify-full");
+        }
+        if (!databaseUrl.isEmpty() && !databaseUrl.startsWith("postgresql://") && !databaseUrl.startsWith("postgres://")) {
+            throw new ConfigException("DATABASE_URL=" + redactedUrl(databaseUrl) + ": expected postgresql://user@host:port/database");
+        }
+        databasePassword = text(DATABASE_PASSWORD).isEmpty() ? null : text(DATABASE_PASSWORD);
+        databasePoolSize = integer(DATABASE_POOL_SIZE, 1, 200, "a number of connections between 1 and 200");
         accessTokenTtl = seconds(OAUTH_ACCESS_TOKEN_TTL, 60, 86_400);
         refreshTokenTtl = seconds(OAUTH_REFRESH_TOKEN_TTL, 3_600, 31_536_000L * 2);
         refreshGrace = seconds(OAUTH_REFRESH_GRACE, 0, 3_600);
@@ -359,6 +380,16 @@ public final class Settings {
         return s;
     }
 
+    /** A database URL with any password replaced by {@code ***}, for messages. */
+    public static String redactedUrl(String url) {
+        int scheme = url.indexOf("://");
+        int at = url.lastIndexOf('@');
+        if (scheme < 0 || at < scheme) return url;
+        String userinfo = url.substring(scheme + 3, at);
+        int colon = userinfo.indexOf(':');
+        return colon < 0 ? url : url.substring(0, scheme + 3) + userinfo.substring(0, colon) + ":***" + url.substring(at);
+    }
+
     /** Names of all settings, in documentation order. */
     public static List<String> names() {
         return ALL.stream().map(Setting::name).toList();
@@ -366,6 +397,6 @@ public final class Settings {
 
     @Override
     public String toString() {
-        return "Settings" + Arrays.toString(new Object[]{port, host, issuer, dataDir});
+        return "Settings" + Arrays.toString(new Object[]{port, host, issuer, store, store.equals("postgres") ? redactedUrl(databaseUrl) : dataDir});
     }
 }

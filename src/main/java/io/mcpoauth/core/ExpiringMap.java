@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiPredicate;
 import java.util.function.Predicate;
 
 /**
@@ -174,9 +175,14 @@ public final class ExpiringMap<V> {
 
     /** Removes every live entry whose value matches; returns how many. */
     public int removeIf(Predicate<V> which) {
+        return removeWhere((k, v) -> which.test(v));
+    }
+
+    /** Removes every live entry whose key and value match; returns how many. */
+    public int removeWhere(BiPredicate<String, V> which) {
         int n = 0;
         for (Entry<V> e : entries.values()) {
-            if (which.test(e.value) && remove(e.key, e)) n++;
+            if (which.test(e.key, e.value) && remove(e.key, e)) n++;
         }
         return n;
     }

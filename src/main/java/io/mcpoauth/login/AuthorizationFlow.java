@@ -15,6 +15,8 @@ import io.mcpoauth.oauth.AuthorizeRejection;
 import io.mcpoauth.oauth.AuthorizeRequests;
 import io.mcpoauth.oauth.Consents;
 import io.mcpoauth.oauth.RedirectUris;
+import io.mcpoauth.store.PendingRecord;
+import io.mcpoauth.store.ShortLivedStore;
 import io.mcpoauth.store.UserRecord;
 import io.mcpoauth.store.UserStore;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +35,7 @@ import java.util.Map;
  *
  * <p>Pending authorizations are capped: one browser holds at most {@link #PENDING_PER_BROWSER} and, before sign-in,
  * one address at most {@link #PENDING_PER_ADDRESS} (IPv6 by /64); past a cap the holder's oldest one goes. When
- * memory is full the oldest anonymous ones (not yet signed in) make room; a signed-in user's are never evicted for
+ * the store is full the oldest anonymous ones (not yet signed in) make room; a signed-in user's are never evicted for
  * strangers' requests.
  */
 public final class AuthorizationFlow {
@@ -45,12 +47,40 @@ public final class AuthorizationFlow {
     public static final String CALLBACK_PATH = IdpConfig.CALLBACK_PATH;
 
     /**
-     * A pending authorization: the validated request, its browser ({@link BrowserSessions.Session#browserId}, which
-     * survives the session id rotation at sign-in, so two tabs work independently), CSRF token and (once known) the user.
+     * A pending authorization under its id: the stored record (the validated request as plain data, its browser
+     * ({@link BrowserSessions.Session#browserId}, which survives the session id rotation at sign-in, so two tabs work
+     * independently), CSRF token and, once known, the user).
      */
-    record Pending(String id, AuthorizationRequest request, String browserId, String csrf, String userId, Instant expiresAt) {
+    record Pending(String id, PendingRecord record) {
+        static Pending of(String id, AuthorizationRequest req, String browserId, String csrf, String userId, Instant expiresAt) {
+            return new Pending(id, new PendingRecord(req.client(), req.redirectUri(), req.redirectUriGiven(), req.state(), req.codeChallenge(),
+                    req.scopes(), req.resource(), browserId, csrf, userId, expiresAt));
+        }
+
+        /** The request, rebuilt from the record. */
+        AuthorizationRequest request() {
+            PendingRecord r = record;
+            return new AuthorizationRequest(r.client(), r.redirectUri(), r.redirectUriGiven(), r.state(), r.codeChallenge(), r.scopes(), r.resource());
+        }
+
+        String browserId() {
+            return record.browserId();
+        }
+
+        String csrf() {
+            return record.csrf();
+        }
+
+        String userId() {
+            return record.userId();
+        }
+
+        Instant expiresAt() {
+            return record.expiresAt();
+        }
+
         Pending with(String newBrowserId, String newUserId) {
-            return new Pending(id, request, newBrowserId, csrf, newUserId, expiresAt);
+            return new Pending(id, record.with(newBrowserId, newUserId));
         }
     }
 
@@ -66,12 +96,13 @@ public final class AuthorizationFlow {
     private final PasswordSignIn signIns;
     private final BrowserSessions sessions;
     private final IdpSignIn upstream;
-    private final ExpiringMap<Pending> pending;
+    private final ShortLivedStore<PendingRecord> pending;
     private volatile Events events = Events.NONE;
 
-    /** @param maxPending how many pending authorizations are held in memory at most */
+    /** @param pending where pending authorizations are kept (shared by every instance with a shared store) */
     public AuthorizationFlow(Settings settings, Clock clock, AuthorizeRequests requests, AuthorizationCodes codes, Consents consents,
-                             UserStore users, PasswordSignIn signIns, BrowserSessions sessions, IdpSignIn upstream, int maxPending) {
+                             UserStore users, PasswordSignIn signIns, BrowserSessions sessions, IdpSignIn upstream,
+                             ShortLivedStore<PendingRecord> pending) {
         this.settings = settings;
         this.clock = clock;
         this.requests = requests;
@@ -81,7 +112,7 @@ public final class AuthorizationFlow {
         this.signIns = signIns;
         this.sessions = sessions;
         this.upstream = upstream;
-        this.pending = new ExpiringMap<>(maxPending);
+        this.pending = pending;
     }
 
     /** How a pending authorization is kept: capped per browser, and before sign-in per address and evictable. */
@@ -93,12 +124,24 @@ public final class AuthorizationFlow {
     }
 
     private boolean hold(Pending p, String address, Instant now) {
-        return pending.put(p.id(), p, p.expiresAt(), now, policy(p, address));
+        return pending.put(p.id(), p.record(), p.expiresAt(), now, policy(p, address));
+    }
+
+    /** The live pending authorization {@code id}, or null. */
+    private Pending find(String id, Instant now) {
+        PendingRecord r = id == null ? null : pending.get(id, now);
+        return r == null ? null : new Pending(id, r);
+    }
+
+    /** Takes the live pending authorization {@code id}: of racing callers exactly one gets it. */
+    private Pending takePending(String id, Instant now) {
+        PendingRecord r = id == null ? null : pending.take(id, now);
+        return r == null ? null : new Pending(id, r);
     }
 
     /** How many pending authorizations are held. */
     public int pendingCount() {
-        return pending.size();
+        return pending.count();
     }
 
     /** GET /authorize from the client {@code address}. */
@@ -114,7 +157,7 @@ public final class AuthorizationFlow {
         BrowserSessions.Session s = session != null ? session : sessions.create(now, address);
         if (s == null) return new Result(busy(), null);
         String userId = s.userId() != null && users.get(s.userId()) != null ? s.userId() : null;
-        Pending p = new Pending(Secrets.randomString(24), req, s.browserId(), Secrets.randomString(32), userId, now.plus(PENDING_TTL));
+        Pending p = Pending.of(Secrets.randomString(24), req, s.browserId(), Secrets.randomString(32), userId, now.plus(PENDING_TTL));
         if (!hold(p, address, now)) return new Result(busy(), null);
         BrowserSessions.Session set = session == null ? s : null;
         if (userId != null) return new Result(afterSignIn(p, 302, now), set);
@@ -131,7 +174,7 @@ public final class AuthorizationFlow {
     /** POST /login. */
     public Result login(Params form, BrowserSessions.Session session, String address) {
         Instant now = clock.instant();
-        Pending p = pending.get(form.first("txn"), now);
+        Pending p = find(form.first("txn"), now);
         if (p == null) return new Result(expired(), null);
         if (!csrfOk(p, form.first("csrf"), session) || upstream != null) return new Result(forbidden(), null);
         String username = form.first("username");
@@ -167,7 +210,7 @@ public final class AuthorizationFlow {
     /** GET /consent (after a sign-in, as the target of the 303). */
     public Result consentPage(Params query, BrowserSessions.Session session) {
         Instant now = clock.instant();
-        Pending p = pending.get(query.first("txn"), now);
+        Pending p = find(query.first("txn"), now);
         if (p == null) return new Result(expired(), null);
         if (session == null || !p.browserId().equals(session.browserId()) || p.userId() == null) return new Result(forbidden(), null);
         return new Result(afterSignIn(p, 302, now), null);
@@ -177,14 +220,14 @@ public final class AuthorizationFlow {
     public Result decide(Params form, BrowserSessions.Session session) {
         Instant now = clock.instant();
         String txn = form.first("txn");
-        Pending p = pending.get(txn, now);
+        Pending p = find(txn, now);
         if (p == null) return new Result(expired(), null);
         if (!csrfOk(p, form.first("csrf"), session) || p.userId() == null && upstream == null) return new Result(forbidden(), null);
         String decision = form.first("decision");
         if (!"allow".equals(decision) && !"deny".equals(decision)) {
             return new Result(errorPage(400, "No decision", "Choose Allow or Deny."), null);
         }
-        if (pending.take(txn, now) == null) return new Result(expired(), null);
+        if (takePending(txn, now) == null) return new Result(expired(), null);
         AuthorizationRequest req = p.request();
         events.consent(p.userId(), req.client().clientId(), decision.equals("allow"), req.scopes());
         if (decision.equals("deny")) {
@@ -193,7 +236,7 @@ public final class AuthorizationFlow {
         if (p.userId() == null) {
             // Upstream sign-in comes after our consent; the pending authorization waits for the callback under a new id,
             // so this consent form cannot be submitted a second time.
-            Pending consented = new Pending(Secrets.randomString(24), p.request(), p.browserId(), p.csrf(), null, p.expiresAt());
+            Pending consented = new Pending(Secrets.randomString(24), p.record());
             hold(consented, null, now);
             return new Result(new Step.Redirect(303, upstream.begin(consented.id(), session.id(), now)), null);
         }
@@ -211,14 +254,14 @@ public final class AuthorizationFlow {
         try {
             done = upstream.finish(query, session.id(), now);
         } catch (IdpSignIn.Failure f) {
-            Pending p = f.pendingId == null ? null : pending.take(f.pendingId, now);
+            Pending p = takePending(f.pendingId, now);
             events.signIn(null, p == null ? null : p.request().client().clientId(), false, "upstream_error");
             if (p != null && f.oauthError != null) {
                 return new Result(new Step.Redirect(302, clientError(p.request(), f.oauthError, f.getMessage())), null);
             }
             return new Result(errorPage(f.status, "Sign-in failed", f.getMessage()), null);
         }
-        Pending waiting = done.pendingId() == null ? null : pending.get(done.pendingId(), now);
+        Pending waiting = find(done.pendingId(), now);
         events.signIn(done.user().userId(), waiting == null ? null : waiting.request().client().clientId(), true, null);
         if (done.pendingId() == null) {
             // A sign-in started from the account page: no client waits for a code.
@@ -227,7 +270,7 @@ public final class AuthorizationFlow {
             LastLogin.touch(users, done.user().userId(), now);
             return new Result(new Step.Redirect(302, AccountEndpoints.PATH), fresh);
         }
-        Pending p = pending.take(done.pendingId(), now);
+        Pending p = takePending(done.pendingId(), now);
         if (p == null || !p.browserId().equals(session.browserId())) return new Result(expired(), null);
         BrowserSessions.Session fresh = sessions.signIn(session, done.user().userId(), now);
         if (fresh == null) return new Result(busy(), null);
@@ -304,11 +347,6 @@ public final class AuthorizationFlow {
     private static String minutes(long seconds) {
         long m = (seconds + 59) / 60;
         return m <= 1 ? "a minute" : m + " minutes";
-    }
-
-    /** Drops every pending authorization of a user (the user was removed). */
-    public int forgetUser(String userId) {
-        return pending.removeIf(p -> userId.equals(p.userId()));
     }
 
     public int sweep(Instant now) {

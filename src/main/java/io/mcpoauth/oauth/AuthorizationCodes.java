@@ -80,16 +80,6 @@ public final class AuthorizationCodes {
         }
     }
 
-    /** Drops every code of a user (the user was removed). */
-    public int forgetUser(String userId) {
-        return codes.removeByUser(userId);
-    }
-
-    /** Drops every code of a client (the client was removed). */
-    public int forgetClient(String clientId) {
-        return codes.removeByClient(clientId);
-    }
-
     public int sweep(Instant now) {
         return codes.sweep(now);
     }

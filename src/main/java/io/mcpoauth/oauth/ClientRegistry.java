@@ -52,6 +52,9 @@ public final class ClientRegistry {
      * once an hour per client, and bookkeeping only, so a failure to write it never fails the grant.
      */
     public void markUsed(ClientRecord client, Instant now) {
+        // the record this request authenticated with is recent enough to tell "written within the hour" (no second read
+        // of the store on every refresh); only an older one is read again before writing
+        if (client.lastUsedAt() != null && client.lastUsedAt().plus(LAST_USED_RESOLUTION).isAfter(now)) return;
         ClientRecord c = clients.get(client.clientId());
         if (c == null || c.lastUsedAt() != null && c.lastUsedAt().plus(LAST_USED_RESOLUTION).isAfter(now)) return;
         try {

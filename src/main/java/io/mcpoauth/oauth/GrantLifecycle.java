@@ -1,6 +1,7 @@
 package io.mcpoauth.oauth;
 
 import io.mcpoauth.core.Events;
+import io.mcpoauth.core.Secrets;
 import io.mcpoauth.store.ApiKeyRecord;
 import io.mcpoauth.store.ClientStore;
 import io.mcpoauth.store.RefreshFamily;
@@ -19,8 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Every ending of a grant, in one place: a grant revoked (by its client, its user, an admin, or for reuse), a client
  * removed, a user removed or their password changed, and the sweeps. Each cascade removes the durable records first
- * (grants, consents, keys, notes, identity-provider tokens), then what lives in memory (access tokens, and through
- * the hooks browser sessions, pending authorizations and codes), and writes one audit event.
+ * (grants, consents, keys, notes, identity-provider tokens), then the short-lived ones (access tokens, browser
+ * sessions, pending authorizations and codes, wherever the store keeps them) and what the hooks add, and writes one
+ * audit event.
  */
 public final class GrantLifecycle {
     private static final Logger LOG = LoggerFactory.getLogger(GrantLifecycle.class);
@@ -52,19 +54,19 @@ public final class GrantLifecycle {
         this.nanoTime = nanoTime;
     }
 
-    /** Runs when a user is removed (after the durable records): end their browser sessions, pending sign-ins, codes. */
+    /** Runs when a user is removed, after their records (browser sessions, pending authorizations and codes included). */
     public GrantLifecycle onUserRemoved(Consumer<String> hook) {
         userRemovedHooks.add(hook);
         return this;
     }
 
-    /** Runs when a user's password changes: end their other browser sessions (the second argument is the one to keep, or null). */
+    /** Runs when a user's password changes, after their other browser sessions ended (the second argument is the one kept, or null). */
     public GrantLifecycle onCredentialsChanged(BiConsumer<String, String> hook) {
         credentialsChangedHooks.add(hook);
         return this;
     }
 
-    /** Runs when a client is removed: drop its pending authorizations and codes. */
+    /** Runs when a client is removed, after its grants, consents and codes. */
     public GrantLifecycle onClientRemoved(Consumer<String> hook) {
         clientRemovedHooks.add(hook);
         return this;
@@ -133,6 +135,7 @@ public final class GrantLifecycle {
         List<RefreshFamily> gone = stores.grants().removeByClient(clientId);
         dropAccessTokens(gone);
         int consents = stores.consents().removeByClient(clientId);
+        stores.codes().removeByClient(clientId);
         for (Consumer<String> h : clientRemovedHooks) h.accept(clientId);
         if (existed) events.clientRemoved(clientId, by, gone.size());
         if (!gone.isEmpty()) events.tokensRevoked(by, "grant", null, clientId, null, gone.size());
@@ -159,7 +162,7 @@ public final class GrantLifecycle {
 
     /**
      * Removes a user and everything they had: grants and access tokens, consents, API keys, notes, identity-provider
-     * tokens, and (hooks) browser sessions, pending sign-ins and codes. A user created later under the same name
+     * tokens, browser sessions, pending authorizations and codes. A user created later under the same name
      * inherits none of it.
      */
     public UserRemoval removeUser(String userId) {
@@ -170,16 +173,20 @@ public final class GrantLifecycle {
         int notes = stores.notes().removeAll(userId);
         int consents = stores.consents().removeByUser(userId);
         stores.idpTokens().remove(userId);
+        stores.sessions().removeByUser(userId);
+        stores.pending().removeByUser(userId);
+        stores.codes().removeByUser(userId);
         for (Consumer<String> h : userRemovedHooks) h.accept(userId);
         if (existed) events.userRemoved(userId, gone.size(), keys.size());
         return new UserRemoval(existed, gone.size(), keys.size(), notes, consents);
     }
 
     /**
-     * A user's password changed: every browser session of theirs but {@code keepSession} ends; with
-     * {@code revokeGrants}, every grant too (each client has to sign in again).
+     * A user's password changed: every browser session of theirs but {@code keepSession} (a session id, or null) ends;
+     * with {@code revokeGrants}, every grant too (each client has to sign in again).
      */
     public int credentialsChanged(String userId, String keepSession, boolean revokeGrants) {
+        stores.sessions().removeByUser(userId, keepSession == null ? null : Secrets.hash(keepSession));
         for (BiConsumer<String, String> h : credentialsChangedHooks) h.accept(userId, keepSession);
         events.passwordChanged(userId);
         return revokeGrants ? revokeUserGrants(userId, "password_change") : 0;
@@ -238,9 +245,11 @@ public final class GrantLifecycle {
 
     /** At start: grants whose client no longer exists are dropped (clients are written before their grants). */
     public int dropOrphanedGrants() {
+        java.util.Set<String> registered = new java.util.HashSet<>();
+        for (io.mcpoauth.store.ClientRecord c : stores.clients().list()) registered.add(c.clientId());
         int n = 0;
-        for (RefreshFamily f : stores.grants().list()) {
-            if (!f.clientId().startsWith("https://") && stores.clients().get(f.clientId()) == null && stores.grants().remove(f.familyId())) n++;
+        for (String clientId : stores.grants().clientIds()) {
+            if (!clientId.startsWith("https://") && !registered.contains(clientId)) n += stores.grants().removeByClient(clientId).size();
         }
         return n;
     }

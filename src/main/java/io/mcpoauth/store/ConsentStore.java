@@ -18,4 +18,7 @@ public interface ConsentStore {
     List<ConsentRecord> listByUser(String userId);
 
     List<ConsentRecord> listByClient(String clientId);
+
+    /** Every consent, sorted by user and client (exports). */
+    List<ConsentRecord> list();
 }

@@ -37,5 +37,12 @@ public interface GrantStore {
     /** Every family, sorted by id. */
     List<RefreshFamily> list();
 
+    /** The clients that hold at least one family. */
+    default java.util.Set<String> clientIds() {
+        java.util.Set<String> ids = new java.util.TreeSet<>();
+        for (RefreshFamily f : list()) ids.add(f.clientId());
+        return ids;
+    }
+
     int count();
 }

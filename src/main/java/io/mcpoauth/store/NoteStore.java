@@ -19,6 +19,12 @@ public interface NoteStore {
     /** Removes every note of the user; returns how many. */
     int removeAll(String userId);
 
+    /** Every user's notes, sorted by user (exports). */
+    List<NoteRecord> all();
+
+    /** Replaces a user's notes and counter with {@code record}'s (imports). */
+    void put(NoteRecord record);
+
     /** The user's notes would exceed a limit; the message is safe to show. */
     final class Full extends RuntimeException {
         public Full(String message) {

@@ -4,8 +4,8 @@ import io.mcpoauth.core.ExpiringMap;
 import java.time.Instant;
 
 /**
- * Records that live for minutes or hours (authorization codes, browser sessions, pending sign-ins, identity-provider
- * {@code state}): bounded, expiring, by key. The file backend keeps them in memory (a restart forgets them); a shared
+ * Records that live for minutes or hours (authorization codes, browser sessions, pending authorizations,
+ * identity-provider {@code state}): bounded, expiring, by key. The file backend keeps them in memory (a restart forgets them); a shared
  * backend keeps them where every instance sees them, so a sign-in may continue on any instance.
  */
 public interface ShortLivedStore<V extends ShortLivedStore.Owned> {
@@ -39,7 +39,12 @@ public interface ShortLivedStore<V extends ShortLivedStore.Owned> {
 
     boolean remove(String key);
 
-    int removeByUser(String userId);
+    default int removeByUser(String userId) {
+        return removeByUser(userId, null);
+    }
+
+    /** Removes every record of {@code userId} except the one under {@code keepKey} (null: all); returns how many. */
+    int removeByUser(String userId, String keepKey);
 
     int removeByClient(String clientId);
 

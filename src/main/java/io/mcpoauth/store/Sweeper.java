@@ -42,23 +42,41 @@ public final class Sweeper implements AutoCloseable {
 
     private final List<Task> tasks;
     private final Clock clock;
+    private final Stores stores;
     private ScheduledExecutorService executor;
 
     public Sweeper(List<Task> tasks, Clock clock) {
-        this.tasks = List.copyOf(tasks);
-        this.clock = clock;
+        this(tasks, clock, null);
     }
 
-    /** Runs every task once; returns removed counts by task name. A failing task is logged and does not stop the others. */
+    /** @param stores with a store shared by several instances, a round runs on one of them at a time ({@link Stores#exclusively}) */
+    public Sweeper(List<Task> tasks, Clock clock, Stores stores) {
+        this.tasks = List.copyOf(tasks);
+        this.clock = clock;
+        this.stores = stores;
+    }
+
+    /**
+     * Runs every task once; returns removed counts by task name (empty when another instance was sweeping). A failing
+     * task is logged and does not stop the others.
+     */
     public Map<String, Integer> runOnce() {
-        Instant now = clock.instant();
         Map<String, Integer> removed = new LinkedHashMap<>();
-        for (Task t : tasks) {
-            try {
-                removed.put(t.name(), t.sweep(now));
-            } catch (RuntimeException e) {
-                LOG.warn("Sweeping {} failed: {}", t.name(), e.getMessage());
+        Runnable round = () -> {
+            Instant now = clock.instant();
+            for (Task t : tasks) {
+                try {
+                    removed.put(t.name(), t.sweep(now));
+                } catch (RuntimeException e) {
+                    LOG.warn("Sweeping {} failed: {}", t.name(), e.getMessage());
+                }
             }
+        };
+        try {
+            if (stores == null) round.run();
+            else if (!stores.exclusively("sweep", round)) LOG.debug("Another instance is sweeping; skipped this round");
+        } catch (RuntimeException e) {
+            LOG.warn("Sweeping failed: {}", e.getMessage());
         }
         if (removed.values().stream().anyMatch(n -> n > 0)) LOG.info("Swept expired entries: {}", removed);
         return removed;

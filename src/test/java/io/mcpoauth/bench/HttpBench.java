@@ -192,6 +192,11 @@ public final class HttpBench {
 
     /** {@code threads} connections running {@code op} in a loop: {@code warmup} s unmeasured, then {@code measure} s measured. */
     static Load load(ServerProcess s, int threads, double warmup, double measure, Op op) throws InterruptedException {
+        return load(List.of(s), threads, warmup, measure, op);
+    }
+
+    /** The same over several servers: connection t goes to server t mod n; the server CPU is the sum of theirs. */
+    static Load load(List<ServerProcess> servers, int threads, double warmup, double measure, Op op) throws InterruptedException {
         AtomicInteger phase = new AtomicInteger(); // 0 warm-up, 1 measured, 2 stop
         long[][] lat = new long[threads][];
         int[] counts = new int[threads];
@@ -203,7 +208,7 @@ public final class HttpBench {
                 long[] l = new long[1 << 12];
                 int c = 0;
                 int seq = 0;
-                try (HttpConn conn = new HttpConn(HOST, s.port)) {
+                try (HttpConn conn = new HttpConn(HOST, servers.get(tt % servers.size()).port)) {
                     int p;
                     while ((p = phase.get()) < 2) {
                         long t0 = System.nanoTime();
@@ -230,19 +235,25 @@ public final class HttpBench {
         }
         workers.forEach(Thread::start);
         TimeUnit.MILLISECONDS.sleep((long) (warmup * 1000));
-        double cpuS0 = s.cpuSeconds();
+        double cpuS0 = cpu(servers);
         double cpuG0 = ServerProcess.procCpuSeconds(ProcessHandle.current().pid());
         long t0 = System.nanoTime();
         phase.set(1);
         TimeUnit.MILLISECONDS.sleep((long) (measure * 1000));
         phase.set(2);
         long t1 = System.nanoTime();
-        double cpuS1 = s.cpuSeconds();
+        double cpuS1 = cpu(servers);
         double cpuG1 = ServerProcess.procCpuSeconds(ProcessHandle.current().pid());
         for (Thread w : workers) w.join();
         double seconds = (t1 - t0) / 1e9;
         return new Load(Arrays.stream(counts).sum(), Arrays.stream(errors).sum(), seconds, merge(lat, counts),
                 (cpuS1 - cpuS0) / seconds, (cpuG1 - cpuG0) / seconds);
+    }
+
+    static double cpu(List<ServerProcess> servers) {
+        double sum = 0;
+        for (ServerProcess s : servers) sum += s.cpuSeconds();
+        return sum;
     }
 
     private static long[] merge(long[][] lat, int[] counts) {

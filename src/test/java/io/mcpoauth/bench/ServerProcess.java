@@ -33,6 +33,12 @@ final class ServerProcess implements AutoCloseable {
 
     /** Spawns the server on {@code dataDir}; {@code jfr} (a file, or null) records a flight recording; {@code jvmArgs} go to its JVM. */
     static ServerProcess start(Path dataDir, int port, String heap, Path log, Path jfr, List<String> jvmArgs) throws IOException {
+        return start(dataDir, port, heap, log, jfr, jvmArgs, Map.of());
+    }
+
+    /** Like the above, with {@code extraEnv} over the defaults (STORE=postgres, DATABASE_URL, a shared PUBLIC_URL...). */
+    static ServerProcess start(Path dataDir, int port, String heap, Path log, Path jfr, List<String> jvmArgs, Map<String, String> extraEnv)
+            throws IOException {
         List<String> cmd = new ArrayList<>(List.of(JAVA_BIN.resolve("java").toString(), "-Xmx" + heap));
         cmd.addAll(jvmArgs);
         if (jfr != null) cmd.add("-XX:StartFlightRecording=filename=" + jfr + ",settings=profile");
@@ -50,6 +56,10 @@ final class ServerProcess implements AutoCloseable {
         env.put("PUBLIC_URL", "http://127.0.0.1:" + port);
         env.put("OAUTH_DATA_DIR", dataDir.toAbsolutePath().toString());
         env.put("LOG_LEVEL", "warn");
+        // the load generator is one address standing for thousands of clients: the per-address connection cap would close
+        // all but 64 of the herd's connections
+        env.put("MAX_CONNECTIONS_PER_ADDRESS", "100000");
+        env.putAll(extraEnv);
         long t0 = System.nanoTime();
         return new ServerProcess(pb.start(), t0, log, port);
     }

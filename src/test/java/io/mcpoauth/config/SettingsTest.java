@@ -66,11 +66,26 @@ class SettingsTest {
         "REGISTRATION_RATE_LIMIT|0|REGISTRATION_RATE_LIMIT=0: expected registrations per address per minute, 1 or more",
         "MAX_CLIENTS|lots|MAX_CLIENTS=lots: expected a number of clients, 1 or more",
         "OAUTH_DEFAULT_SCOPES|admin|OAUTH_DEFAULT_SCOPES=admin: expected scopes listed in OAUTH_SCOPES (mcp)",
+        "STORE|mysql|STORE=mysql: expected one of file, postgres",
+        "DATABASE_POOL_SIZE|0|DATABASE_POOL_SIZE=0: expected a number of connections between 1 and 200",
+        "DATABASE_URL|mysql://u:secret@h/db|DATABASE_URL=mysql://u:***@h/db: expected postgresql://user@host:port/database",
     })
     void badValuesAreNamedWithWhatIsAllowed(String name, String value, String message) {
         ConfigException e = assertThrows(ConfigException.class, () -> Settings.from(Map.of(name, value)));
         assertEquals(message, e.getMessage());
         assertEquals(0, e.getStackTrace().length, "no stack trace is captured");
+    }
+
+    @Test
+    void thePostgresStoreNeedsADatabaseUrl() {
+        ConfigException e = assertThrows(ConfigException.class, () -> Settings.from(Map.of("STORE", "postgres")));
+        assertTrue(e.getMessage().startsWith("STORE=postgres needs DATABASE_URL"), e.getMessage());
+        Settings s = Settings.from(Map.of("STORE", "POSTGRES", "DATABASE_URL", "postgresql://mcp@db:5432/oauth", "DATABASE_PASSWORD", "pw"));
+        assertEquals("postgres", s.store);
+        assertEquals("pw", s.databasePassword);
+        assertEquals(10, s.databasePoolSize);
+        assertEquals("file", Settings.from(Map.of()).store);
+        assertFalse(Settings.from(Map.of("DATABASE_URL", "postgresql://u:secret@db/oauth")).toString().contains("secret"));
     }
 
     @Test

@@ -364,4 +364,90 @@ public abstract class StoreContract {
         codes.sweep(T0.plusSeconds(3600));
         assertEquals(0, codes.count());
     }
+
+    @Test
+    void browserSessionsAreKeptByHashWithOwnerCapsAndEndForTheirUserExceptOne() {
+        ShortLivedStore<SessionRecord> sessions = stores.sessions();
+        io.mcpoauth.core.ExpiringMap.Policy capped = io.mcpoauth.core.ExpiringMap.Policy.evictable(new io.mcpoauth.core.ExpiringMap.Owner("a 198.51.100.7", 3));
+        for (int i = 0; i < 5; i++) {
+            assertTrue(sessions.put("anon-" + i, new SessionRecord(null, "b" + i, T0.plusSeconds(60)), T0.plusSeconds(60), T0.plusMillis(i), capped));
+        }
+        assertNull(sessions.get("anon-0", T0), "the owner's oldest made room");
+        assertNull(sessions.get("anon-1", T0));
+        assertEquals(new SessionRecord(null, "b4", T0.plusSeconds(60)), sessions.get("anon-4", T0));
+        assertEquals(3, sessions.count());
+        sessions.put("alice-1", new SessionRecord("local:alice", "b1", T0.plusSeconds(600)), T0.plusSeconds(600), T0);
+        sessions.put("alice-2", new SessionRecord("local:alice", "b2", T0.plusSeconds(600)), T0.plusSeconds(600), T0);
+        sessions.put("bob", new SessionRecord("local:bob", "b3", T0.plusSeconds(600)), T0.plusSeconds(600), T0);
+        assertEquals(1, sessions.removeByUser("local:alice", "alice-2"), "every session of the user but the one kept");
+        assertNotNull(sessions.get("alice-2", T0));
+        assertEquals(1, sessions.removeByUser("local:alice"));
+        assertNotNull(sessions.get("bob", T0));
+        assertEquals(3, sessions.sweep(T0.plusSeconds(60)), "the anonymous ones expired");
+        assertEquals(1, sessions.count());
+    }
+
+    @Test
+    void pendingAuthorizationsKeepTheWholeRequestAndArePerBrowserCapped() {
+        ShortLivedStore<PendingRecord> pending = stores.pending();
+        ClientRecord c = client("c1", T0, null);
+        PendingRecord p = new PendingRecord(c, "http://127.0.0.1:4711/cb", false, "st", "challenge",
+                new java.util.LinkedHashSet<>(List.of("mcp", "extra", "alpha")), "https://mcp.example/mcp", "browser", "csrf", null, T0.plusSeconds(600));
+        io.mcpoauth.core.ExpiringMap.Policy perBrowser = io.mcpoauth.core.ExpiringMap.Policy.keep(new io.mcpoauth.core.ExpiringMap.Owner("b browser", 2));
+        assertTrue(pending.put("p1", p, p.expiresAt(), T0, perBrowser));
+        PendingRecord back = pending.get("p1", T0);
+        assertEquals(p, back);
+        assertEquals(List.of("mcp", "extra", "alpha"), List.copyOf(back.scopes()), "the scopes keep the order asked for");
+        assertEquals("c1", back.clientId());
+        PendingRecord signedIn = p.with("browser", "local:alice");
+        assertTrue(pending.put("p1", signedIn, p.expiresAt(), T0.plusMillis(1), perBrowser), "replaced under the same id");
+        assertTrue(pending.put("p2", p, p.expiresAt(), T0.plusMillis(2), perBrowser));
+        assertTrue(pending.put("p3", p, p.expiresAt(), T0.plusMillis(3), perBrowser));
+        assertNull(pending.get("p1", T0), "a browser holds at most its cap: its oldest went");
+        assertEquals(2, pending.count());
+        assertEquals(2, pending.removeByClient("c1"));
+        assertNull(pending.take("p3", T0));
+    }
+
+    @Test
+    void whenFullTheOldestEvictableRecordMakesRoomAndKeptOnesNever() {
+        int max = maxShortLived();
+        ShortLivedStore<SessionRecord> sessions = stores.sessions();
+        for (int i = 0; i < max; i++) {
+            assertTrue(sessions.put("kept-" + i, new SessionRecord("local:u" + i, "b", T0.plusSeconds(600)), T0.plusSeconds(600), T0.plusMillis(i)));
+        }
+        assertFalse(sessions.put("anon", new SessionRecord(null, "b", T0.plusSeconds(60)), T0.plusSeconds(60), T0.plusSeconds(1),
+                io.mcpoauth.core.ExpiringMap.Policy.EVICTABLE), "full of records that may not be evicted");
+        assertTrue(sessions.remove("kept-0"));
+        assertTrue(sessions.put("anon-1", new SessionRecord(null, "b", T0.plusSeconds(60)), T0.plusSeconds(60), T0.plusSeconds(1),
+                io.mcpoauth.core.ExpiringMap.Policy.EVICTABLE));
+        assertTrue(sessions.put("anon-2", new SessionRecord(null, "b", T0.plusSeconds(60)), T0.plusSeconds(60), T0.plusSeconds(2),
+                io.mcpoauth.core.ExpiringMap.Policy.EVICTABLE), "the older anonymous one made room");
+        assertNull(sessions.get("anon-1", T0.plusSeconds(2)));
+        assertNotNull(sessions.get("anon-2", T0.plusSeconds(2)));
+        assertTrue(sessions.put("late", new SessionRecord("local:late", "b", T0.plusSeconds(600)), T0.plusSeconds(600), T0.plusSeconds(3)),
+                "a kept record takes the evictable one's place");
+        assertNull(sessions.get("anon-2", T0.plusSeconds(3)));
+        assertEquals(max, sessions.count());
+        assertTrue(sessions.put("after-expiry", new SessionRecord("local:x", "b", T0.plusSeconds(1200)), T0.plusSeconds(1200), T0.plusSeconds(600)),
+                "expired records make room");
+    }
+
+    /** How many browser sessions the backend opened by {@link #open} holds at most ({@link #MAX_BROWSER_SESSIONS}). */
+    protected int maxShortLived() {
+        return MAX_BROWSER_SESSIONS;
+    }
+
+    /** What subclasses open their backend with for sessions and pending authorizations, so that "full" is quick to reach. */
+    public static final int MAX_BROWSER_SESSIONS = 20;
+
+    @Test
+    void aSharedKeyIsCreatedOnceAndIsTheSameAfterARestart() {
+        byte[] a = stores.sharedKey("request-state");
+        assertEquals(32, a.length);
+        assertTrue(java.util.Arrays.equals(a, stores.sharedKey("request-state")));
+        assertFalse(java.util.Arrays.equals(a, stores.sharedKey("another")), "each name has its own key");
+        restart();
+        assertTrue(java.util.Arrays.equals(a, stores.sharedKey("request-state")), "the same key after a restart");
+    }
 }

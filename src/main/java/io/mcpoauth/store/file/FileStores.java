@@ -1,20 +1,28 @@
 package io.mcpoauth.store.file;
 
+import io.mcpoauth.store.AccessTokenStore;
 import io.mcpoauth.store.ApiKeyRecord;
 import io.mcpoauth.store.ApiKeyStore;
 import io.mcpoauth.store.ClientRecord;
 import io.mcpoauth.store.ClientStore;
+import io.mcpoauth.store.CodeRecord;
 import io.mcpoauth.store.ConsentRecord;
 import io.mcpoauth.store.ConsentStore;
+import io.mcpoauth.store.Contents;
 import io.mcpoauth.store.GrantStore;
+import io.mcpoauth.store.IdpStateRecord;
 import io.mcpoauth.store.IdpTokenRecord;
 import io.mcpoauth.store.IdpTokenStore;
 import io.mcpoauth.store.NoteRecord;
 import io.mcpoauth.store.NoteStore;
+import io.mcpoauth.store.PendingRecord;
 import io.mcpoauth.store.RefreshFamily;
+import io.mcpoauth.store.SessionRecord;
+import io.mcpoauth.store.ShortLivedStore;
+import io.mcpoauth.store.StoreException;
+import io.mcpoauth.store.Stores;
 import io.mcpoauth.store.UserRecord;
 import io.mcpoauth.store.UserStore;
-import io.mcpoauth.store.memory.BundledStores;
 import io.mcpoauth.store.memory.MapApiKeyStore;
 import io.mcpoauth.store.memory.MapClientStore;
 import io.mcpoauth.store.memory.MapConsentStore;
@@ -22,19 +30,24 @@ import io.mcpoauth.store.memory.MapGrantStore;
 import io.mcpoauth.store.memory.MapIdpTokenStore;
 import io.mcpoauth.store.memory.MapNoteStore;
 import io.mcpoauth.store.memory.MapUserStore;
+import io.mcpoauth.store.memory.MemoryAccessTokenStore;
+import io.mcpoauth.store.memory.MemoryShortLivedStore;
+import io.mcpoauth.store.memory.MemoryStores;
 import io.mcpoauth.store.memory.RecordMap;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /**
  * The JSON-file backend: one locked data directory ({@link FileStore}) with one file per kind of record, each a
- * {@link DurableMap} (group commit; {@code refresh_tokens.json} journaled). Short-lived records (access tokens) are
- * kept in memory: a restart forgets them and clients refresh.
+ * {@link DurableMap} (group commit; {@code refresh_tokens.json} journaled). Short-lived records (access tokens, codes,
+ * browser sessions, pending authorizations, identity-provider states) are kept in memory: a restart forgets them and
+ * clients refresh.
  */
-public final class FileStores extends BundledStores {
+public final class FileStores implements Stores {
     public static final String CLIENTS = "clients.json";
     public static final String REFRESH_TOKENS = "refresh_tokens.json";
     public static final String USERS = "users.json";
@@ -45,17 +58,33 @@ public final class FileStores extends BundledStores {
 
     private final FileStore store;
     private final CompletableFuture<DurableMap<RefreshFamily>> grantsLoading;
+    private final ClientStore clients;
+    private final GrantStore grants;
+    private final UserStore users;
+    private final ConsentStore consents;
+    private final ApiKeyStore apiKeys;
+    private final NoteStore notes;
+    private final IdpTokenStore idpTokens;
+    private final ShortLivedStore<CodeRecord> codes = new MemoryShortLivedStore<>(MemoryStores.MAX_SHORT_LIVED);
+    private final ShortLivedStore<IdpStateRecord> idpStates = new MemoryShortLivedStore<>(MemoryStores.MAX_SHORT_LIVED);
+    private final AccessTokenStore accessTokens = new MemoryAccessTokenStore(MemoryStores.MAX_ACCESS_TOKENS, MemoryStores.ACCESS_TOKENS_PER_GRANT);
+    private final ShortLivedStore<SessionRecord> sessions;
+    private final ShortLivedStore<PendingRecord> pending;
+    private final RecordMap<ClientRecord> clientMap;
+    private final RecordMap<UserRecord> userMap;
+    private final RecordMap<ConsentRecord> consentMap;
+    private final RecordMap<ApiKeyRecord> apiKeyMap;
+    private final RecordMap<NoteRecord> noteMap;
+    private final RecordMap<IdpTokenRecord> idpTokenMap;
+    private volatile RecordMap<RefreshFamily> grantMap;
 
-    private FileStores(FileStore store, CompletableFuture<DurableMap<RefreshFamily>> grantsLoading, Durable durable) {
-        super(durable);
+    private FileStores(FileStore store, int maxBrowserSessions) {
         this.store = store;
-        this.grantsLoading = grantsLoading;
-    }
-
-    private static FileStores load(FileStore store) {
+        this.sessions = new MemoryShortLivedStore<>(maxBrowserSessions);
+        this.pending = new MemoryShortLivedStore<>(maxBrowserSessions);
         // The largest file by far (about a second for 100,000 families): loaded on another core while the rest loads
         // and the server is built; the first use waits for it (and throws what the load threw).
-        CompletableFuture<DurableMap<RefreshFamily>> grantsLoading = new CompletableFuture<>();
+        this.grantsLoading = new CompletableFuture<>();
         Thread t = new Thread(() -> {
             try {
                 grantsLoading.complete(grantMap(store));
@@ -66,18 +95,60 @@ public final class FileStores extends BundledStores {
         t.setDaemon(true);
         t.start();
         try {
-            @SuppressWarnings("unchecked")
-            RecordMap<RefreshFamily>[] grantMap = new RecordMap[1];
-            GrantStore grants = new MapGrantStore(() -> {
-                RecordMap<RefreshFamily> m = grantMap[0];
-                if (m == null) grantMap[0] = m = records(join(grantsLoading));
-                return m;
-            });
-            return new FileStores(store, grantsLoading, new Durable(clients(store), grants, users(store), consents(store), apiKeys(store),
-                    notes(store), idpTokens(store)));
+            this.clientMap = records(store.map(CLIENTS, "clients", ClientRecord.class, SnapshotFormat.Layout.INDENTED));
+            this.userMap = records(store.map(USERS, "users", UserRecord.class, SnapshotFormat.Layout.INDENTED));
+            this.consentMap = records(store.map(CONSENTS, "consents", ConsentRecord.class, SnapshotFormat.Layout.ONE_LINE));
+            this.apiKeyMap = records(store.map(API_KEYS, "api_keys", ApiKeyRecord.class, SnapshotFormat.Layout.INDENTED));
+            // journaled: a note added for one user appends that user's record, not everyone's notes
+            this.noteMap = records(store.journaledMap(NOTES, "notes", NoteRecord.class, SnapshotFormat.Layout.ONE_LINE));
+            this.idpTokenMap = records(store.map(IDP_TOKENS, "upstream_tokens", IdpTokenRecord.class, SnapshotFormat.Layout.ONE_LINE));
+            this.clients = new MapClientStore(clientMap);
+            this.users = new MapUserStore(userMap);
+            this.consents = new MapConsentStore(consentMap);
+            this.apiKeys = new MapApiKeyStore(apiKeyMap);
+            this.notes = new MapNoteStore(noteMap);
+            this.idpTokens = new MapIdpTokenStore(idpTokenMap);
         } catch (RuntimeException e) {
             grantsLoading.handle((m, x) -> null).join();
             throw e;
+        }
+        this.grants = new MapGrantStore(this::grantMap);
+    }
+
+    private RecordMap<RefreshFamily> grantMap() {
+        RecordMap<RefreshFamily> m = grantMap;
+        if (m == null) grantMap = m = records(join(grantsLoading));
+        return m;
+    }
+
+    /**
+     * Stores {@code contents} with one commit per file (the refresh tokens in commits of {@value #LOAD_BATCH}); refused
+     * when the directory already holds records.
+     */
+    @Override
+    public void load(Contents contents) {
+        Contents held = contents();
+        if (!held.isEmpty()) {
+            throw StoreException.refused(store.dir() + " already holds records (" + held.total() + "); load only into an empty data directory.");
+        }
+        putAll(clientMap, contents.clients(), ClientRecord::clientId);
+        putAll(userMap, contents.users(), UserRecord::userId);
+        putAll(grantMap(), contents.grants(), RefreshFamily::familyId);
+        putAll(consentMap, contents.consents(), c -> MapConsentStore.key(c.userId(), c.clientId()));
+        putAll(apiKeyMap, contents.apiKeys(), ApiKeyRecord::id);
+        putAll(noteMap, contents.notes(), NoteRecord::userId);
+        putAll(idpTokenMap, contents.idpTokens(), IdpTokenRecord::userId);
+    }
+
+    static final int LOAD_BATCH = 10_000;
+
+    private static <V> void putAll(RecordMap<V> map, List<V> records, Function<V, String> key) {
+        for (int from = 0; from < records.size(); from += LOAD_BATCH) {
+            List<V> part = records.subList(from, Math.min(records.size(), from + LOAD_BATCH));
+            map.update(tx -> {
+                for (V r : part) tx.put(key.apply(r), r);
+                return null;
+            });
         }
     }
 
@@ -90,10 +161,22 @@ public final class FileStores extends BundledStores {
         return open(FileStore.open(dir));
     }
 
+    /**
+     * Like {@link #open(Path)}, holding at most {@code maxBrowserSessions} browser sessions and as many pending
+     * authorizations in memory ({@code MAX_BROWSER_SESSIONS}).
+     */
+    public static FileStores open(Path dir, int maxBrowserSessions) {
+        return open(FileStore.open(dir), maxBrowserSessions);
+    }
+
     /** Over an opened {@link FileStore} (tests pass one with their own {@link FileOps}); closes it when this fails. */
     public static FileStores open(FileStore store) {
+        return open(store, MemoryStores.MAX_SHORT_LIVED);
+    }
+
+    private static FileStores open(FileStore store, int maxBrowserSessions) {
         try {
-            return load(store);
+            return new FileStores(store, maxBrowserSessions);
         } catch (RuntimeException e) {
             store.close();
             throw e;
@@ -127,7 +210,6 @@ public final class FileStores extends BundledStores {
         return new MapApiKeyStore(records(store.map(API_KEYS, "api_keys", ApiKeyRecord.class, SnapshotFormat.Layout.INDENTED)));
     }
 
-    /** {@code notes.json}: journaled, so that a note added for one user appends that user's record, not everyone's notes. */
     public static NoteStore notes(FileStore store) {
         return new MapNoteStore(records(store.journaledMap(NOTES, "notes", NoteRecord.class, SnapshotFormat.Layout.ONE_LINE)));
     }
@@ -138,7 +220,7 @@ public final class FileStores extends BundledStores {
 
     /** Waits until {@code refresh_tokens.json} is loaded; throws what the load threw (a damaged file is refused here). */
     public FileStores awaitLoaded() {
-        grants().count();
+        grants.count();
         return this;
     }
 
@@ -199,6 +281,72 @@ public final class FileStores extends BundledStores {
 
     public Path dir() {
         return store.dir();
+    }
+
+    @Override
+    public ClientStore clients() {
+        return clients;
+    }
+
+    @Override
+    public GrantStore grants() {
+        return grants;
+    }
+
+    @Override
+    public UserStore users() {
+        return users;
+    }
+
+    @Override
+    public ConsentStore consents() {
+        return consents;
+    }
+
+    @Override
+    public ApiKeyStore apiKeys() {
+        return apiKeys;
+    }
+
+    @Override
+    public NoteStore notes() {
+        return notes;
+    }
+
+    @Override
+    public IdpTokenStore idpTokens() {
+        return idpTokens;
+    }
+
+    @Override
+    public AccessTokenStore accessTokens() {
+        return accessTokens;
+    }
+
+    @Override
+    public ShortLivedStore<CodeRecord> codes() {
+        return codes;
+    }
+
+    @Override
+    public ShortLivedStore<IdpStateRecord> idpStates() {
+        return idpStates;
+    }
+
+    @Override
+    public ShortLivedStore<SessionRecord> sessions() {
+        return sessions;
+    }
+
+    @Override
+    public ShortLivedStore<PendingRecord> pending() {
+        return pending;
+    }
+
+    /** In the data directory: {@code <name>.key}, 0600. */
+    @Override
+    public byte[] sharedKey(String name) {
+        return KeyFile.openOrCreate(store.dir(), name + ".key");
     }
 
     @Override

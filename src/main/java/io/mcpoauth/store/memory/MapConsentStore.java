@@ -81,4 +81,9 @@ public final class MapConsentStore implements ConsentStore {
     public List<ConsentRecord> listByClient(String clientId) {
         return Sorted.filtered(map.values(), c -> c.clientId().equals(clientId), c -> key(c.userId(), c.clientId()));
     }
+
+    @Override
+    public List<ConsentRecord> list() {
+        return Sorted.byKey(map.values(), c -> key(c.userId(), c.clientId()));
+    }
 }

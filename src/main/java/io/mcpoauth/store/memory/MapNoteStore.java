@@ -56,4 +56,17 @@ public final class MapNoteStore implements NoteStore {
             return cur.notes().size();
         });
     }
+
+    @Override
+    public List<NoteRecord> all() {
+        return Sorted.byKey(map.values(), NoteRecord::userId);
+    }
+
+    @Override
+    public void put(NoteRecord record) {
+        map.update(tx -> {
+            tx.put(record.userId(), record);
+            return null;
+        });
+    }
 }

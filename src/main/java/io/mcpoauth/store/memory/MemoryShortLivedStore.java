@@ -38,13 +38,13 @@ public final class MemoryShortLivedStore<V extends ShortLivedStore.Owned> implem
     }
 
     @Override
-    public int removeByUser(String userId) {
-        return userId == null ? 0 : map.removeIf(v -> userId.equals(v.userId()));
+    public int removeByUser(String userId, String keepKey) {
+        return userId == null ? 0 : map.removeWhere((k, v) -> userId.equals(v.userId()) && !k.equals(keepKey));
     }
 
     @Override
     public int removeByClient(String clientId) {
-        return clientId == null ? 0 : map.removeIf(v -> clientId.equals(v.clientId()));
+        return clientId == null ? 0 : map.removeWhere((k, v) -> clientId.equals(v.clientId()));
     }
 
     @Override

@@ -8,6 +8,6 @@ import java.nio.file.Path;
 class FileStoresContractTest extends StoreContract {
     @Override
     protected Stores open(Path dir) {
-        return FileStores.open(dir).awaitLoaded();
+        return FileStores.open(dir, MAX_BROWSER_SESSIONS).awaitLoaded();
     }
 }

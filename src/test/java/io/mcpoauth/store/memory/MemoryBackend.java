@@ -1,5 +1,6 @@
 package io.mcpoauth.store.memory;
 
+import io.mcpoauth.store.StoreContract;
 import io.mcpoauth.store.Stores;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -10,6 +11,6 @@ final class MemoryBackend {
     private final Map<Path, MemoryStores.Data> data = new HashMap<>();
 
     synchronized Stores open(Path dir) {
-        return new MemoryStores(data.computeIfAbsent(dir, d -> new MemoryStores.Data()));
+        return new MemoryStores(data.computeIfAbsent(dir, d -> new MemoryStores.Data()), StoreContract.MAX_BROWSER_SESSIONS);
     }
 }

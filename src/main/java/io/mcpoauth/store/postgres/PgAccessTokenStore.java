@@ -1,0 +1,112 @@
+package io.mcpoauth.store.postgres;
+
+import io.mcpoauth.store.AccessToken;
+import io.mcpoauth.store.AccessTokenStore;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.LinkedHashSet;
+
+/**
+ * Access tokens in {@code access_tokens}, under the SHA-256 of the token, where every instance sees them. Each grant
+ * keeps its newest {@code perGrant} (one statement deletes the older ones and inserts the new one). Inserts are
+ * committed asynchronously, like the other short-lived records: a database crash may lose the newest few, whose
+ * clients then refresh, as after a restart of a single server.
+ */
+final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
+    private static final int SWEEP_BATCH = 10_000;
+    private final Database db;
+    private final int perGrant;
+    private final String put;
+    /** Tokens issued by concurrent requests share a transaction (one round trip). */
+    private final GroupCommit<Object[]> puts;
+
+    PgAccessTokenStore(Database db, int perGrant) {
+        if (perGrant < 1) throw new IllegalArgumentException("perGrant must be at least 1");
+        this.db = db;
+        this.perGrant = perGrant;
+        this.put = "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)), "
+                + "older AS (DELETE FROM access_tokens WHERE token_hash IN (SELECT token_hash FROM access_tokens WHERE grant_id = ? "
+                + "ORDER BY seq DESC OFFSET " + (perGrant - 1) + ")) "
+                + "INSERT INTO access_tokens (token_hash, client_id, user_id, scopes, resource, grant_id, expires_at) "
+                + "SELECT ?::text, ?::text, ?::text, ?::text[], ?::text, ?::text, ?::timestamptz FROM async "
+                + "ON CONFLICT (token_hash) DO UPDATE SET client_id = excluded.client_id, user_id = excluded.user_id, scopes = excluded.scopes, "
+                + "resource = excluded.resource, grant_id = excluded.grant_id, expires_at = excluded.expires_at, seq = nextval('short_lived_seq')";
+        this.puts = new GroupCommit<>(db, "store an access token", this::putAll);
+    }
+
+    private boolean[] putAll(java.sql.Connection c, java.util.List<Object[]> items) throws SQLException {
+        boolean[] out = new boolean[items.size()];
+        try (java.sql.PreparedStatement ps = c.prepareStatement(put)) {
+            if (items.size() == 1) {
+                Sql.bind(c, ps, items.get(0));
+                ps.executeUpdate();
+            } else {
+                java.util.List<Object[]> sorted = new java.util.ArrayList<>(items); // by token hash: one lock order everywhere
+                sorted.sort(java.util.Comparator.comparing(p -> (String) p[1]));
+                for (Object[] p : sorted) {
+                    Sql.bind(c, ps, p);
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+        }
+        java.util.Arrays.fill(out, true);
+        return out;
+    }
+
+    @Override
+    public void close() {
+        puts.close();
+    }
+
+    private static AccessToken read(ResultSet rs) throws SQLException {
+        return new AccessToken(rs.getString("client_id"), rs.getString("user_id"), new LinkedHashSet<>(Sql.strings(rs, "scopes")),
+                rs.getString("resource"), rs.getString("grant_id"), Sql.instant(rs, "expires_at"));
+    }
+
+    @Override
+    public boolean put(String tokenHash, AccessToken token, Instant now) {
+        return puts.write(new Object[] {token.grantId(), tokenHash, token.clientId(), token.userId(), token.scopes().stream().sorted().toList(),
+                token.resource(), token.grantId(), token.expiresAt()});
+    }
+
+    @Override
+    public AccessToken get(String tokenHash, Instant now) {
+        if (tokenHash == null) return null;
+        return db.auto("read an access token", c -> Sql.one(c, "SELECT client_id, user_id, scopes, resource, grant_id, expires_at FROM access_tokens "
+                + "WHERE token_hash = ? AND expires_at > ?", PgAccessTokenStore::read, tokenHash, now));
+    }
+
+    @Override
+    public boolean remove(String tokenHash) {
+        if (tokenHash == null) return false;
+        return db.auto("revoke an access token", c -> Sql.update(c, "DELETE FROM access_tokens WHERE token_hash = ?", tokenHash) == 1);
+    }
+
+    @Override
+    public int removeByGrant(String grantId) {
+        if (grantId == null) return 0;
+        return db.auto("revoke a grant's access tokens", c -> Sql.update(c, "DELETE FROM access_tokens WHERE grant_id = ?", grantId));
+    }
+
+    @Override
+    public int sweep(Instant now) {
+        int total = 0;
+        while (true) {
+            int n = db.auto("sweep access tokens", c -> Sql.update(c, "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)) "
+                    + "DELETE FROM access_tokens WHERE ctid IN (SELECT ctid FROM access_tokens, async WHERE expires_at <= ? LIMIT ?)", now, SWEEP_BATCH));
+            total += n;
+            if (n < SWEEP_BATCH) return total;
+        }
+    }
+
+    @Override
+    public int count() {
+        return db.auto("count access tokens", c -> (int) Sql.count(c, "SELECT count(*) FROM access_tokens"));
+    }
+
+    int perGrant() {
+        return perGrant;
+    }
+}
