@@ -45,7 +45,7 @@ public final class ClusterBench {
     private static final int HERD_CONCURRENCY = 200;
     private static final int CONNECTIONS = 32;
     private static final double SECONDS = Double.parseDouble(System.getProperty("bench.rotate.seconds", QUICK ? "4" : "15"));
-    private static final double WARMUP = Double.parseDouble(System.getProperty("bench.warmup", QUICK ? "2" : "5"));
+    private static final double WARMUP = Double.parseDouble(System.getProperty("bench.warmup", QUICK ? "2" : "10"));
     private static final String POOL = System.getProperty("bench.pool", "10");
     /** The servers' JIT: C1 only, as ./run.sh starts them (default), or the full JIT ({@code -Dbench.jit=full}). */
     private static final List<String> JVM = System.getProperty("bench.jit", "c1").equals("full") ? List.of() : List.of("-XX:TieredStopAtLevel=1");
