@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>System properties: {@code bench.quick=true} (10k/20k families, 2,000 reconnects, short phases),
  * {@code bench.families}, {@code bench.herd}, {@code bench.rotate.seconds}, {@code bench.warmup}, {@code bench.pool}
- * (DATABASE_POOL_SIZE), {@code bench.pg.out}, {@code bench.note}.
+ * (DATABASE_POOL_SIZE), {@code bench.phases} (store,file,pg1,pg2,herd), {@code bench.jit} (c1 or full), {@code bench.jfr},
+ * {@code bench.serverjvm} (JAVA_TOOL_OPTIONS for the servers), {@code bench.pg.out}, {@code bench.note}.
  */
 public final class ClusterBench {
     private static final boolean QUICK = Boolean.getBoolean("bench.quick");
@@ -44,9 +45,10 @@ public final class ClusterBench {
     private static final int HERD_CONCURRENCY = 200;
     private static final int CONNECTIONS = 32;
     private static final double SECONDS = Double.parseDouble(System.getProperty("bench.rotate.seconds", QUICK ? "4" : "15"));
-    private static final double WARMUP = Double.parseDouble(System.getProperty("bench.warmup", QUICK ? "2" : "5"));
+    private static final double WARMUP = Double.parseDouble(System.getProperty("bench.warmup", QUICK ? "2" : "10"));
     private static final String POOL = System.getProperty("bench.pool", "10");
-    private static final List<String> JVM = List.of("-XX:TieredStopAtLevel=1");
+    /** The servers' JIT: C1 only, as ./run.sh starts them (default), or the full JIT ({@code -Dbench.jit=full}). */
+    private static final List<String> JVM = System.getProperty("bench.jit", "c1").equals("full") ? List.of() : List.of("-XX:TieredStopAtLevel=1");
     private static final String HEAP = "1g";
     private static final List<String> PHASES = List.of(System.getProperty("bench.phases", "store,file,pg1,pg2,herd").split(","));
 
@@ -155,6 +157,7 @@ public final class ClusterBench {
         env.put("PUBLIC_URL", "http://" + d.hostHeader()); // one issuer for every instance, as behind a load balancer
         Path data = base.resolve(name);
         Files.createDirectories(data);
+        if (System.getProperty("bench.serverjvm") != null) env.put("JAVA_TOOL_OPTIONS", System.getProperty("bench.serverjvm"));
         Path jfr = Boolean.getBoolean("bench.jfr") ? base.resolve(name + ".jfr") : null;
         return ServerProcess.start(data, port, HEAP, base.resolve(name + ".log"), jfr, JVM, env);
     }
@@ -388,7 +391,8 @@ public final class ClusterBench {
         sb.append("- Command: `./run.sh bench` (this part: `java -cp ... io.mcpoauth.bench.ClusterBench`");
         if (QUICK) sb.append(" `-Dbench.quick=true`");
         sb.append(")\n");
-        sb.append("- Servers: child JVMs, `java -Xmx").append(HEAP).append(" -XX:TieredStopAtLevel=1 -cp ... io.mcpoauth.Main serve`, `LOG_LEVEL=warn`; ")
+        sb.append("- Servers: child JVMs, `java -Xmx").append(HEAP).append(JVM.isEmpty() ? "" : " -XX:TieredStopAtLevel=1")
+                .append(" -cp ... io.mcpoauth.Main serve`, `LOG_LEVEL=warn`; ")
                 .append("PostgreSQL instances with `DATABASE_POOL_SIZE=").append(POOL).append("` each, one PUBLIC_URL for all\n");
         sb.append("- Database: ").append(databaseVersion()).append(", PG_TEST_URL (fsync on, synchronous_commit on); a schema of its own for the run\n");
         sb.append("- Load average (1/5/15 min): ").append(load).append('\n');

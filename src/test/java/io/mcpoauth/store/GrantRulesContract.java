@@ -59,6 +59,11 @@ public abstract class GrantRulesContract {
     protected boolean writesFiles() {
         return true;
     }
+
+    /** Everything a backend that keeps no files stored for {@code dir}, as text (checked for raw tokens); null: nothing to check. */
+    protected String storedText(Path dir) {
+        return null;
+    }
     /** Every refresh token handed out in a test, to check none reaches the disk. */
     private final Set<String> issued = ConcurrentHashMap.newKeySet();
 
@@ -70,6 +75,12 @@ public abstract class GrantRulesContract {
     @AfterEach
     void noRawTokenOnDisk() throws Exception {
         store.close();
+        String stored = storedText(dir);
+        if (stored != null) {
+            for (String t : issued) {
+                assertFalse(stored.contains(t.substring(t.indexOf('.') + 1)), "the secret part of a refresh token is stored");
+            }
+        }
         if (!writesFiles()) return;
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {

@@ -20,6 +20,8 @@ final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
     private final String put;
     /** Tokens issued by concurrent requests share a transaction (one round trip). */
     private final GroupCommit<Object[]> puts;
+    /** Lookups of concurrent requests (every /mcp call reads its token) share a query. */
+    private final GroupRead<Object[]> reads;
 
     PgAccessTokenStore(Database db, int perGrant) {
         if (perGrant < 1) throw new IllegalArgumentException("perGrant must be at least 1");
@@ -33,6 +35,9 @@ final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
                 + "ON CONFLICT (token_hash) DO UPDATE SET client_id = excluded.client_id, user_id = excluded.user_id, scopes = excluded.scopes, "
                 + "resource = excluded.resource, grant_id = excluded.grant_id, expires_at = excluded.expires_at, seq = nextval('short_lived_seq')";
         this.puts = new GroupCommit<>(db, "store an access token", this::putAll);
+        this.reads = new GroupRead<>(db, "read an access token", GroupRead.THREADS, (c, keys) -> GroupRead.byKeys(c, keys,
+                "SELECT token_hash, client_id, user_id, scopes, resource, grant_id, expires_at FROM access_tokens WHERE token_hash = ANY(?)",
+                rs -> new Object[] {rs.getString("token_hash"), read(rs)}, r -> (String) r[0]));
     }
 
     private boolean[] putAll(java.sql.Connection c, java.util.List<Object[]> items) throws SQLException {
@@ -58,6 +63,7 @@ final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
     @Override
     public void close() {
         puts.close();
+        reads.close();
     }
 
     private static AccessToken read(ResultSet rs) throws SQLException {
@@ -74,8 +80,9 @@ final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
     @Override
     public AccessToken get(String tokenHash, Instant now) {
         if (tokenHash == null) return null;
-        return db.auto("read an access token", c -> Sql.one(c, "SELECT client_id, user_id, scopes, resource, grant_id, expires_at FROM access_tokens "
-                + "WHERE token_hash = ? AND expires_at > ?", PgAccessTokenStore::read, tokenHash, now));
+        Object[] r = reads.get(tokenHash);
+        AccessToken t = r == null ? null : (AccessToken) r[1];
+        return t == null || !t.expiresAt().isAfter(now) ? null : t;
     }
 
     @Override

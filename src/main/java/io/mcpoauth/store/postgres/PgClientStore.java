@@ -22,9 +22,17 @@ final class PgClientStore implements ClientStore {
             + "registration_token_hash = excluded.registration_token_hash";
 
     private final Database db;
+    /** Lookups of concurrent requests (every token request reads its client) share a query. */
+    private final GroupRead<ClientRecord> reads;
 
     PgClientStore(Database db) {
         this.db = db;
+        this.reads = new GroupRead<>(db, "read a client", GroupRead.THREADS, (c, keys) -> GroupRead.byKeys(c, keys,
+                SELECT + " WHERE client_id = ANY(?)", PgClientStore::read, ClientRecord::clientId));
+    }
+
+    void close() {
+        reads.close();
     }
 
     static Object[] values(ClientRecord c) {
@@ -44,7 +52,7 @@ final class PgClientStore implements ClientStore {
     @Override
     public ClientRecord get(String clientId) {
         if (clientId == null) return null;
-        return db.auto("read a client", c -> Sql.one(c, SELECT + " WHERE client_id = ?", PgClientStore::read, clientId));
+        return reads.get(clientId);
     }
 
     @Override

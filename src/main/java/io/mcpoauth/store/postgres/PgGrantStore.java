@@ -31,11 +31,16 @@ final class PgGrantStore implements GrantStore, AutoCloseable {
     /** Rotations from concurrent requests share a transaction and its commit. */
     private final GroupCommit<Replacement> rotations;
 
+    /** Lookups of concurrent requests share a query. */
+    private final GroupRead<RefreshFamily> reads;
+
     private record Replacement(RefreshFamily expected, RefreshFamily next) {}
 
     PgGrantStore(Database db) {
         this.db = db;
         this.rotations = new GroupCommit<>(db, "rotate a refresh token", PgGrantStore::replaceAll);
+        this.reads = new GroupRead<>(db, "read a grant", GroupRead.THREADS, (c, keys) -> GroupRead.byKeys(c, keys,
+                SELECT + " WHERE family_id = ANY(?)", PgGrantStore::read, RefreshFamily::familyId));
     }
 
     /** The conditional UPDATE of each replacement, in family-id order (the same lock order on every instance). */
@@ -71,6 +76,7 @@ final class PgGrantStore implements GrantStore, AutoCloseable {
     @Override
     public void close() {
         rotations.close();
+        reads.close();
     }
 
     static Object[] values(RefreshFamily f) {
@@ -95,7 +101,7 @@ final class PgGrantStore implements GrantStore, AutoCloseable {
     @Override
     public RefreshFamily get(String familyId) {
         if (familyId == null) return null;
-        return db.auto("read a grant", c -> Sql.one(c, SELECT + " WHERE family_id = ?", PgGrantStore::read, familyId));
+        return reads.get(familyId);
     }
 
     @Override

@@ -299,6 +299,8 @@ public final class PgStores implements Stores {
     @Override
     public void close() {
         ((PgGrantStore) grants).close();
+        ((PgClientStore) clients).close();
+        ((PgUserStore) users).close();
         ((PgAccessTokenStore) accessTokens).close();
         db.close();
     }

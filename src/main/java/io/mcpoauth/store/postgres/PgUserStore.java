@@ -20,9 +20,17 @@ final class PgUserStore implements UserStore {
             + "last_login_at = excluded.last_login_at";
 
     private final Database db;
+    /** Lookups of concurrent requests (every /mcp call reads its user) share a query. */
+    private final GroupRead<UserRecord> reads;
 
     PgUserStore(Database db) {
         this.db = db;
+        this.reads = new GroupRead<>(db, "read a user", GroupRead.THREADS, (c, keys) -> GroupRead.byKeys(c, keys,
+                SELECT + " WHERE user_id = ANY(?)", PgUserStore::read, UserRecord::userId));
+    }
+
+    void close() {
+        reads.close();
     }
 
     static Object[] values(UserRecord u) {
@@ -51,7 +59,7 @@ final class PgUserStore implements UserStore {
     @Override
     public UserRecord get(String userId) {
         if (userId == null) return null;
-        return db.auto("read a user", c -> Sql.one(c, SELECT + " WHERE user_id = ?", PgUserStore::read, userId));
+        return reads.get(userId);
     }
 
     @Override

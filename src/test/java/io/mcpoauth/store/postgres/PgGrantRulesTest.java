@@ -19,4 +19,20 @@ class PgGrantRulesTest extends GrantRulesContract {
     protected boolean writesFiles() {
         return false;
     }
+
+    /** Every row of every table of the test's schema, as JSON. */
+    @Override
+    protected String storedText(Path dir) {
+        StringBuilder b = new StringBuilder();
+        try (java.sql.Connection c = PgTestDatabase.connect(PG.urlFor(dir)); java.sql.Statement st = c.createStatement()) {
+            for (String table : Schema.DATA_TABLES) {
+                try (java.sql.ResultSet rs = st.executeQuery("SELECT row_to_json(t)::text FROM " + table + " t")) {
+                    while (rs.next()) b.append(rs.getString(1)).append('\n');
+                }
+            }
+        } catch (java.sql.SQLException e) {
+            throw new AssertionError(e);
+        }
+        return b.toString();
+    }
 }
