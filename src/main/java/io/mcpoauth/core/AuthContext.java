@@ -12,12 +12,20 @@ import java.util.Set;
  * @param scopes   the scopes granted to the token
  * @param grantId  the grant (refresh-token family) behind the token; null for API keys
  * @param upstream the user's credentials at the upstream identity provider; null with local sign-in
+ * @param connections the user's vault of connections (third-party accounts, OAuth-protected MCP servers); null when
+ *                    none are configured
  */
 public record AuthContext(String userId, String username, String provider, String clientId, Set<String> scopes, String grantId,
-                          IdpAccess upstream) {
+                          IdpAccess upstream, ConnectionAccess connections) {
     /** {@code scopes} is never null: a null set becomes empty; the set is an unmodifiable copy. */
     public AuthContext {
         scopes = scopes == null ? Set.of() : java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(scopes));
+    }
+
+    /** A caller without connections. */
+    public AuthContext(String userId, String username, String provider, String clientId, Set<String> scopes, String grantId,
+                       IdpAccess upstream) {
+        this(userId, username, provider, clientId, scopes, grantId, upstream, null);
     }
 
     /** A caller without upstream credentials (local sign-in, tests). */
@@ -43,5 +51,17 @@ public record AuthContext(String userId, String username, String provider, Strin
                     : "No upstream credentials come with this kind of access; connect through OAuth to use your upstream account.");
         }
         return upstream.accessToken(userId);
+    }
+
+    /**
+     * The caller's own token for the connection {@code name} (refreshed when needed), for tools and upstreams that call
+     * a third-party service as the user.
+     *
+     * @throws ConnectionAccess.NotConnected when the user must connect first (or again)
+     * @throws ConnectionAccess.Unavailable  when the provider cannot be reached right now
+     */
+    public ConnectionAccess.Token connection(String name) {
+        if (connections == null) throw new ConnectionAccess.NotConnected(name, null, false, "No connection named '" + name + "' is configured on this server.");
+        return connections.token(userId, name);
     }
 }
