@@ -31,6 +31,7 @@ import io.mcpoauth.oauth.AuthorizeRequests;
 import io.mcpoauth.oauth.ClientAuthentication;
 import io.mcpoauth.oauth.ClientEndpoints;
 import io.mcpoauth.oauth.ClientRegistry;
+import io.mcpoauth.oauth.IdentityJwt;
 import io.mcpoauth.oauth.Consents;
 import io.mcpoauth.oauth.GrantLifecycle;
 import io.mcpoauth.oauth.HttpClientIdMetadata;
@@ -97,6 +98,8 @@ public final class Server implements AutoCloseable {
     public final Operations ops;
     /** API keys ({@code mcpk_...}): accepted on /mcp as their user. */
     public final ApiKeys apiKeys;
+    /** Identity assertions for upstream MCP servers ({@code "identity": "jwt"}) and the JWK Set that verifies them. */
+    public final IdentityJwt identityJwt;
     /** {@code /admin/api} and the credential the commands use to reach this server. */
     public final AdminModule admin;
     private final Javalin app;
@@ -128,6 +131,7 @@ public final class Server implements AutoCloseable {
             this.codes = new AuthorizationCodes(stores.codes(), settings.authCodeTtl);
             this.bearer = new AccessTokenVerifier(oauth, users, upstream == null ? null : upstream.tokens);
             this.apiKeys = new ApiKeys(stores.apiKeys());
+            this.identityJwt = IdentityJwt.from(settings, stores.sharedKey(IdentityJwt.KEY_NAME), users, clock).warm();
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
             BearerAuthenticator callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess);
             this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()),
@@ -261,6 +265,7 @@ public final class Server implements AutoCloseable {
         TokenEndpoint token = new TokenEndpoint(oauth, codes);
         token.routes(config);
         new MetadataEndpoints(oauth, token.grantTypes()).routes(config);
+        identityJwt.routes(config);
         new ClientEndpoints(oauth, ticker).routes(config);
         mcp.mount(config);
     }

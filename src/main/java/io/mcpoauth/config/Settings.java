@@ -43,8 +43,12 @@ public final class Settings {
     public static final Setting REGISTRATION_RATE_LIMIT = Setting.of("REGISTRATION_RATE_LIMIT", "30", "client registrations allowed per address per minute");
     public static final Setting MAX_CLIENTS = Setting.of("MAX_CLIENTS", "10000", "most registered clients kept; registration answers 503 beyond it");
     public static final Setting CIMD_ALLOW_PRIVATE_ADDRESSES = Setting.of("CIMD_ALLOW_PRIVATE_ADDRESSES", "false", "fetch client metadata documents from private and loopback addresses (tests only)");
+    public static final Setting IDENTITY_JWT_TTL = Setting.of("IDENTITY_JWT_TTL", "300", "lifetime in seconds (10-300) of the identity assertions (JWTs) sent to upstream MCP servers with \"identity\": \"jwt\"");
+    public static final Setting IDENTITY_JWT_KEY_ROTATION = Setting.of("IDENTITY_JWT_KEY_ROTATION", "2592000", "seconds each identity-assertion signing key is used before the next one (3600 or more)");
+    public static final Setting IDENTITY_JWT_KEY_GRACE = Setting.of("IDENTITY_JWT_KEY_GRACE", "86400", "seconds the previous signing key stays in /.well-known/jwks.json after a rotation, and the next one before it (at least IDENTITY_JWT_TTL, less than half the rotation)");
     public static final List<Setting> OAUTH = List.of(OAUTH_ACCESS_TOKEN_TTL, OAUTH_REFRESH_TOKEN_TTL, OAUTH_REFRESH_GRACE, OAUTH_AUTH_CODE_TTL, OAUTH_UNUSED_CLIENT_TTL,
-            OAUTH_SCOPES, OAUTH_DEFAULT_SCOPES, REGISTRATION_RATE_LIMIT, MAX_CLIENTS, CIMD_ALLOW_PRIVATE_ADDRESSES);
+            OAUTH_SCOPES, OAUTH_DEFAULT_SCOPES, REGISTRATION_RATE_LIMIT, MAX_CLIENTS, CIMD_ALLOW_PRIVATE_ADDRESSES, IDENTITY_JWT_TTL,
+            IDENTITY_JWT_KEY_ROTATION, IDENTITY_JWT_KEY_GRACE);
 
     // ---- login: how users sign in ----
     public static final Setting AUTH_PROVIDER = Setting.of("AUTH_PROVIDER", "local", "how users sign in: local, google, azure, github or oidc");
@@ -169,6 +173,10 @@ public final class Settings {
     public final Duration authCodeTtl;
     public final Duration cleanupInterval;
     public final Duration unusedClientTtl;
+    /** Identity assertions to upstream servers: lifetime, key rotation period, and the grace around a rotation. */
+    public final Duration identityJwtTtl;
+    public final Duration identityJwtKeyRotation;
+    public final Duration identityJwtKeyGrace;
     public final Set<String> scopes;
     public final Set<String> defaultScopes;
     public final int registrationRateLimit;
@@ -217,6 +225,13 @@ public final class Settings {
         authCodeTtl = seconds(OAUTH_AUTH_CODE_TTL, 10, 600);
         cleanupInterval = seconds(OAUTH_CLEANUP_INTERVAL, 1, 86_400);
         unusedClientTtl = seconds(OAUTH_UNUSED_CLIENT_TTL, 60, 31_536_000L * 10);
+        identityJwtTtl = seconds(IDENTITY_JWT_TTL, 10, 300);
+        identityJwtKeyRotation = seconds(IDENTITY_JWT_KEY_ROTATION, 3_600, 31_536_000L * 10);
+        identityJwtKeyGrace = seconds(IDENTITY_JWT_KEY_GRACE, 10, 31_536_000L * 5);
+        if (identityJwtKeyGrace.compareTo(identityJwtTtl) < 0 || identityJwtKeyGrace.multipliedBy(2).compareTo(identityJwtKeyRotation) >= 0) {
+            throw bad(IDENTITY_JWT_KEY_GRACE, text(IDENTITY_JWT_KEY_GRACE), "at least IDENTITY_JWT_TTL (" + identityJwtTtl.toSeconds()
+                    + ") and less than half of IDENTITY_JWT_KEY_ROTATION (" + identityJwtKeyRotation.toSeconds() + ")");
+        }
         scopes = scopeSet(OAUTH_SCOPES);
         if (scopes.isEmpty()) throw bad(OAUTH_SCOPES, "", "at least one scope, e.g. mcp");
         defaultScopes = scopeSet(OAUTH_DEFAULT_SCOPES);
