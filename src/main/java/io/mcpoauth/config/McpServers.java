@@ -271,6 +271,7 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
                 String as = string(c, key + ".connection", "as");
                 if (as == null) as = url != null ? "bearer" : "env:" + cn.toUpperCase(Locale.ROOT).replace('-', '_') + "_TOKEN";
                 connection = connection(key + ".connection.as", as, url != null, perUser);
+                connection = new Connection(cn, connection.kind(), connection.target());
                 if (connection.kind().equals("bearer") && identity.equals("jwt")) {
                     throw bad(key + ".connection.as", "\"bearer\" conflicts with \"identity\": \"jwt\" (both use Authorization); use \"header:NAME\"");
                 }
