@@ -42,6 +42,17 @@ import java.util.regex.Pattern;
  */
 public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry> servers) {
     public static final String BUILTIN = "builtin";
+    /**
+     * In {@code args} and {@code cwd} of a {@code per_user} entry: the user's id made file-name safe ({@link #safeUser}),
+     * e.g. {@code "args": ["/srv/files/{user}"]} gives each user a directory of their own.
+     */
+    public static final String USER_PLACEHOLDER = "{user}";
+
+    /** A user id as a file name: every character but A-Z a-z 0-9 . _ - @ becomes '_' ({@code local:alice} gives {@code local_alice}). */
+    public static String safeUser(String userId) {
+        String s = userId.replaceAll("[^A-Za-z0-9._@-]", "_");
+        return s.startsWith(".") ? "_" + s.substring(1) : s;
+    }
     public static final Pattern NAME = Pattern.compile("[a-z0-9-]{1,32}");
     private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}");
@@ -206,11 +217,20 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
             Map<String, String> env = stringMap(n, key + ".env", "env", ENV_NAME, "an environment variable name");
             String cwdText = string(n, key, "cwd");
             Path cwd = null;
+            boolean perUser = bool(n, key, "per_user", false);
+            if (!perUser) {
+                for (String a : args) {
+                    if (a.contains(USER_PLACEHOLDER)) throw bad(key + ".args", USER_PLACEHOLDER + " needs \"per_user\": true");
+                }
+            }
             if (cwdText != null) {
                 cwd = Path.of(cwdText);
-                if (!Files.isDirectory(cwd)) throw bad(key + ".cwd", "no such directory: " + cwdText);
+                if (cwdText.contains(USER_PLACEHOLDER)) {
+                    if (!perUser) throw bad(key + ".cwd", USER_PLACEHOLDER + " needs \"per_user\": true");
+                } else if (!Files.isDirectory(cwd)) {
+                    throw bad(key + ".cwd", "no such directory: " + cwdText);
+                }
             }
-            boolean perUser = bool(n, key, "per_user", false);
             Duration idle = Duration.ofSeconds(integer(n, key, "idle_timeout_seconds", 1, 86_400, (int) DEFAULT_IDLE.toSeconds()));
             int maxProcesses = integer(n, key, "max_processes", 1, 1000, perUser ? DEFAULT_MAX_PROCESSES : 1);
             if (!perUser && n.has("max_processes")) throw bad(key + ".max_processes", "only with \"per_user\": true (a shared server runs one process)");

@@ -252,11 +252,15 @@ final class StdioUpstream implements Upstream {
         private void launch() throws UpstreamException {
             List<String> cmd = new ArrayList<>();
             cmd.add(entry.command());
-            cmd.addAll(entry.args());
+            for (String a : entry.args()) cmd.add(entry.perUser() ? a.replace(McpServers.USER_PLACEHOLDER, McpServers.safeUser(firstCaller.userId())) : a);
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.environment().clear();
             pb.environment().putAll(environment(entry, firstCaller, System.getenv()));
-            if (entry.cwd() != null) pb.directory(entry.cwd().toFile());
+            if (entry.cwd() != null) {
+                String dir = entry.cwd().toString();
+                if (entry.perUser()) dir = dir.replace(McpServers.USER_PLACEHOLDER, McpServers.safeUser(firstCaller.userId()));
+                pb.directory(new java.io.File(dir));
+            }
             Process p;
             try {
                 p = pb.start();
