@@ -44,6 +44,7 @@ case "${1:-}" in
   test)
     need java "a Java 17 JDK"; need mvn "Apache Maven"
     with_postgres
+    e2e/setup.sh   # the Java gateway tests run real npm MCP servers from e2e/node_modules
     mvn -B -ntp package
     MCP_JAR="$PWD/$JAR" e2e/run.sh
     ;;

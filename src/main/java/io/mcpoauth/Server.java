@@ -42,6 +42,7 @@ import io.mcpoauth.oauth.TokenEndpoint;
 import io.mcpoauth.ops.Metrics;
 import io.mcpoauth.ops.Operations;
 import io.mcpoauth.resource.McpEndpoint;
+import io.mcpoauth.resource.gateway.Gateway;
 import io.mcpoauth.resource.tools.BuiltInTools;
 import io.mcpoauth.resource.tools.Notes;
 import io.mcpoauth.store.ClientStore;
@@ -89,6 +90,8 @@ public final class Server implements AutoCloseable {
     public final AuthorizationCodes codes;
     public final AccessTokenVerifier bearer;
     public final McpEndpoint mcp;
+    /** The upstream MCP servers of the servers file ({@code /mcp/NAME}, aggregated on {@code /mcp}); null without a servers file. */
+    public final Gateway gateway;
     private final AuthorizationFlow flow;
     private final BrowserSessions browserSessions;
     /** The one password sign-in of /login and /account/signin: its limits, hashing bound, events. */
@@ -113,6 +116,7 @@ public final class Server implements AutoCloseable {
         this.stores = openStores(settings);
         this.files = stores instanceof FileStores f ? f.files() : null;
         Idp opened = null;
+        Gateway gw = null;
         try {
             LOG.info("Persistent storage initialized at {}", files != null ? files.dir() : stores.describe());
             this.clients = stores.clients();
@@ -134,8 +138,16 @@ public final class Server implements AutoCloseable {
             this.identityJwt = IdentityJwt.from(settings, stores.sharedKey(IdentityJwt.KEY_NAME), users, clock).warm();
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
             BearerAuthenticator callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess);
+            byte[] requestStateKey = stores.sharedKey(REQUEST_STATE_KEY);
+            if (settings.mcpServers.source() != null) {
+                // each /mcp/NAME accepts only tokens issued for its own resource (API keys are accepted everywhere, as on /mcp)
+                this.gateway = gw = new Gateway(settings, identityJwt::assertion, resource -> new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock,
+                        ops.events(), bearer.forResource(resource), idpAccess), requestStateKey, clock, ops.events());
+            } else {
+                this.gateway = null;
+            }
             this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()),
-                    stores.sharedKey(REQUEST_STATE_KEY), clock);
+                    requestStateKey, clock, gateway);
             this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), stores.sessions());
             this.signIns = new PasswordSignIn(new LocalAccounts(users, PASSWORDS), users, clock, ticker).events(ops.events());
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
@@ -150,6 +162,7 @@ public final class Server implements AutoCloseable {
             this.app = Javalin.create(this::configure);
             logLoaded(); // waits for the refresh tokens; a damaged file is refused here
         } catch (RuntimeException e) {
+            if (gw != null) gw.close();
             if (opened != null) opened.close();
             stores.close();
             throw e;
@@ -199,6 +212,13 @@ public final class Server implements AutoCloseable {
                             () -> pg.poolState()[2]);
         }
         metrics.counterFamily("mcp_oauth_tool_calls_total", "MCP tool calls that reached a tool, by tool.", "tool", mcp::toolCallsByTool);
+        if (gateway != null) {
+            metrics.counterFamily("mcp_oauth_gateway_calls_total", "Tool calls sent to each upstream MCP server.", "server", gateway::callsByServer)
+                    .counterFamily("mcp_oauth_gateway_errors_total", "Tool calls of each upstream MCP server that failed (down, slow, refused, JSON-RPC error).",
+                            "server", gateway::errorsByServer)
+                    .counterFamily("mcp_oauth_gateway_processes", "stdio processes running for each upstream MCP server (a gauge).", "server",
+                            gateway::processesByServer);
+        }
     }
 
     /** A count from the store; NaN while the store cannot answer (the metrics still render, mcp_oauth_store_healthy says why). */
@@ -314,6 +334,7 @@ public final class Server implements AutoCloseable {
         }
         sweeper.close();
         mcp.close();
+        if (gateway != null) gateway.close();
         admin.close();
         if (upstream != null) upstream.close();
         stores.close();

@@ -105,6 +105,10 @@ public final class Settings {
     public static final Setting OAUTH_CLEANUP_INTERVAL = Setting.of("OAUTH_CLEANUP_INTERVAL", "300", "seconds between sweeps of expired entries (with several instances, one of them sweeps at a time)");
     public static final List<Setting> STORE = List.of(STORE_BACKEND, OAUTH_DATA_DIR, DATABASE_URL, DATABASE_PASSWORD, DATABASE_POOL_SIZE, OAUTH_CLEANUP_INTERVAL);
 
+    // ---- gateway: the upstream MCP servers fronted at /mcp/NAME (read by io.mcpoauth.config.McpServers) ----
+    public static final Setting MCP_SERVERS_FILE = Setting.of("MCP_SERVERS_FILE", "", "JSON file of the upstream MCP servers fronted at /mcp/NAME (unset: mcp-servers.json in the working directory when it exists)");
+    public static final List<Setting> GATEWAY = List.of(MCP_SERVERS_FILE);
+
     /** The settings of each module, in documentation order. */
     public static final Map<String, List<Setting>> MODULES = modules();
 
@@ -151,6 +155,7 @@ public final class Settings {
         m.put("idp", IDP);
         m.put("ops", OPS);
         m.put("store", STORE);
+        m.put("gateway", GATEWAY);
         return Collections.unmodifiableMap(m);
     }
 
@@ -195,6 +200,8 @@ public final class Settings {
     public final List<io.mcpoauth.core.Cidr> trustedProxies;
     /** {@code AUDIT_LOG}, or null for the {@code audit} logger. */
     public final Path auditLog;
+    /** The servers file ({@code MCP_SERVERS_FILE}); {@link McpServers#NONE} when there is none. */
+    public final McpServers mcpServers;
     private final Map<String, String> raw;
 
     private Settings(Map<String, String> raw) {
@@ -261,6 +268,7 @@ public final class Settings {
                     + e.getMessage() + ")");
         }
         auditLog = text(AUDIT_LOG).isEmpty() ? null : Path.of(text(AUDIT_LOG));
+        mcpServers = McpServers.load(text(MCP_SERVERS_FILE), raw::get, scopes);
     }
 
     /** Reads and validates every setting; throws {@link ConfigException} with one clear line on the first bad value. */
@@ -286,6 +294,18 @@ public final class Settings {
     /** The MCP resource identifier: {@code <PUBLIC_URL>/mcp}. */
     public String mcpResource() {
         return issuer + "/mcp";
+    }
+
+    /** The resource identifier of the upstream server {@code name}: {@code <PUBLIC_URL>/mcp/NAME}. */
+    public String mcpResource(String name) {
+        return issuer + "/mcp/" + name;
+    }
+
+    /** Every resource we issue tokens for: {@code /mcp}, then {@code /mcp/NAME} for each server of the servers file. */
+    public List<String> mcpResources() {
+        List<String> out = new ArrayList<>(List.of(mcpResource()));
+        for (String name : mcpServers.servers().keySet()) out.add(mcpResource(name));
+        return List.copyOf(out);
     }
 
     /** An absolute URL under {@code PUBLIC_URL}; {@code path} starts with '/'. */
