@@ -240,23 +240,15 @@ test('server-filesystem per user: each user sees only their own directory; idle 
 // ---- identity assertions ----
 
 test('identity: the upstream verifies our JWT with jose against our JWKS, sees the right sub per user, never our access token', gw, async (t) => {
-  const port = await freePort();
-  const issuerPort = await freePort();
-  const issuer = `http://127.0.0.1:${issuerPort}`;
-  const up = await startIdentityUpstream({ issuer, port });
+  let h;
+  const up = await startIdentityUpstream({ issuer: () => h.url });
   t.after(() => up.close());
-  const h = await testServer(t, {
-    users: ['alice', 'bob'],
-    env: {
-      PORT: String(issuerPort),
-      MCP_SERVERS_FILE: await serversFile({
-        who: { url: up.endpoint('/mcp'), identity: 'jwt' },
-        'who-other': { url: up.endpoint('/other'), identity: 'jwt' },
-        anonymous: { url: up.endpoint('/mcp'), identity: 'none' },
-      }),
-    },
-  });
-  assert.equal(h.url, issuer);
+  h = await gateway(t, {
+    who: { url: up.endpoint('/mcp'), identity: 'jwt' },
+    'who-other': { url: up.endpoint('/other'), identity: 'jwt' },
+    anonymous: { url: up.endpoint('/mcp'), identity: 'none' },
+  }, { users: ['alice', 'bob'] });
+  const issuer = h.url;
   const jwks = await fetch(`${h.url}/.well-known/jwks.json`);
   assert.equal(jwks.status, 200);
   assert.ok((await jwks.json()).keys.length >= 1);
