@@ -196,6 +196,12 @@ final class GatewayBackend implements McpBackend {
         }
         ObjectNode result = Json.MAPPER.createObjectNode();
         result.set(key, items);
+        if (call.era() == Era.MODERN) {
+            // 2026-07-28 list results must carry caching hints: the list depends on who asks (access lists), and the
+            // gateway asks the upstreams afresh each time, so nothing may be reused
+            result.put("cacheScope", "private");
+            result.put("ttlMs", 0);
+        }
         return reply(call, result);
     }
 
