@@ -93,7 +93,8 @@ public final class GatewayBench {
 
         Map<String, Result> results = new LinkedHashMap<>();
         Process direct = null;
-        try (ServerProcess gw = ServerProcess.start(data, port, "1g", base.resolve("gateway.log"), null, List.of(),
+        String jfr = System.getProperty("bench.jfr"); // a file: the gateway records a flight recording (profiling)
+        try (ServerProcess gw = ServerProcess.start(data, port, "1g", base.resolve("gateway.log"), jfr == null ? null : Path.of(jfr).toAbsolutePath(), List.of(),
                 Map.of("MCP_SERVERS_FILE", servers.toString()))) {
             gw.awaitHealthy(30_000);
             Map<String, String> access = new LinkedHashMap<>();

@@ -156,6 +156,7 @@ final class HttpUpstream implements Upstream {
             throw new UpstreamException("the call to " + entry.name() + " was interrupted");
         }
         InputStream body = res.body();
+        boolean drainLater = false;
         ScheduledFuture<?> watchdog = timer.schedule(() -> closeQuietly(body), Math.max(1, Duration.between(Instant.now(), deadline).toMillis()),
                 TimeUnit.MILLISECONDS);
         try {
@@ -173,7 +174,11 @@ final class HttpUpstream implements Upstream {
             String type = res.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
             JsonNode response;
             try {
-                response = type.startsWith("text/event-stream") ? fromEvents(body, id) : single(body, type, status);
+                boolean events = type.startsWith("text/event-stream");
+                response = events ? fromEvents(body, id) : single(body, type, status);
+                // the upstream ends a POST's event stream right after the response: read that end, so the connection
+                // goes back to the pool instead of being torn down (closing a body before its end closes the connection)
+                if (events && response != null) drainLater = true;
             } catch (IOException e) {
                 if (Instant.now().isAfter(deadline)) throw timedOut();
                 throw new UpstreamException("the upstream server " + entry.name() + " broke off its answer (" + e.getClass().getSimpleName() + ")");
@@ -196,8 +201,45 @@ final class HttpUpstream implements Upstream {
             return new Exchange(result, sessionId);
         } finally {
             watchdog.cancel(false);
+            if (drainLater) drainThenClose(body, timer);
+            else closeQuietly(body);
+        }
+    }
+
+    /** Reads what is left of an answered event stream to its end (bounded: 64 KiB, {@value #DRAIN_MILLIS} ms), then closes it, off the caller's thread. */
+    private static void drainThenClose(InputStream body, ScheduledExecutorService timer) {
+        try {
+            DRAINER.execute(() -> {
+                ScheduledFuture<?> cap = timer.schedule(() -> closeQuietly(body), DRAIN_MILLIS, TimeUnit.MILLISECONDS);
+                try {
+                    byte[] buf = new byte[4096];
+                    long left = 64 * 1024;
+                    for (int n; left > 0 && (n = body.read(buf)) >= 0;) left -= n;
+                } catch (IOException ignored) {
+                    // closed by the cap, or the upstream went away: nothing to keep
+                } finally {
+                    cap.cancel(false);
+                    closeQuietly(body);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException busy) {
             closeQuietly(body);
         }
+    }
+
+    private static final long DRAIN_MILLIS = 2_000;
+    /** Bounded: 4 threads, 256 waiting; beyond that the stream is just closed (the connection is then not reused). */
+    private static final java.util.concurrent.ExecutorService DRAINER = drainer();
+
+    private static java.util.concurrent.ExecutorService drainer() {
+        java.util.concurrent.ThreadPoolExecutor e = new java.util.concurrent.ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS,
+                new java.util.concurrent.ArrayBlockingQueue<>(256), r -> {
+                    Thread t = new Thread(r, "mcp-gateway-drain");
+                    t.setDaemon(true);
+                    return t;
+                });
+        e.allowCoreThreadTimeOut(true);
+        return e;
     }
 
     /** A JSON body: one JSON-RPC response; null when it is not one (an HTTP error page). */
