@@ -282,6 +282,35 @@ class GatewayTest {
         assertEquals("Echo: after", text(after), "the forgotten session is re-created transparently: " + after.body);
     }
 
+    static String[] cli(String... args) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int rc;
+        try {
+            rc = new io.mcpoauth.admin.ServersCommand().run(List.of(args), new io.mcpoauth.admin.Cli(new java.io.PrintStream(out, true),
+                    new java.io.PrintStream(err, true), java.io.InputStream.nullInputStream(), () -> server.server.settings));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        return new String[] {String.valueOf(rc), out.toString(), err.toString()};
+    }
+
+    @Test
+    void serversCommandsListAndCheck() {
+        String[] list = cli("list");
+        assertEquals("0", list[0], list[2]);
+        assertTrue(list[1].contains("web") && list[1].contains("stdio, per user") && list[1].contains(server.url + "/mcp/files"), list[1]);
+        String[] ok = cli("check", "local");
+        assertEquals("0", ok[0], ok[1] + ok[2]);
+        assertTrue(ok[1].contains("Era:       legacy, protocol version 2025-") && ok[1].contains("Result:    ok"), ok[1]);
+        String[] down = cli("check", "down");
+        assertEquals("1", down[0], down[1]);
+        assertTrue(down[1].contains("FAILED") && down[1].contains("cannot be reached"), down[1]);
+        String[] unknown = cli("check", "nope");
+        assertEquals("1", unknown[0]);
+        assertTrue(unknown[2].contains("No server named 'nope'"), unknown[2]);
+    }
+
     @Test
     void serversCheckConnectsAndReportsTheEra() {
         Gateway.Check ok = server.server.gateway.check("local");
@@ -292,7 +321,34 @@ class GatewayTest {
         assertNotNull(down.error());
     }
 
-    static ObjectNode unused() {
-        return null;
+    @Test
+    void oneSignInGrantsTokensForEachServerAndConsentNamesIt() throws Exception {
+        OAuthClientSim client = new OAuthClientSim(server);
+        client.registerDirect();
+        Map<String, String> back = client.authorize("alice", "alice-password-1", "allow", Map.of("resource", server.url + "/mcp/web"));
+        assertNotNull(back.get("code"), back.toString());
+        assertTrue(client.lastConsentPage.contains("the MCP server <strong>web</strong>"), client.lastConsentPage);
+        HttpResponse<String> tokens = client.token(TestServer.map("grant_type", "authorization_code", "code", back.get("code"), "code_verifier",
+                client.verifier, "redirect_uri", client.redirectUri, "resource", server.url + "/mcp/web"));
+        assertEquals(200, tokens.statusCode(), tokens.body());
+        String access = TestServer.json(tokens).path("access_token").asText();
+        String refresh = TestServer.json(tokens).path("refresh_token").asText();
+        assertEquals("Echo: signed in", text(call("/mcp/web", access, "echo", "{\"message\":\"signed in\"}")));
+        assertEquals(401, legacy("/mcp", access, "tools/list", "{}").status);
+
+        HttpResponse<String> widened = client.token(TestServer.map("grant_type", "refresh_token", "refresh_token", refresh, "resource", server.url + "/mcp"));
+        assertEquals(400, widened.statusCode(), widened.body());
+        assertEquals("invalid_target", TestServer.json(widened).path("error").asText());
+        HttpResponse<String> kept = client.token(TestServer.map("grant_type", "refresh_token", "refresh_token", refresh));
+        assertEquals(200, kept.statusCode(), kept.body());
+        assertEquals("Echo: refreshed", text(call("/mcp/web", TestServer.json(kept).path("access_token").asText(), "echo", "{\"message\":\"refreshed\"}")));
+
+        int pages = client.consentPages;
+        client.authorize("alice", "alice-password-1", "allow", Map.of("resource", server.url + "/mcp/local"));
+        assertEquals(pages + 1, client.consentPages, "approving web does not approve local");
+        assertTrue(client.lastConsentPage.contains("<strong>local</strong>"), client.lastConsentPage);
+
+        Map<String, String> refused = client.authorize("alice", "alice-password-1", "allow", Map.of("resource", server.url + "/mcp/nope"));
+        assertEquals("invalid_target", refused.get("error"), refused.toString());
     }
 }
