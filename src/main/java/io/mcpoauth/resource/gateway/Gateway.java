@@ -89,7 +89,7 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
                 .followRedirects(HttpClient.Redirect.NEVER).executor(httpThreads).build();
         for (McpServers.Entry e : servers.servers().values()) {
-            Upstream u = e.stdio() ? new StdioUpstream(e, timer, McpEndpoint.serverVersion())
+            Upstream u = e.stdio() ? new StdioUpstream(e, identity, timer, McpEndpoint.serverVersion())
                     : new HttpUpstream(e, identity, http, timer, McpEndpoint.serverVersion());
             runtimes.put(e.name(), new ServerRuntime(e, u));
         }

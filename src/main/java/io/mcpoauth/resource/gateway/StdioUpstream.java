@@ -36,7 +36,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The child's environment is built from nothing: {@link #BASE_ENV} copied from ours when set, the entry's
  * {@code env} (with {@code ${VAR}} already expanded), and for a per-user process {@code MCP_USER_ID},
- * {@code MCP_USERNAME} and the user's connection token when the entry asks for one. Nothing else of ours (no
+ * {@code MCP_USERNAME}, the user's connection token when the entry asks for one, and with {@code "identity": "jwt"}
+ * {@code MCP_IDENTITY_TOKEN}: an identity assertion (audience {@code mcp-server:NAME}) minted when the process starts,
+ * which expires within minutes while the process lives on (it tells the process whom it serves at its start; identity
+ * per call is for HTTP upstreams). Nothing else of ours (no
  * {@code ENCRYPTION_KEY}, {@code ADMIN_TOKEN}, {@code DATABASE_URL}...) reaches it. Its stderr goes to our log line by
  * line, prefixed with the server name and the user, each line cut at {@value #MAX_LOG_LINE} characters and at most
  * {@value #MAX_LOG_LINES_PER_MINUTE} lines a minute.
@@ -57,8 +60,11 @@ final class StdioUpstream implements Upstream {
     private volatile String negotiated;
     private volatile boolean closed;
 
-    StdioUpstream(McpServers.Entry entry, ScheduledExecutorService timer, String clientVersion) {
+    private final IdentityAssertions identity;
+
+    StdioUpstream(McpServers.Entry entry, IdentityAssertions identity, ScheduledExecutorService timer, String clientVersion) {
         this.entry = entry;
+        this.identity = identity;
         this.timer = timer;
         this.clientVersion = clientVersion;
         long every = Math.max(200, Math.min(5_000, entry.idleTimeout().toMillis() / 4));
@@ -156,6 +162,11 @@ final class StdioUpstream implements Upstream {
 
     /** The environment of a child for {@code caller}: built from nothing (see the class comment). */
     static Map<String, String> environment(McpServers.Entry entry, AuthContext caller, Map<String, String> ours) {
+        return environment(entry, caller, ours, null);
+    }
+
+    /** With {@code identity} (an entry with {@code "identity": "jwt"}): {@code MCP_IDENTITY_TOKEN} minted at the start. */
+    static Map<String, String> environment(McpServers.Entry entry, AuthContext caller, Map<String, String> ours, IdentityAssertions identity) {
         Map<String, String> env = new LinkedHashMap<>();
         for (String k : BASE_ENV) {
             String v = ours.get(k);
@@ -167,6 +178,7 @@ final class StdioUpstream implements Upstream {
             if (caller.username() != null) env.put("MCP_USERNAME", caller.username());
             McpServers.Connection c = entry.connection();
             if (c != null && c.kind().equals("env")) env.put(c.target(), caller.connection(c.name()).accessToken());
+            if ("jwt".equals(entry.identity()) && identity != null) env.put("MCP_IDENTITY_TOKEN", identity.assertion(caller, entry.audience()));
         }
         return env;
     }
@@ -255,7 +267,7 @@ final class StdioUpstream implements Upstream {
             for (String a : entry.args()) cmd.add(entry.perUser() ? a.replace(McpServers.USER_PLACEHOLDER, McpServers.safeUser(firstCaller.userId())) : a);
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.environment().clear();
-            pb.environment().putAll(environment(entry, firstCaller, System.getenv()));
+            pb.environment().putAll(environment(entry, firstCaller, System.getenv(), identity));
             if (entry.cwd() != null) {
                 String dir = entry.cwd().toString();
                 if (entry.perUser()) dir = dir.replace(McpServers.USER_PLACEHOLDER, McpServers.safeUser(firstCaller.userId()));
