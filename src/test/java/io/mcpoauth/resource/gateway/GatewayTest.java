@@ -254,6 +254,10 @@ class GatewayTest {
         assertEquals(first.path("uri").asText(), read.json.path("result").path("contents").path(0).path("uri").asText(), read.body);
         Res modern = modernCall("/mcp", t, "local_echo", "{\"message\":\"m\"}");
         assertEquals("Echo: m", text(modern), modern.body);
+        String metrics = server.server.ops.metrics().render();
+        assertTrue(metrics.matches("(?s).*mcp_oauth_gateway_calls_total\\{server=\"web\"} [1-9].*"), metrics);
+        assertTrue(metrics.contains("mcp_oauth_gateway_call_duration_seconds_bucket{server=\"web\",le=\"+Inf\"}"), metrics);
+        assertTrue(metrics.contains("mcp_oauth_gateway_processes{server=\"files\"}"), metrics);
     }
 
     @Test
