@@ -153,7 +153,7 @@ public final class Server implements AutoCloseable {
             AdminService service = new AdminService(settings, clock, stores, files, lifecycle, ops.events(),
                     "the running server (pid " + ProcessHandle.current().pid() + ")");
             // with a database the commands use it directly: no credential for them to reach this instance
-            this.admin = new AdminModule(files == null ? null : files.dir(), service, settings.adminToken, ops::adminPort, clock);
+            this.admin = new AdminModule(files == null ? null : files.dir(), service, settings.adminToken, ops::adminPort, clock).gateway(gateway);
             gauges();
             if (upstream != null) upstream.tokens.events(ops.events());
             this.app = Javalin.create(this::configure);

@@ -162,6 +162,39 @@ class GatewayTest {
         assertEquals("Echo: legacy", text(legacyEcho), legacyEcho.body);
     }
 
+    /** The JSON-RPC messages of an SSE body, in order. */
+    static List<JsonNode> events(String body) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String event : body.split("\n\n")) {
+            StringBuilder data = new StringBuilder();
+            for (String line : event.split("\n")) if (line.startsWith("data: ")) data.append(line.substring(6));
+            if (data.length() > 0) out.add(Json.MAPPER.readTree(data.toString()));
+        }
+        return out;
+    }
+
+    @Test
+    void progressNotificationsOfTheUpstreamReachTheLegacyClient() throws Exception {
+        for (String path : List.of("/mcp/local", "/mcp/web", "/mcp")) {
+            String tool = path.equals("/mcp") ? "local_trigger-long-running-operation" : "trigger-long-running-operation";
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url + path)).timeout(Duration.ofSeconds(40))
+                    .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+                    .header("MCP-Protocol-Version", "2025-11-25").header("Authorization", "Bearer " + token("alice", path))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool
+                            + "\",\"arguments\":{\"duration\":1,\"steps\":2},\"_meta\":{\"progressToken\":\"p-42\"}}}"));
+            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"), path + ": " + r.headers().map());
+            List<JsonNode> events = events(r.body());
+            List<JsonNode> progress = events.stream().filter(e -> "notifications/progress".equals(e.path("method").asText())).toList();
+            assertEquals(2, progress.size(), path + ": " + r.body());
+            for (JsonNode p : progress) assertEquals("p-42", p.path("params").path("progressToken").asText(), r.body());
+            JsonNode last = events.get(events.size() - 1);
+            assertEquals(5, last.path("id").asInt(), r.body());
+            assertFalse(last.path("result").path("isError").asBoolean(), r.body());
+        }
+    }
+
     @Test
     void theStdioChildGetsOnlyItsOwnEnvironment() throws Exception {
         Res env = call("/mcp/local", token("alice", "/mcp/local"), "get-env", "{}");
@@ -313,6 +346,24 @@ class GatewayTest {
         String[] unknown = cli("check", "nope");
         assertEquals("1", unknown[0]);
         assertTrue(unknown[2].contains("No server named 'nope'"), unknown[2]);
+    }
+
+    @Test
+    void theAdminApiListsAndChecksServers() throws Exception {
+        String admin = "a-very-secret-admin-token-0123456789abcdef";
+        HttpResponse<String> list = server.send(server.request("/admin/api/servers").header("Authorization", "Bearer " + admin).GET());
+        assertEquals(200, list.statusCode(), list.body());
+        JsonNode servers = TestServer.json(list).path("servers");
+        assertEquals(6, servers.size(), list.body());
+        assertEquals("down", servers.path(0).path("name").asText(), list.body());
+        HttpResponse<String> check = server.send(server.request("/admin/api/servers/local/check").header("Authorization", "Bearer " + admin)
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(200, check.statusCode(), check.body());
+        assertTrue(TestServer.json(check).path("tools").asInt() > 5, check.body());
+        HttpResponse<String> none = server.send(server.request("/admin/api/servers/nope/check").header("Authorization", "Bearer " + admin)
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(404, none.statusCode(), none.body());
+        assertEquals(401, server.send(server.request("/admin/api/servers").GET()).statusCode());
     }
 
     @Test
