@@ -38,10 +38,12 @@ class GatewayLimitsTest {
                   "shared": {"command": %s, "args": [%s, "stdio"]},
                   "capped": {"url": "http://127.0.0.1:%d/mcp", "max_concurrent": 4, "max_concurrent_per_user": 1},
                   "vault": {"url": "http://127.0.0.1:%d/mcp", "connection": {"name": "gh", "as": "bearer"}},
+                  "scoped": {"url": "http://127.0.0.1:%d/mcp", "scope": "files:read"},
                   "builtin": {"enabled": false}
                 }}
-                """.formatted(node, js, node, js, port, port));
-        GatewayTest.server = TestServer.start(Files.createDirectories(dir.resolve("data")), Map.of("MCP_SERVERS_FILE", file.toString()));
+                """.formatted(node, js, node, js, port, port, port));
+        GatewayTest.server = TestServer.start(Files.createDirectories(dir.resolve("data")), Map.of("MCP_SERVERS_FILE", file.toString(),
+                "OAUTH_SCOPES", "mcp files:read"));
         io.mcpoauth.OAuthClientSim.addUser(GatewayTest.server, "alice", "alice-password-1");
         io.mcpoauth.OAuthClientSim.addUser(GatewayTest.server, "bob", "bob-password-12");
     }
@@ -121,6 +123,29 @@ class GatewayLimitsTest {
         GatewayTest.Res r = call("vault", "alice", "echo", "{\"message\":\"x\"}");
         assertTrue(r.json().path("result").path("isError").asBoolean(), r.body());
         assertTrue(GatewayTest.text(r).contains("No connection named 'gh'"), r.body());
+    }
+
+    static String tokenWith(String user, String path, java.util.Set<String> scopes) {
+        java.time.Instant now = java.time.Instant.now();
+        String resource = GatewayTest.server.url + path;
+        var issued = GatewayTest.server.server.refreshTokens.create("test-client", "local:" + user, String.join(" ", scopes), resource, false, now);
+        return GatewayTest.server.server.accessTokens.issue(new io.mcpoauth.store.AccessToken("test-client", "local:" + user, scopes, resource,
+                issued.family().familyId(), now.plusSeconds(600)), now);
+    }
+
+    @Test
+    void aServersScopeIsNeededOnItsEndpointAndForItsToolsOnTheAggregate() throws Exception {
+        GatewayTest.Res without = GatewayTest.legacy("/mcp/scoped", tokenWith("alice", "/mcp/scoped", java.util.Set.of("mcp")), "tools/list", "{}");
+        assertEquals(403, without.status(), without.body());
+        assertEquals("insufficient_scope", without.json().path("error").asText(), without.body());
+        GatewayTest.Res with = GatewayTest.call("/mcp/scoped", tokenWith("alice", "/mcp/scoped", java.util.Set.of("mcp", "files:read")), "echo",
+                "{\"message\":\"s\"}");
+        assertEquals("Echo: s", GatewayTest.text(with), with.body());
+        String aggregate = tokenWith("alice", "/mcp", java.util.Set.of("mcp"));
+        assertFalse(GatewayTest.toolNames(GatewayTest.legacy("/mcp", aggregate, "tools/list", "{}")).contains("scoped_echo"));
+        GatewayTest.Res refused = GatewayTest.call("/mcp", aggregate, "scoped_echo", "{\"message\":\"s\"}");
+        assertEquals(403, refused.status(), refused.body());
+        assertEquals("insufficient_scope", refused.json().path("error").asText(), refused.body());
     }
 
     @Test

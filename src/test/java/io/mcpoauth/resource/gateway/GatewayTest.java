@@ -158,6 +158,16 @@ class GatewayTest {
         assertEquals(200, echo.status, echo.body);
         assertEquals("Echo: modern", text(echo), echo.body);
         assertEquals("complete", echo.json.path("result").path("resultType").asText(), echo.body);
+        String discoverBody = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"server/discover\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+                + "\"io.modelcontextprotocol/clientCapabilities\":{},\"io.modelcontextprotocol/clientInfo\":{\"name\":\"junit\",\"version\":\"1\"}}}}";
+        Res discover = post("/mcp/local", t, discoverBody, "MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "server/discover");
+        assertEquals(200, discover.status, discover.body);
+        assertTrue(discover.json.path("result").path("capabilities").has("tools") && discover.json.path("result").path("capabilities").has("prompts"),
+                discover.body);
+        String listBody = discoverBody.replace("server/discover", "tools/list");
+        Res list = post("/mcp/local", t, listBody, "MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/list");
+        assertTrue(toolNames(list).contains("echo"), list.body);
+        assertEquals("complete", list.json.path("result").path("resultType").asText(), list.body);
         Res legacyEcho = call("/mcp/local", t, "echo", "{\"message\":\"legacy\"}");
         assertEquals("Echo: legacy", text(legacyEcho), legacyEcho.body);
     }
@@ -239,6 +249,11 @@ class GatewayTest {
     void aTokenServesOnlyTheResourceItWasIssuedFor() throws Exception {
         String web = token("alice", "/mcp/web");
         assertEquals(401, legacy("/mcp/local", web, "tools/list", "{}").status);
+        HttpResponse<String> challenge = http.send(HttpRequest.newBuilder(URI.create(server.url + "/mcp/local")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, challenge.statusCode());
+        assertTrue(challenge.headers().firstValue("WWW-Authenticate").orElse("").contains(server.url + "/.well-known/oauth-protected-resource/mcp/local"),
+                challenge.headers().map().toString());
         assertEquals(401, legacy("/mcp", web, "tools/list", "{}").status);
         String aggregate = token("alice", "/mcp");
         Res refused = legacy("/mcp/web", aggregate, "tools/list", "{}");
