@@ -156,7 +156,7 @@ public final class Server implements AutoCloseable {
             AdminService service = new AdminService(settings, clock, stores, files, lifecycle, ops.events(),
                     "the running server (pid " + ProcessHandle.current().pid() + ")");
             // with a database the commands use it directly: no credential for them to reach this instance
-            this.admin = new AdminModule(files == null ? null : files.dir(), service, settings.adminToken, ops::adminPort, clock);
+            this.admin = new AdminModule(files == null ? null : files.dir(), service, settings.adminToken, ops::adminPort, clock).gateway(gateway);
             gauges();
             if (upstream != null) upstream.tokens.events(ops.events());
             this.app = Javalin.create(this::configure);
@@ -217,7 +217,17 @@ public final class Server implements AutoCloseable {
                     .counterFamily("mcp_oauth_gateway_errors_total", "Tool calls of each upstream MCP server that failed (down, slow, refused, JSON-RPC error).",
                             "server", gateway::errorsByServer)
                     .counterFamily("mcp_oauth_gateway_processes", "stdio processes running for each upstream MCP server (a gauge).", "server",
-                            gateway::processesByServer);
+                            gateway::processesByServer)
+                    .histogramFamily("mcp_oauth_gateway_call_duration_seconds", "Time of tool calls to each upstream MCP server, as the gateway saw it.",
+                            "server", io.mcpoauth.resource.gateway.ServerStats.BUCKETS, () -> {
+                                Map<String, Metrics.Histogram> m = new java.util.TreeMap<>();
+                                for (io.mcpoauth.resource.gateway.ServerStats st : gateway.stats()) {
+                                    long[] cum = new long[io.mcpoauth.resource.gateway.ServerStats.BUCKETS.length + 1];
+                                    for (int i = 0; i < cum.length; i++) cum[i] = st.cumulative(i);
+                                    m.put(st.name(), new Metrics.Histogram(cum, st.secondsSum(), cum[cum.length - 1]));
+                                }
+                                return m;
+                            });
         }
     }
 

@@ -237,6 +237,9 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
             String identity = string(n, key, "identity");
             if (identity == null) identity = "none";
             if (!identity.equals("none") && !identity.equals("jwt")) throw bad(key + ".identity", "expected \"none\" or \"jwt\"");
+            if (identity.equals("jwt") && command != null && !perUser) {
+                throw bad(key + ".identity", "\"jwt\" needs \"per_user\": true for a stdio server (a shared process serves every user)");
+            }
             Map<String, String> headers = stringMap(n, key + ".headers", "headers", HEADER_NAME, "an HTTP header name");
             for (String h : headers.keySet()) {
                 if (RESERVED_HEADERS.contains(h.toLowerCase(Locale.ROOT))) throw bad(key + ".headers." + h, "set by the gateway itself; remove it");

@@ -22,7 +22,7 @@ class McpServersTest {
     private String error(String json) throws Exception {
         Path f = dir.resolve("mcp-servers.json");
         Files.writeString(f, json);
-        ConfigException e = assertThrows(ConfigException.class, () -> McpServers.load(f.toString(), Map.of("TOKEN", "s3cret")::get, Set.of("mcp", "files")));
+        ConfigException e = assertThrows(ConfigException.class, () -> McpServers.load(f.toString(), Map.of("TOKEN", "s3cret")::get, new java.util.LinkedHashSet<>(List.of("mcp", "files"))));
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         return e.getMessage().replace(f.toString(), "mcp-servers.json");
     }
@@ -39,7 +39,7 @@ class McpServersTest {
                   "builtin": {"enabled": false}},
                  "connections": {"github": {"anything": 1}}}
                 """);
-        McpServers s = McpServers.load(f.toString(), Map.of("TOKEN", "s3cret")::get, Set.of("mcp", "files"));
+        McpServers s = McpServers.load(f.toString(), Map.of("TOKEN", "s3cret")::get, new java.util.LinkedHashSet<>(List.of("mcp", "files")));
         assertFalse(s.builtinEnabled());
         assertEquals(List.of("files", "search"), List.copyOf(s.servers().keySet()));
         McpServers.Entry search = s.servers().get("search");

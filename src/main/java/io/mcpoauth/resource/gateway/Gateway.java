@@ -55,6 +55,8 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
     public static final String URI_PREFIX = "mcp-gateway://";
     static final Pattern TOOL_NAME = Pattern.compile("[A-Za-z0-9_.\\-]{1,128}");
     static final int MAX_PAGES = 20;
+    /** The longest a list (tools, prompts, resources) waits for one page: a slow server must not hold up the aggregate. */
+    static final Duration LIST_TIMEOUT = Duration.ofSeconds(10);
 
     private final Settings settings;
     private final McpServers servers;
@@ -89,7 +91,7 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
                 .followRedirects(HttpClient.Redirect.NEVER).executor(httpThreads).build();
         for (McpServers.Entry e : servers.servers().values()) {
-            Upstream u = e.stdio() ? new StdioUpstream(e, timer, McpEndpoint.serverVersion())
+            Upstream u = e.stdio() ? new StdioUpstream(e, identity, timer, McpEndpoint.serverVersion())
                     : new HttpUpstream(e, identity, http, timer, McpEndpoint.serverVersion());
             runtimes.put(e.name(), new ServerRuntime(e, u));
         }
@@ -212,7 +214,7 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
             if (cursor != null) params.put("cursor", cursor);
             JsonNode result;
             try {
-                result = r.call(caller, method, params);
+                result = r.call(caller, method, params, LIST_TIMEOUT.compareTo(r.entry.timeout()) < 0 ? LIST_TIMEOUT : r.entry.timeout());
             } catch (UpstreamException e) {
                 if (e.rpcError() != null && e.code() == -32601) return List.of();
                 throw e;

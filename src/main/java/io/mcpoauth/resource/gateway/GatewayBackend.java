@@ -135,9 +135,22 @@ final class GatewayBackend implements McpBackend {
         params.put("name", t.name);
         JsonNode args = call.params().path("arguments");
         params.set("arguments", args.isObject() ? args : Json.MAPPER.createObjectNode());
+        JsonNode token = call.params().path("_meta").get("progressToken");
+        if (call.era() == Era.LEGACY && token != null && (token.isTextual() || token.isIntegralNumber())) {
+            // the client asked for progress: the answer is an SSE stream, each upstream progress notification relayed as it comes
+            params.putObject("_meta").set("progressToken", token);
+            return McpReply.stream(event -> event.accept(upstreamCall(call, r, t, params, t0,
+                    n -> event.accept(n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))).body()));
+        }
+        return upstreamCall(call, r, t, params, t0, null);
+    }
+
+    /** The upstream's tools/call, answered as JSON; counted and audited. */
+    private McpReply upstreamCall(McpCall call, ServerRuntime r, Target t, ObjectNode params, long t0, java.util.function.Consumer<JsonNode> progress) {
+        AuthContext caller = call.caller();
         String outcome = "unavailable";
         try {
-            JsonNode result = r.call(caller, "tools/call", params);
+            JsonNode result = r.call(caller, "tools/call", params, r.entry.timeout(), progress);
             outcome = result.path("isError").asBoolean(false) ? "tool_error" : "ok";
             return reply(call, result.deepCopy());
         } catch (UpstreamException e) {
@@ -154,6 +167,9 @@ final class GatewayBackend implements McpBackend {
             return toolResult(call, McpTool.error(e.getMessage()));
         } catch (IllegalStateException e) {
             return toolResult(call, McpTool.error("The server " + r.entry.name() + " cannot be called: " + e.getMessage() + "."));
+        } catch (RuntimeException e) {
+            log.warn("gateway tools/call to {} failed: {}", r.entry.name(), e.getClass().getName());
+            return McpReply.error(200, call.id(), McpReply.INTERNAL_ERROR, "Internal error", null);
         } finally {
             long elapsed = System.nanoTime() - t0;
             r.stats.record(elapsed, !outcome.equals("ok") && !outcome.equals("tool_error"));

@@ -61,11 +61,17 @@ final class HttpUpstream implements Upstream {
 
     @Override
     public JsonNode request(AuthContext caller, String method, JsonNode params, Instant deadline) throws UpstreamException {
+        return request(caller, method, params, deadline, null);
+    }
+
+    @Override
+    public JsonNode request(AuthContext caller, String method, JsonNode params, Instant deadline, java.util.function.Consumer<JsonNode> progress)
+            throws UpstreamException {
         Map<String, String> headers = Headers.forCall(entry, identity, caller);
         String key = caller.userId();
         Session s = session(key, headers, deadline);
         try {
-            return post(s, headers, method, params, deadline);
+            return post(s, headers, method, params, deadline, progress);
         } catch (SessionGone gone) {
             synchronized (sessions) {
                 if (sessions.get(key) == s) sessions.remove(key);
@@ -73,7 +79,7 @@ final class HttpUpstream implements Upstream {
             log.info("upstream {}: session forgotten by the upstream, starting a new one", entry.name());
             Session fresh = session(key, headers, deadline);
             try {
-                return post(fresh, headers, method, params, deadline);
+                return post(fresh, headers, method, params, deadline, progress);
             } catch (SessionGone again) {
                 throw new UpstreamException("the upstream server " + entry.name() + " keeps forgetting its session");
             }
@@ -91,7 +97,7 @@ final class HttpUpstream implements Upstream {
         params.putObject("clientInfo").put("name", "mcp-oauth-server-gateway").put("version", clientVersion);
         Exchange init;
         try {
-            init = exchange(null, headers, "initialize", params, deadline, true);
+            init = exchange(null, headers, "initialize", params, deadline, true, null);
         } catch (SessionGone e) {
             throw new UpstreamException("the upstream server " + entry.name() + " refused to start a session");
         }
@@ -99,7 +105,7 @@ final class HttpUpstream implements Upstream {
         Session s = new Session(init.sessionId, version);
         negotiated = version;
         try {
-            exchange(s, headers, "notifications/initialized", null, deadline, false);
+            exchange(s, headers, "notifications/initialized", null, deadline, false, null);
         } catch (SessionGone e) {
             throw new UpstreamException("the upstream server " + entry.name() + " forgot its session at once");
         }
@@ -113,8 +119,9 @@ final class HttpUpstream implements Upstream {
         return s;
     }
 
-    private JsonNode post(Session s, Map<String, String> headers, String method, JsonNode params, Instant deadline) throws UpstreamException, SessionGone {
-        return exchange(s, headers, method, params, deadline, true).result;
+    private JsonNode post(Session s, Map<String, String> headers, String method, JsonNode params, Instant deadline,
+                          java.util.function.Consumer<JsonNode> progress) throws UpstreamException, SessionGone {
+        return exchange(s, headers, method, params, deadline, true, progress).result;
     }
 
     private record Exchange(JsonNode result, String sessionId) {}
@@ -125,8 +132,8 @@ final class HttpUpstream implements Upstream {
         }
     }
 
-    private Exchange exchange(Session s, Map<String, String> headers, String method, JsonNode params, Instant deadline, boolean request)
-            throws UpstreamException, SessionGone {
+    private Exchange exchange(Session s, Map<String, String> headers, String method, JsonNode params, Instant deadline, boolean request,
+                              java.util.function.Consumer<JsonNode> progress) throws UpstreamException, SessionGone {
         Duration left = Duration.between(Instant.now(), deadline);
         if (left.isNegative() || left.isZero()) throw timedOut();
         ObjectNode msg = Json.MAPPER.createObjectNode();
@@ -175,7 +182,7 @@ final class HttpUpstream implements Upstream {
             JsonNode response;
             try {
                 boolean events = type.startsWith("text/event-stream");
-                response = events ? fromEvents(body, id) : single(body, type, status);
+                response = events ? fromEvents(body, id, progress) : single(body, type, status);
                 // the upstream ends a POST's event stream right after the response: read that end, so the connection
                 // goes back to the pool instead of being torn down (closing a body before its end closes the connection)
                 if (events && response != null) drainLater = true;
@@ -259,8 +266,11 @@ final class HttpUpstream implements Upstream {
         }
     }
 
-    /** Reads SSE events until the response with {@code id}; notifications and server requests before it are skipped. */
-    private JsonNode fromEvents(InputStream body, long id) throws IOException, UpstreamException {
+    /**
+     * Reads SSE events until the response with {@code id}; progress notifications before it go to {@code progress}
+     * (when given), other notifications and the upstream's own requests are skipped.
+     */
+    private JsonNode fromEvents(InputStream body, long id, java.util.function.Consumer<JsonNode> progress) throws IOException, UpstreamException {
         Sse sse = new Sse(new java.io.BufferedInputStream(body), MAX_BODY);
         String data;
         while ((data = sse.next()) != null) {
@@ -272,6 +282,7 @@ final class HttpUpstream implements Upstream {
                 throw garbage();
             }
             if (n != null && n.isObject() && (n.has("result") || n.has("error")) && n.path("id").asLong(-1) == id) return n;
+            if (progress != null && n != null && "notifications/progress".equals(n.path("method").asText()) && !n.has("id")) progress.accept(n);
         }
         return null;
     }

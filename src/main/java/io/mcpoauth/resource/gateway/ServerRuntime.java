@@ -27,6 +27,11 @@ final class ServerRuntime implements AutoCloseable {
 
     private record Cached(long at, List<JsonNode> tools) {}
 
+    /** After a failed tools/list, the same failure is answered for {@link #FAILURE_CACHE_NANOS} (a down server does not slow every list). */
+    static final long FAILURE_CACHE_NANOS = 10_000_000_000L;
+    private volatile long failedAt;
+    private volatile UpstreamException failure;
+
     ServerRuntime(McpServers.Entry entry, Upstream upstream) {
         this.entry = entry;
         this.upstream = upstream;
@@ -36,6 +41,17 @@ final class ServerRuntime implements AutoCloseable {
 
     /** One request to the upstream within the caps and the entry's timeout. */
     JsonNode call(AuthContext caller, String method, JsonNode params) throws UpstreamException {
+        return call(caller, method, params, entry.timeout());
+    }
+
+    /** One request within the caps and {@code timeout}. */
+    JsonNode call(AuthContext caller, String method, JsonNode params, java.time.Duration timeout) throws UpstreamException {
+        return call(caller, method, params, timeout, null);
+    }
+
+    /** With the progress notifications of the call handed to {@code progress} as they come. */
+    JsonNode call(AuthContext caller, String method, JsonNode params, java.time.Duration timeout, java.util.function.Consumer<JsonNode> progress)
+            throws UpstreamException {
         if (!slots.tryAcquire()) {
             throw new UpstreamException("the server " + entry.name() + " has " + entry.maxConcurrent() + " calls in progress, its most; try again shortly");
         }
@@ -49,7 +65,7 @@ final class ServerRuntime implements AutoCloseable {
                 perUser.put(user, n + 1);
             }
             try {
-                return upstream.request(caller, method, params, Instant.now().plus(entry.timeout()));
+                return upstream.request(caller, method, params, Instant.now().plus(timeout), progress);
             } finally {
                 synchronized (perUser) {
                     int n = perUser.getOrDefault(user, 1) - 1;
@@ -69,7 +85,19 @@ final class ServerRuntime implements AutoCloseable {
             Cached c = toolLists.get(key);
             if (c != null && System.nanoTime() - c.at < TOOLS_CACHE_NANOS) return c.tools;
         }
-        List<JsonNode> tools = Gateway.listAll(this, caller, "tools/list", "tools");
+        UpstreamException recent = failure;
+        if (recent != null && System.nanoTime() - failedAt < FAILURE_CACHE_NANOS) throw recent;
+        List<JsonNode> tools;
+        try {
+            tools = Gateway.listAll(this, caller, "tools/list", "tools");
+        } catch (UpstreamException e) {
+            if (e.rpcError() == null && !entry.stdio() && entry.connection() == null && !"jwt".equals(entry.identity())) { // not one user's own trouble
+                failure = e;
+                failedAt = System.nanoTime();
+            }
+            throw e;
+        }
+        failure = null;
         synchronized (toolLists) {
             toolLists.put(key, new Cached(System.nanoTime(), tools));
             while (toolLists.size() > MAX_CACHED_USERS) toolLists.remove(toolLists.keySet().iterator().next());

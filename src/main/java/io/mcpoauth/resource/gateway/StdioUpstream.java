@@ -36,7 +36,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The child's environment is built from nothing: {@link #BASE_ENV} copied from ours when set, the entry's
  * {@code env} (with {@code ${VAR}} already expanded), and for a per-user process {@code MCP_USER_ID},
- * {@code MCP_USERNAME} and the user's connection token when the entry asks for one. Nothing else of ours (no
+ * {@code MCP_USERNAME}, the user's connection token when the entry asks for one, and with {@code "identity": "jwt"}
+ * {@code MCP_IDENTITY_TOKEN}: an identity assertion (audience {@code mcp-server:NAME}) minted when the process starts,
+ * which expires within minutes while the process lives on (it tells the process whom it serves at its start; identity
+ * per call is for HTTP upstreams). Nothing else of ours (no
  * {@code ENCRYPTION_KEY}, {@code ADMIN_TOKEN}, {@code DATABASE_URL}...) reaches it. Its stderr goes to our log line by
  * line, prefixed with the server name and the user, each line cut at {@value #MAX_LOG_LINE} characters and at most
  * {@value #MAX_LOG_LINES_PER_MINUTE} lines a minute.
@@ -57,8 +60,11 @@ final class StdioUpstream implements Upstream {
     private volatile String negotiated;
     private volatile boolean closed;
 
-    StdioUpstream(McpServers.Entry entry, ScheduledExecutorService timer, String clientVersion) {
+    private final IdentityAssertions identity;
+
+    StdioUpstream(McpServers.Entry entry, IdentityAssertions identity, ScheduledExecutorService timer, String clientVersion) {
         this.entry = entry;
+        this.identity = identity;
         this.timer = timer;
         this.clientVersion = clientVersion;
         long every = Math.max(200, Math.min(5_000, entry.idleTimeout().toMillis() / 4));
@@ -67,9 +73,15 @@ final class StdioUpstream implements Upstream {
 
     @Override
     public JsonNode request(AuthContext caller, String method, JsonNode params, Instant deadline) throws UpstreamException {
+        return request(caller, method, params, deadline, null);
+    }
+
+    @Override
+    public JsonNode request(AuthContext caller, String method, JsonNode params, Instant deadline, java.util.function.Consumer<JsonNode> progress)
+            throws UpstreamException {
         Child c = acquire(caller, deadline);
         try {
-            return c.call(method, params, deadline);
+            return c.call(method, params, deadline, progress);
         } finally {
             c.release();
         }
@@ -156,6 +168,11 @@ final class StdioUpstream implements Upstream {
 
     /** The environment of a child for {@code caller}: built from nothing (see the class comment). */
     static Map<String, String> environment(McpServers.Entry entry, AuthContext caller, Map<String, String> ours) {
+        return environment(entry, caller, ours, null);
+    }
+
+    /** With {@code identity} (an entry with {@code "identity": "jwt"}): {@code MCP_IDENTITY_TOKEN} minted at the start. */
+    static Map<String, String> environment(McpServers.Entry entry, AuthContext caller, Map<String, String> ours, IdentityAssertions identity) {
         Map<String, String> env = new LinkedHashMap<>();
         for (String k : BASE_ENV) {
             String v = ours.get(k);
@@ -167,6 +184,7 @@ final class StdioUpstream implements Upstream {
             if (caller.username() != null) env.put("MCP_USERNAME", caller.username());
             McpServers.Connection c = entry.connection();
             if (c != null && c.kind().equals("env")) env.put(c.target(), caller.connection(c.name()).accessToken());
+            if ("jwt".equals(entry.identity()) && identity != null) env.put("MCP_IDENTITY_TOKEN", identity.assertion(caller, entry.audience()));
         }
         return env;
     }
@@ -255,7 +273,7 @@ final class StdioUpstream implements Upstream {
             for (String a : entry.args()) cmd.add(entry.perUser() ? a.replace(McpServers.USER_PLACEHOLDER, McpServers.safeUser(firstCaller.userId())) : a);
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.environment().clear();
-            pb.environment().putAll(environment(entry, firstCaller, System.getenv()));
+            pb.environment().putAll(environment(entry, firstCaller, System.getenv(), identity));
             if (entry.cwd() != null) {
                 String dir = entry.cwd().toString();
                 if (entry.perUser()) dir = dir.replace(McpServers.USER_PLACEHOLDER, McpServers.safeUser(firstCaller.userId()));
@@ -280,11 +298,51 @@ final class StdioUpstream implements Upstream {
             err.start();
         }
 
-        JsonNode call(String method, JsonNode params, Instant deadline) throws UpstreamException {
-            return send(method, params, deadline);
+        /** Progress listeners by the token we put in the child's request (the client's token is put back by the listener). */
+        final Map<String, java.util.function.Consumer<JsonNode>> progress = new ConcurrentHashMap<>();
+
+        JsonNode call(String method, JsonNode params, Instant deadline, java.util.function.Consumer<JsonNode> listener) throws UpstreamException {
+            JsonNode token = params == null ? null : params.path("_meta").get("progressToken");
+            if (listener == null || token == null || !(params instanceof ObjectNode)) return send(method, params, deadline);
+            // the child is shared by several calls (and users): our own token per call routes its progress back to it
+            // the reader thread only queues (bounded, the excess dropped): the caller's thread writes to the client, so a slow
+            // client never holds up the child's other calls
+            String ours = "gw-" + ids.incrementAndGet();
+            ObjectNode p = ((ObjectNode) params).deepCopy();
+            ((ObjectNode) p.get("_meta")).put("progressToken", ours);
+            java.util.concurrent.ArrayBlockingQueue<JsonNode> queue = new java.util.concurrent.ArrayBlockingQueue<>(64);
+            progress.put(ours, n -> {
+                ObjectNode copy = n.deepCopy();
+                if (copy.path("params").isObject()) ((ObjectNode) copy.get("params")).set("progressToken", token);
+                queue.offer(copy);
+            });
+            try {
+                return send(method, p, deadline, queue, listener);
+            } finally {
+                progress.remove(ours);
+            }
         }
 
         private JsonNode send(String method, JsonNode params, Instant deadline) throws UpstreamException {
+            return send(method, params, deadline, null, null);
+        }
+
+        /** Waits for {@code f}, handing what arrives in {@code queue} to {@code listener} meanwhile (on this thread). */
+        private JsonNode await(CompletableFuture<JsonNode> f, Instant deadline, java.util.concurrent.BlockingQueue<JsonNode> queue,
+                               java.util.function.Consumer<JsonNode> listener) throws InterruptedException, ExecutionException, TimeoutException {
+            if (queue == null) return f.get(Math.max(1, Duration.between(Instant.now(), deadline).toMillis()), TimeUnit.MILLISECONDS);
+            while (!f.isDone()) {
+                long left = Duration.between(Instant.now(), deadline).toMillis();
+                if (left <= 0) throw new TimeoutException();
+                JsonNode n = queue.poll(Math.min(left, 100), TimeUnit.MILLISECONDS);
+                if (n != null) listener.accept(n);
+            }
+            for (JsonNode n; (n = queue.poll()) != null; ) listener.accept(n);
+            return f.get();
+        }
+
+        private JsonNode send(String method, JsonNode params, Instant deadline, java.util.concurrent.BlockingQueue<JsonNode> queue,
+                              java.util.function.Consumer<JsonNode> listener) throws UpstreamException {
             if (pending.size() >= MAX_PENDING) throw new UpstreamException("the server " + entry.name() + " has too many calls in progress");
             long id = ids.incrementAndGet();
             CompletableFuture<JsonNode> f = new CompletableFuture<>();
@@ -297,7 +355,7 @@ final class StdioUpstream implements Upstream {
             try {
                 if (exit != null) throw new UpstreamException("the server " + entry.name() + " stopped: " + exit);
                 write(msg);
-                JsonNode response = f.get(Math.max(1, Duration.between(Instant.now(), deadline).toMillis()), TimeUnit.MILLISECONDS);
+                JsonNode response = await(f, deadline, queue, listener);
                 JsonNode error = response.get("error");
                 if (error != null && error.isObject()) throw new UpstreamException(error);
                 JsonNode result = response.get("result");
@@ -362,7 +420,11 @@ final class StdioUpstream implements Upstream {
                     JsonNode id = n.get("id");
                     if (n.has("method")) {
                         if (id != null && !id.isNull()) answerServerRequest(n);
-                        continue; // notifications (progress, logging) are not relayed
+                        else if ("notifications/progress".equals(n.path("method").asText())) {
+                            var listener = progress.get(n.path("params").path("progressToken").asText(""));
+                            if (listener != null) listener.accept(n);
+                        }
+                        continue; // other notifications (logging, list changes) are not relayed
                     }
                     if (id != null && id.canConvertToLong()) {
                         CompletableFuture<JsonNode> f = pending.get(id.asLong());

@@ -15,6 +15,16 @@ interface Upstream extends AutoCloseable {
      */
     JsonNode request(AuthContext caller, String method, JsonNode params, Instant deadline) throws UpstreamException;
 
+    /**
+     * Like {@link #request(AuthContext, String, JsonNode, Instant)}, handing each {@code notifications/progress} the
+     * upstream sends about this request to {@code progress} (with the progress token the caller put in
+     * {@code params._meta.progressToken}) before the result arrives.
+     */
+    default JsonNode request(AuthContext caller, String method, JsonNode params, Instant deadline, java.util.function.Consumer<JsonNode> progress)
+            throws UpstreamException {
+        return request(caller, method, params, deadline);
+    }
+
     /** The upstream's era and protocol version as last negotiated (for {@code servers check}), or null. */
     String protocolVersion();
 

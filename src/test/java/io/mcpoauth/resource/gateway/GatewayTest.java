@@ -158,8 +158,51 @@ class GatewayTest {
         assertEquals(200, echo.status, echo.body);
         assertEquals("Echo: modern", text(echo), echo.body);
         assertEquals("complete", echo.json.path("result").path("resultType").asText(), echo.body);
+        String discoverBody = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"server/discover\",\"params\":{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+                + "\"io.modelcontextprotocol/clientCapabilities\":{},\"io.modelcontextprotocol/clientInfo\":{\"name\":\"junit\",\"version\":\"1\"}}}}";
+        Res discover = post("/mcp/local", t, discoverBody, "MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "server/discover");
+        assertEquals(200, discover.status, discover.body);
+        assertTrue(discover.json.path("result").path("capabilities").has("tools") && discover.json.path("result").path("capabilities").has("prompts"),
+                discover.body);
+        String listBody = discoverBody.replace("server/discover", "tools/list");
+        Res list = post("/mcp/local", t, listBody, "MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/list");
+        assertTrue(toolNames(list).contains("echo"), list.body);
+        assertEquals("complete", list.json.path("result").path("resultType").asText(), list.body);
         Res legacyEcho = call("/mcp/local", t, "echo", "{\"message\":\"legacy\"}");
         assertEquals("Echo: legacy", text(legacyEcho), legacyEcho.body);
+    }
+
+    /** The JSON-RPC messages of an SSE body, in order. */
+    static List<JsonNode> events(String body) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String event : body.split("\n\n")) {
+            StringBuilder data = new StringBuilder();
+            for (String line : event.split("\n")) if (line.startsWith("data: ")) data.append(line.substring(6));
+            if (data.length() > 0) out.add(Json.MAPPER.readTree(data.toString()));
+        }
+        return out;
+    }
+
+    @Test
+    void progressNotificationsOfTheUpstreamReachTheLegacyClient() throws Exception {
+        for (String path : List.of("/mcp/local", "/mcp/web", "/mcp")) {
+            String tool = path.equals("/mcp") ? "local_trigger-long-running-operation" : "trigger-long-running-operation";
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.url + path)).timeout(Duration.ofSeconds(40))
+                    .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+                    .header("MCP-Protocol-Version", "2025-11-25").header("Authorization", "Bearer " + token("alice", path))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool
+                            + "\",\"arguments\":{\"duration\":1,\"steps\":2},\"_meta\":{\"progressToken\":\"p-42\"}}}"));
+            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
+            assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"), path + ": " + r.headers().map());
+            List<JsonNode> events = events(r.body());
+            List<JsonNode> progress = events.stream().filter(e -> "notifications/progress".equals(e.path("method").asText())).toList();
+            assertEquals(2, progress.size(), path + ": " + r.body());
+            for (JsonNode p : progress) assertEquals("p-42", p.path("params").path("progressToken").asText(), r.body());
+            JsonNode last = events.get(events.size() - 1);
+            assertEquals(5, last.path("id").asInt(), r.body());
+            assertFalse(last.path("result").path("isError").asBoolean(), r.body());
+        }
     }
 
     @Test
@@ -206,6 +249,11 @@ class GatewayTest {
     void aTokenServesOnlyTheResourceItWasIssuedFor() throws Exception {
         String web = token("alice", "/mcp/web");
         assertEquals(401, legacy("/mcp/local", web, "tools/list", "{}").status);
+        HttpResponse<String> challenge = http.send(HttpRequest.newBuilder(URI.create(server.url + "/mcp/local")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, challenge.statusCode());
+        assertTrue(challenge.headers().firstValue("WWW-Authenticate").orElse("").contains(server.url + "/.well-known/oauth-protected-resource/mcp/local"),
+                challenge.headers().map().toString());
         assertEquals(401, legacy("/mcp", web, "tools/list", "{}").status);
         String aggregate = token("alice", "/mcp");
         Res refused = legacy("/mcp/web", aggregate, "tools/list", "{}");
@@ -254,6 +302,10 @@ class GatewayTest {
         assertEquals(first.path("uri").asText(), read.json.path("result").path("contents").path(0).path("uri").asText(), read.body);
         Res modern = modernCall("/mcp", t, "local_echo", "{\"message\":\"m\"}");
         assertEquals("Echo: m", text(modern), modern.body);
+        String metrics = server.server.ops.metrics().render();
+        assertTrue(metrics.matches("(?s).*mcp_oauth_gateway_calls_total\\{server=\"web\"} [1-9].*"), metrics);
+        assertTrue(metrics.contains("mcp_oauth_gateway_call_duration_seconds_bucket{server=\"web\",le=\"+Inf\"}"), metrics);
+        assertTrue(metrics.contains("mcp_oauth_gateway_processes{server=\"files\"}"), metrics);
     }
 
     @Test
@@ -282,6 +334,53 @@ class GatewayTest {
         assertEquals("Echo: after", text(after), "the forgotten session is re-created transparently: " + after.body);
     }
 
+    static String[] cli(String... args) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int rc;
+        try {
+            rc = new io.mcpoauth.admin.ServersCommand().run(List.of(args), new io.mcpoauth.admin.Cli(new java.io.PrintStream(out, true),
+                    new java.io.PrintStream(err, true), java.io.InputStream.nullInputStream(), () -> server.server.settings));
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        return new String[] {String.valueOf(rc), out.toString(), err.toString()};
+    }
+
+    @Test
+    void serversCommandsListAndCheck() {
+        String[] list = cli("list");
+        assertEquals("0", list[0], list[2]);
+        assertTrue(list[1].contains("web") && list[1].contains("stdio, per user") && list[1].contains(server.url + "/mcp/files"), list[1]);
+        String[] ok = cli("check", "local");
+        assertEquals("0", ok[0], ok[1] + ok[2]);
+        assertTrue(ok[1].contains("Era:       legacy, protocol version 2025-") && ok[1].contains("Result:    ok"), ok[1]);
+        String[] down = cli("check", "down");
+        assertEquals("1", down[0], down[1]);
+        assertTrue(down[1].contains("FAILED") && down[1].contains("cannot be reached"), down[1]);
+        String[] unknown = cli("check", "nope");
+        assertEquals("1", unknown[0]);
+        assertTrue(unknown[2].contains("No server named 'nope'"), unknown[2]);
+    }
+
+    @Test
+    void theAdminApiListsAndChecksServers() throws Exception {
+        String admin = "a-very-secret-admin-token-0123456789abcdef";
+        HttpResponse<String> list = server.send(server.request("/admin/api/servers").header("Authorization", "Bearer " + admin).GET());
+        assertEquals(200, list.statusCode(), list.body());
+        JsonNode servers = TestServer.json(list).path("servers");
+        assertEquals(6, servers.size(), list.body());
+        assertEquals("down", servers.path(0).path("name").asText(), list.body());
+        HttpResponse<String> check = server.send(server.request("/admin/api/servers/local/check").header("Authorization", "Bearer " + admin)
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(200, check.statusCode(), check.body());
+        assertTrue(TestServer.json(check).path("tools").asInt() > 5, check.body());
+        HttpResponse<String> none = server.send(server.request("/admin/api/servers/nope/check").header("Authorization", "Bearer " + admin)
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(404, none.statusCode(), none.body());
+        assertEquals(401, server.send(server.request("/admin/api/servers").GET()).statusCode());
+    }
+
     @Test
     void serversCheckConnectsAndReportsTheEra() {
         Gateway.Check ok = server.server.gateway.check("local");
@@ -292,7 +391,34 @@ class GatewayTest {
         assertNotNull(down.error());
     }
 
-    static ObjectNode unused() {
-        return null;
+    @Test
+    void oneSignInGrantsTokensForEachServerAndConsentNamesIt() throws Exception {
+        OAuthClientSim client = new OAuthClientSim(server);
+        client.registerDirect();
+        Map<String, String> back = client.authorize("alice", "alice-password-1", "allow", Map.of("resource", server.url + "/mcp/web"));
+        assertNotNull(back.get("code"), back.toString());
+        assertTrue(client.lastConsentPage.contains("the MCP server <strong>web</strong>"), client.lastConsentPage);
+        HttpResponse<String> tokens = client.token(TestServer.map("grant_type", "authorization_code", "code", back.get("code"), "code_verifier",
+                client.verifier, "redirect_uri", client.redirectUri, "resource", server.url + "/mcp/web"));
+        assertEquals(200, tokens.statusCode(), tokens.body());
+        String access = TestServer.json(tokens).path("access_token").asText();
+        String refresh = TestServer.json(tokens).path("refresh_token").asText();
+        assertEquals("Echo: signed in", text(call("/mcp/web", access, "echo", "{\"message\":\"signed in\"}")));
+        assertEquals(401, legacy("/mcp", access, "tools/list", "{}").status);
+
+        HttpResponse<String> widened = client.token(TestServer.map("grant_type", "refresh_token", "refresh_token", refresh, "resource", server.url + "/mcp"));
+        assertEquals(400, widened.statusCode(), widened.body());
+        assertEquals("invalid_target", TestServer.json(widened).path("error").asText());
+        HttpResponse<String> kept = client.token(TestServer.map("grant_type", "refresh_token", "refresh_token", refresh));
+        assertEquals(200, kept.statusCode(), kept.body());
+        assertEquals("Echo: refreshed", text(call("/mcp/web", TestServer.json(kept).path("access_token").asText(), "echo", "{\"message\":\"refreshed\"}")));
+
+        int pages = client.consentPages;
+        client.authorize("alice", "alice-password-1", "allow", Map.of("resource", server.url + "/mcp/local"));
+        assertEquals(pages + 1, client.consentPages, "approving web does not approve local");
+        assertTrue(client.lastConsentPage.contains("<strong>local</strong>"), client.lastConsentPage);
+
+        Map<String, String> refused = client.authorize("alice", "alice-password-1", "allow", Map.of("resource", server.url + "/mcp/nope"));
+        assertEquals("invalid_target", refused.get("error"), refused.toString());
     }
 }
