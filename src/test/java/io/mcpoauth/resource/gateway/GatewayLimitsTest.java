@@ -2,11 +2,9 @@ package io.mcpoauth.resource.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mcpoauth.TestServer;
-import io.mcpoauth.config.ConfigException;
 import io.mcpoauth.core.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -157,11 +155,15 @@ class GatewayLimitsTest {
     }
 
     @Test
-    void identityJwtWithoutASignerIsAStartError(@TempDir Path other) throws Exception {
+    void anIdentityJwtEntryStartsAndItsAssertionsVerifyWithThePublishedKeys(@TempDir Path other) throws Exception {
         Path file = other.resolve("servers.json");
         Files.writeString(file, "{\"servers\": {\"id\": {\"url\": \"http://127.0.0.1:1/mcp\", \"identity\": \"jwt\"}}}");
-        ConfigException e = assertThrows(ConfigException.class, () -> TestServer.start(Files.createDirectories(other.resolve("data")),
-                Map.of("MCP_SERVERS_FILE", file.toString())));
-        assertEquals(file + ": servers.id.identity: identity jwt is not available in this build", e.getMessage());
+        try (TestServer s = TestServer.start(Files.createDirectories(other.resolve("data")), Map.of("MCP_SERVERS_FILE", file.toString()))) {
+            java.net.http.HttpResponse<String> jwks = s.get(io.mcpoauth.oauth.IdentityJwt.JWKS_PATH);
+            assertEquals(200, jwks.statusCode());
+            String assertion = s.server.identityJwt.assertion(new io.mcpoauth.core.AuthContext("local:alice", "alice", "local", "c", java.util.Set.of("mcp"), "g"),
+                    "http://127.0.0.1:1/mcp");
+            assertTrue(io.mcpoauth.oauth.IdentityJwtTest.verifies(assertion, jwks.body().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
     }
 }

@@ -56,7 +56,7 @@ class GatewayTest {
                   "slow": {"url": "http://127.0.0.1:%d/mcp", "timeout_seconds": 2, "tools": {"allow": ["trigger-long-running-operation"]}},
                   "down": {"url": "http://127.0.0.1:%d/mcp", "timeout_seconds": 3},
                   "local": {"command": %s, "args": [%s, "stdio"], "env": {"GREETING": "hello from ${GREETING_SOURCE}"}},
-                  "files": {"command": %s, "args": [%s, %s], "per_user": true, "idle_timeout_seconds": 2,
+                  "files": {"command": %s, "args": [%s, %s], "per_user": true, "idle_timeout_seconds": 6,
                             "tools": {"allow": ["write_file", "read_text_file", "list_directory", "list_allowed_directories"]}},
                   "team": {"url": "http://127.0.0.1:%d/mcp", "access": {"users": ["bob"]}}
                 }}
@@ -238,7 +238,7 @@ class GatewayTest {
         Res bobLists = call("/mcp/files", bob, "list_directory", Json.MAPPER.writeValueAsString(Map.of("path", dir.resolve("files/local_bob").toString())));
         assertFalse(bobLists.body.contains("secret.txt"), bobLists.body);
         assertEquals(2, server.server.gateway.processesByServer().get("files"));
-        long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
         while (server.server.gateway.processesByServer().get("files") > 0 && System.nanoTime() < until) Thread.sleep(100);
         assertEquals(0, server.server.gateway.processesByServer().get("files"), "idle processes stop after the idle timeout");
         Res again = call("/mcp/files", alice, "read_text_file", Json.MAPPER.writeValueAsString(Map.of("path", aliceDir.resolve("secret.txt").toString())));
