@@ -3,7 +3,7 @@
 #   ./run.sh            build the jar if it is missing or older than the sources, then serve
 #   ./run.sh test       every test: Java unit and HTTP tests, then the end-to-end tests in e2e/; the PostgreSQL tests use
 #                       the server on 127.0.0.1:5432 (trust, database test) or a throwaway cluster (.ci/test-postgres.sh)
-#   ./run.sh bench      the benchmarks (about 20 minutes, file store and PostgreSQL); results go to bench/results/
+#   ./run.sh bench      the benchmarks (about 20 minutes, file store, PostgreSQL and the gateway); results go to bench/results/
 #                       ./run.sh bench -Dbench.quick=true: a short run (-D options go to both benchmarks' JVMs)
 #   ./run.sh ARGS...    any other arguments go to the jar (users, store, ... see ./run.sh --help)
 # Settings come from the environment and from .env in this directory (the server reads it; the environment wins).
@@ -44,6 +44,7 @@ case "${1:-}" in
   test)
     need java "a Java 17 JDK"; need mvn "Apache Maven"
     with_postgres
+    e2e/setup.sh   # the Java gateway tests run real npm MCP servers from e2e/node_modules
     mvn -B -ntp package
     MCP_JAR="$PWD/$JAR" e2e/run.sh
     ;;
@@ -59,6 +60,9 @@ case "${1:-}" in
       java "$@" -cp "$cp" io.mcpoauth.bench.HttpBench
     fi
     java "$@" -cp "$cp" io.mcpoauth.bench.ClusterBench   # the file store against PostgreSQL, one and two instances
+    # the gateway against the same upstream directly (server-everything from e2e/node_modules)
+    [[ -d e2e/node_modules/@modelcontextprotocol/server-everything ]] || (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+    java "$@" -cp "$cp" io.mcpoauth.bench.GatewayBench
     ;;
   "")
     build_if_needed

@@ -28,7 +28,7 @@ public final class Main {
 
     /** The commands, in the order --help lists them. Add new subcommands here. */
     static List<Command> commands() {
-        return List.of(new ServeCommand(), new io.mcpoauth.admin.UsersCommand(), new io.mcpoauth.admin.ClientsCommand(),
+        return List.of(new ServeCommand(), new io.mcpoauth.admin.UsersCommand(), new io.mcpoauth.admin.ClientsCommand(), new io.mcpoauth.admin.ServersCommand(),
                 new io.mcpoauth.admin.TokensCommand(), new io.mcpoauth.admin.ApiKeysCommand(), new StoreCommand());
     }
 

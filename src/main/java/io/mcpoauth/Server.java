@@ -31,6 +31,7 @@ import io.mcpoauth.oauth.AuthorizeRequests;
 import io.mcpoauth.oauth.ClientAuthentication;
 import io.mcpoauth.oauth.ClientEndpoints;
 import io.mcpoauth.oauth.ClientRegistry;
+import io.mcpoauth.oauth.IdentityJwt;
 import io.mcpoauth.oauth.Consents;
 import io.mcpoauth.oauth.GrantLifecycle;
 import io.mcpoauth.oauth.HttpClientIdMetadata;
@@ -41,6 +42,7 @@ import io.mcpoauth.oauth.TokenEndpoint;
 import io.mcpoauth.ops.Metrics;
 import io.mcpoauth.ops.Operations;
 import io.mcpoauth.resource.McpEndpoint;
+import io.mcpoauth.resource.gateway.Gateway;
 import io.mcpoauth.resource.tools.BuiltInTools;
 import io.mcpoauth.resource.tools.Notes;
 import io.mcpoauth.store.ClientStore;
@@ -88,6 +90,8 @@ public final class Server implements AutoCloseable {
     public final AuthorizationCodes codes;
     public final AccessTokenVerifier bearer;
     public final McpEndpoint mcp;
+    /** The upstream MCP servers of the servers file ({@code /mcp/NAME}, aggregated on {@code /mcp}); null without a servers file. */
+    public final Gateway gateway;
     private final AuthorizationFlow flow;
     private final BrowserSessions browserSessions;
     /** The one password sign-in of /login and /account/signin: its limits, hashing bound, events. */
@@ -97,6 +101,8 @@ public final class Server implements AutoCloseable {
     public final Operations ops;
     /** API keys ({@code mcpk_...}): accepted on /mcp as their user. */
     public final ApiKeys apiKeys;
+    /** Identity assertions for upstream MCP servers ({@code "identity": "jwt"}) and the JWK Set that verifies them. */
+    public final IdentityJwt identityJwt;
     /** {@code /admin/api} and the credential the commands use to reach this server. */
     public final AdminModule admin;
     private final Javalin app;
@@ -110,6 +116,7 @@ public final class Server implements AutoCloseable {
         this.stores = openStores(settings);
         this.files = stores instanceof FileStores f ? f.files() : null;
         Idp opened = null;
+        Gateway gw = null;
         try {
             LOG.info("Persistent storage initialized at {}", files != null ? files.dir() : stores.describe());
             this.clients = stores.clients();
@@ -128,10 +135,19 @@ public final class Server implements AutoCloseable {
             this.codes = new AuthorizationCodes(stores.codes(), settings.authCodeTtl);
             this.bearer = new AccessTokenVerifier(oauth, users, upstream == null ? null : upstream.tokens);
             this.apiKeys = new ApiKeys(stores.apiKeys());
+            this.identityJwt = IdentityJwt.from(settings, stores.sharedKey(IdentityJwt.KEY_NAME), users, clock).warm();
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
             BearerAuthenticator callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess);
+            byte[] requestStateKey = stores.sharedKey(REQUEST_STATE_KEY);
+            if (settings.mcpServers.source() != null) {
+                // each /mcp/NAME accepts only tokens issued for its own resource (API keys are accepted everywhere, as on /mcp)
+                this.gateway = gw = new Gateway(settings, identityJwt::assertion, resource -> new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock,
+                        ops.events(), bearer.forResource(resource), idpAccess), requestStateKey, clock, ops.events());
+            } else {
+                this.gateway = null;
+            }
             this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()),
-                    stores.sharedKey(REQUEST_STATE_KEY), clock);
+                    requestStateKey, clock, gateway);
             this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), stores.sessions());
             this.signIns = new PasswordSignIn(new LocalAccounts(users, PASSWORDS), users, clock, ticker).events(ops.events());
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
@@ -140,12 +156,13 @@ public final class Server implements AutoCloseable {
             AdminService service = new AdminService(settings, clock, stores, files, lifecycle, ops.events(),
                     "the running server (pid " + ProcessHandle.current().pid() + ")");
             // with a database the commands use it directly: no credential for them to reach this instance
-            this.admin = new AdminModule(files == null ? null : files.dir(), service, settings.adminToken, ops::adminPort, clock);
+            this.admin = new AdminModule(files == null ? null : files.dir(), service, settings.adminToken, ops::adminPort, clock).gateway(gateway);
             gauges();
             if (upstream != null) upstream.tokens.events(ops.events());
             this.app = Javalin.create(this::configure);
             logLoaded(); // waits for the refresh tokens; a damaged file is refused here
         } catch (RuntimeException e) {
+            if (gw != null) gw.close();
             if (opened != null) opened.close();
             stores.close();
             throw e;
@@ -195,6 +212,23 @@ public final class Server implements AutoCloseable {
                             () -> pg.poolState()[2]);
         }
         metrics.counterFamily("mcp_oauth_tool_calls_total", "MCP tool calls that reached a tool, by tool.", "tool", mcp::toolCallsByTool);
+        if (gateway != null) {
+            metrics.counterFamily("mcp_oauth_gateway_calls_total", "Tool calls sent to each upstream MCP server.", "server", gateway::callsByServer)
+                    .counterFamily("mcp_oauth_gateway_errors_total", "Tool calls of each upstream MCP server that failed (down, slow, refused, JSON-RPC error).",
+                            "server", gateway::errorsByServer)
+                    .counterFamily("mcp_oauth_gateway_processes", "stdio processes running for each upstream MCP server (a gauge).", "server",
+                            gateway::processesByServer)
+                    .histogramFamily("mcp_oauth_gateway_call_duration_seconds", "Time of tool calls to each upstream MCP server, as the gateway saw it.",
+                            "server", io.mcpoauth.resource.gateway.ServerStats.BUCKETS, () -> {
+                                Map<String, Metrics.Histogram> m = new java.util.TreeMap<>();
+                                for (io.mcpoauth.resource.gateway.ServerStats st : gateway.stats()) {
+                                    long[] cum = new long[io.mcpoauth.resource.gateway.ServerStats.BUCKETS.length + 1];
+                                    for (int i = 0; i < cum.length; i++) cum[i] = st.cumulative(i);
+                                    m.put(st.name(), new Metrics.Histogram(cum, st.secondsSum(), cum[cum.length - 1]));
+                                }
+                                return m;
+                            });
+        }
     }
 
     /** A count from the store; NaN while the store cannot answer (the metrics still render, mcp_oauth_store_healthy says why). */
@@ -261,6 +295,7 @@ public final class Server implements AutoCloseable {
         TokenEndpoint token = new TokenEndpoint(oauth, codes);
         token.routes(config);
         new MetadataEndpoints(oauth, token.grantTypes()).routes(config);
+        identityJwt.routes(config);
         new ClientEndpoints(oauth, ticker).routes(config);
         mcp.mount(config);
     }
@@ -309,6 +344,7 @@ public final class Server implements AutoCloseable {
         }
         sweeper.close();
         mcp.close();
+        if (gateway != null) gateway.close();
         admin.close();
         if (upstream != null) upstream.close();
         stores.close();

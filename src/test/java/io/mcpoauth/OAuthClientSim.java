@@ -36,6 +36,8 @@ public final class OAuthClientSim {
     public String cookie;
     public int loginPages;
     public int consentPages;
+    /** The HTML of the last consent page shown. */
+    public String lastConsentPage;
 
     public OAuthClientSim(TestServer server) {
         this.server = server;
@@ -133,7 +135,12 @@ public final class OAuthClientSim {
      * when asked. Returns the query parameters of the final redirect.
      */
     public Map<String, String> authorize(String user, String password, String decision) {
-        HttpResponse<String> r = browserGet(authorizeUrl(Map.of()));
+        return authorize(user, password, decision, Map.of());
+    }
+
+    /** Like {@link #authorize(String, String, String)} with authorization request parameters overridden. */
+    public Map<String, String> authorize(String user, String password, String decision, Map<String, String> overrides) {
+        HttpResponse<String> r = browserGet(authorizeUrl(overrides));
         for (int hops = 0; hops < 10; hops++) {
             if (r.statusCode() == 302 || r.statusCode() == 303) {
                 String loc = r.headers().firstValue("Location").orElseThrow();
@@ -150,6 +157,7 @@ public final class OAuthClientSim {
                 r = browserPost("/login", form);
             } else if (r.body().contains("name=\"decision\"")) {
                 consentPages++;
+                lastConsentPage = r.body();
                 form.put("decision", decision);
                 r = browserPost("/consent", form);
             } else {

@@ -38,6 +38,14 @@ final class AdminApi {
     private final IntSupplier adminPort;
     private final Supplier<String> socketToken;
 
+    private io.mcpoauth.resource.gateway.Gateway gateway;
+
+    /** The upstream MCP servers for {@code /admin/api/servers} (null: none configured). */
+    AdminApi gateway(io.mcpoauth.resource.gateway.Gateway gateway) {
+        this.gateway = gateway;
+        return this;
+    }
+
     AdminApi(Supplier<Admin> admin, String adminToken, IntSupplier adminPort, Supplier<String> socketToken) {
         this.admin = admin;
         this.adminToken = adminToken;
@@ -92,6 +100,21 @@ final class AdminApi {
         }));
         config.routes.post(PREFIX + "/store/recover", guarded(ctx -> {
             throw AdminException.conflict("The server is running on this data directory; stop it, then run: java -jar mcp-oauth-server.jar store recover");
+        }));
+
+        config.routes.get(PREFIX + "/servers", guarded(ctx -> {
+            List<Map<String, Object>> out = new java.util.ArrayList<>();
+            if (gateway != null) {
+                for (io.mcpoauth.resource.gateway.ServerStats st : gateway.stats()) {
+                    out.add(Map.of("name", st.name(), "transport", st.transport(), "calls", st.calls(), "errors", st.errors(), "processes", st.processes()));
+                }
+            }
+            ok(ctx, 200, Map.of("servers", out));
+        }));
+        config.routes.post(PREFIX + "/servers/{name}/check", guarded(ctx -> {
+            String name = ctx.pathParam("name");
+            if (gateway == null || !gateway.names().contains(name)) throw AdminException.notFound("No server named '" + name + "'.");
+            ok(ctx, 200, gateway.check(name));
         }));
 
         // Anything else under the prefix: the same authentication first, so paths cannot be probed.

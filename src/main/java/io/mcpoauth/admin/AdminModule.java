@@ -43,8 +43,16 @@ public final class AdminModule implements AutoCloseable {
         return admin;
     }
 
+    private volatile io.mcpoauth.resource.gateway.Gateway gateway;
+
+    /** Serves {@code /admin/api/servers} for these upstream MCP servers; call before {@link #configure}. */
+    public AdminModule gateway(io.mcpoauth.resource.gateway.Gateway gateway) {
+        this.gateway = gateway;
+        return this;
+    }
+
     public void configure(JavalinConfig config) {
-        new AdminApi(() -> admin, adminToken, adminPort, () -> socketToken).routes(config);
+        new AdminApi(() -> admin, adminToken, adminPort, () -> socketToken).gateway(gateway).routes(config);
     }
 
     /** After the server listens: publishes the admin credential for the commands. */

@@ -43,8 +43,12 @@ public final class Settings {
     public static final Setting REGISTRATION_RATE_LIMIT = Setting.of("REGISTRATION_RATE_LIMIT", "30", "client registrations allowed per address per minute");
     public static final Setting MAX_CLIENTS = Setting.of("MAX_CLIENTS", "10000", "most registered clients kept; registration answers 503 beyond it");
     public static final Setting CIMD_ALLOW_PRIVATE_ADDRESSES = Setting.of("CIMD_ALLOW_PRIVATE_ADDRESSES", "false", "fetch client metadata documents from private and loopback addresses (tests only)");
+    public static final Setting IDENTITY_JWT_TTL = Setting.of("IDENTITY_JWT_TTL", "300", "lifetime in seconds (10-300) of the identity assertions (JWTs) sent to upstream MCP servers with \"identity\": \"jwt\"");
+    public static final Setting IDENTITY_JWT_KEY_ROTATION = Setting.of("IDENTITY_JWT_KEY_ROTATION", "2592000", "seconds each identity-assertion signing key is used before the next one (3600 or more)");
+    public static final Setting IDENTITY_JWT_KEY_GRACE = Setting.of("IDENTITY_JWT_KEY_GRACE", "86400", "seconds the previous signing key stays in /.well-known/jwks.json after a rotation, and the next one before it (at least IDENTITY_JWT_TTL, less than half the rotation)");
     public static final List<Setting> OAUTH = List.of(OAUTH_ACCESS_TOKEN_TTL, OAUTH_REFRESH_TOKEN_TTL, OAUTH_REFRESH_GRACE, OAUTH_AUTH_CODE_TTL, OAUTH_UNUSED_CLIENT_TTL,
-            OAUTH_SCOPES, OAUTH_DEFAULT_SCOPES, REGISTRATION_RATE_LIMIT, MAX_CLIENTS, CIMD_ALLOW_PRIVATE_ADDRESSES);
+            OAUTH_SCOPES, OAUTH_DEFAULT_SCOPES, REGISTRATION_RATE_LIMIT, MAX_CLIENTS, CIMD_ALLOW_PRIVATE_ADDRESSES, IDENTITY_JWT_TTL,
+            IDENTITY_JWT_KEY_ROTATION, IDENTITY_JWT_KEY_GRACE);
 
     // ---- login: how users sign in ----
     public static final Setting AUTH_PROVIDER = Setting.of("AUTH_PROVIDER", "local", "how users sign in: local, google, azure, github or oidc");
@@ -101,6 +105,10 @@ public final class Settings {
     public static final Setting OAUTH_CLEANUP_INTERVAL = Setting.of("OAUTH_CLEANUP_INTERVAL", "300", "seconds between sweeps of expired entries (with several instances, one of them sweeps at a time)");
     public static final List<Setting> STORE = List.of(STORE_BACKEND, OAUTH_DATA_DIR, DATABASE_URL, DATABASE_PASSWORD, DATABASE_POOL_SIZE, OAUTH_CLEANUP_INTERVAL);
 
+    // ---- gateway: the upstream MCP servers fronted at /mcp/NAME (read by io.mcpoauth.config.McpServers) ----
+    public static final Setting MCP_SERVERS_FILE = Setting.of("MCP_SERVERS_FILE", "", "JSON file of the upstream MCP servers fronted at /mcp/NAME (unset: mcp-servers.json in the working directory when it exists)");
+    public static final List<Setting> GATEWAY = List.of(MCP_SERVERS_FILE);
+
     /** The settings of each module, in documentation order. */
     public static final Map<String, List<Setting>> MODULES = modules();
 
@@ -147,6 +155,7 @@ public final class Settings {
         m.put("idp", IDP);
         m.put("ops", OPS);
         m.put("store", STORE);
+        m.put("gateway", GATEWAY);
         return Collections.unmodifiableMap(m);
     }
 
@@ -169,6 +178,10 @@ public final class Settings {
     public final Duration authCodeTtl;
     public final Duration cleanupInterval;
     public final Duration unusedClientTtl;
+    /** Identity assertions to upstream servers: lifetime, key rotation period, and the grace around a rotation. */
+    public final Duration identityJwtTtl;
+    public final Duration identityJwtKeyRotation;
+    public final Duration identityJwtKeyGrace;
     public final Set<String> scopes;
     public final Set<String> defaultScopes;
     public final int registrationRateLimit;
@@ -187,6 +200,8 @@ public final class Settings {
     public final List<io.mcpoauth.core.Cidr> trustedProxies;
     /** {@code AUDIT_LOG}, or null for the {@code audit} logger. */
     public final Path auditLog;
+    /** The servers file ({@code MCP_SERVERS_FILE}); {@link McpServers#NONE} when there is none. */
+    public final McpServers mcpServers;
     private final Map<String, String> raw;
 
     private Settings(Map<String, String> raw) {
@@ -217,6 +232,13 @@ public final class Settings {
         authCodeTtl = seconds(OAUTH_AUTH_CODE_TTL, 10, 600);
         cleanupInterval = seconds(OAUTH_CLEANUP_INTERVAL, 1, 86_400);
         unusedClientTtl = seconds(OAUTH_UNUSED_CLIENT_TTL, 60, 31_536_000L * 10);
+        identityJwtTtl = seconds(IDENTITY_JWT_TTL, 10, 300);
+        identityJwtKeyRotation = seconds(IDENTITY_JWT_KEY_ROTATION, 3_600, 31_536_000L * 10);
+        identityJwtKeyGrace = seconds(IDENTITY_JWT_KEY_GRACE, 10, 31_536_000L * 5);
+        if (identityJwtKeyGrace.compareTo(identityJwtTtl) < 0 || identityJwtKeyGrace.multipliedBy(2).compareTo(identityJwtKeyRotation) >= 0) {
+            throw bad(IDENTITY_JWT_KEY_GRACE, text(IDENTITY_JWT_KEY_GRACE), "at least IDENTITY_JWT_TTL (" + identityJwtTtl.toSeconds()
+                    + ") and less than half of IDENTITY_JWT_KEY_ROTATION (" + identityJwtKeyRotation.toSeconds() + ")");
+        }
         scopes = scopeSet(OAUTH_SCOPES);
         if (scopes.isEmpty()) throw bad(OAUTH_SCOPES, "", "at least one scope, e.g. mcp");
         defaultScopes = scopeSet(OAUTH_DEFAULT_SCOPES);
@@ -246,6 +268,7 @@ public final class Settings {
                     + e.getMessage() + ")");
         }
         auditLog = text(AUDIT_LOG).isEmpty() ? null : Path.of(text(AUDIT_LOG));
+        mcpServers = McpServers.load(text(MCP_SERVERS_FILE), raw::get, scopes);
     }
 
     /** Reads and validates every setting; throws {@link ConfigException} with one clear line on the first bad value. */
@@ -271,6 +294,18 @@ public final class Settings {
     /** The MCP resource identifier: {@code <PUBLIC_URL>/mcp}. */
     public String mcpResource() {
         return issuer + "/mcp";
+    }
+
+    /** The resource identifier of the upstream server {@code name}: {@code <PUBLIC_URL>/mcp/NAME}. */
+    public String mcpResource(String name) {
+        return issuer + "/mcp/" + name;
+    }
+
+    /** Every resource we issue tokens for: {@code /mcp}, then {@code /mcp/NAME} for each server of the servers file. */
+    public List<String> mcpResources() {
+        List<String> out = new ArrayList<>(List.of(mcpResource()));
+        for (String name : mcpServers.servers().keySet()) out.add(mcpResource(name));
+        return List.copyOf(out);
     }
 
     /** An absolute URL under {@code PUBLIC_URL}; {@code path} starts with '/'. */

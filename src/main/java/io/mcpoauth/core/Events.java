@@ -87,4 +87,12 @@ public interface Events {
      * @param outcome e.g. {@code refreshed}, {@code reauthentication_required}, {@code unavailable}
      */
     default void upstreamRefresh(String outcome) {}
+
+    /**
+     * A tool call the gateway sent to an upstream MCP server (never its arguments or results).
+     *
+     * @param outcome {@code ok}, {@code tool_error} (the upstream's isError result), {@code error} (a JSON-RPC error),
+     *                {@code unavailable} (down, slow, garbage, full) or {@code refused} (access, unknown or denied tool)
+     */
+    default void gatewayToolCall(String userId, String clientId, String server, String tool, String outcome, long millis) {}
 }

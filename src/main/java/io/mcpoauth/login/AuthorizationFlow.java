@@ -25,6 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -200,7 +201,7 @@ public final class AuthorizationFlow {
         Pending signedIn = p.with(fresh.browserId(), user.userId());
         hold(signedIn, address, now);
         AuthorizationRequest req = p.request();
-        if (!consents.covers(user.userId(), req.client().clientId(), req.scopes())) {
+        if (!consents.covers(user.userId(), req.client().clientId(), consentKeys(req))) {
             // Post/Redirect/Get: the consent page is the target of a 303, never the body of the password POST.
             return new Result(new Step.Redirect(303, CONSENT_PATH + "?txn=" + signedIn.id()), fresh);
         }
@@ -240,7 +241,7 @@ public final class AuthorizationFlow {
             hold(consented, null, now);
             return new Result(new Step.Redirect(303, upstream.begin(consented.id(), session.id(), now)), null);
         }
-        consents.grant(p.userId(), req.client().clientId(), req.scopes(), now);
+        consents.grant(p.userId(), req.client().clientId(), consentKeys(req), now);
         return new Result(complete(p, 303, now), null);
     }
 
@@ -275,8 +276,28 @@ public final class AuthorizationFlow {
         BrowserSessions.Session fresh = sessions.signIn(session, done.user().userId(), now);
         if (fresh == null) return new Result(busy(), null);
         LastLogin.touch(users, done.user().userId(), now);
-        consents.grant(done.user().userId(), p.request().client().clientId(), p.request().scopes(), now);
+        consents.grant(done.user().userId(), p.request().client().clientId(), consentKeys(p.request()), now);
         return new Result(complete(p.with(fresh.browserId(), done.user().userId()), 302, now), fresh);
+    }
+
+    /** The upstream server a request is for ({@code /mcp/NAME}), or null for {@code /mcp}. */
+    private String serverOf(AuthorizationRequest req) {
+        for (String name : settings.mcpServers.servers().keySet()) {
+            if (settings.mcpResource(name).equals(req.resource())) return name;
+        }
+        return null;
+    }
+
+    /**
+     * What a consent covers: the scopes, plus {@code mcp-server:NAME} for a token of one upstream server, so that
+     * approving one server never silently approves another for the same client.
+     */
+    private java.util.Set<String> consentKeys(AuthorizationRequest req) {
+        String server = serverOf(req);
+        if (server == null) return req.scopes();
+        java.util.Set<String> keys = new java.util.LinkedHashSet<>(req.scopes());
+        keys.add("mcp-server:" + server);
+        return keys;
     }
 
     private String clientError(AuthorizationRequest req, String error, String description) {
@@ -290,7 +311,7 @@ public final class AuthorizationFlow {
 
     private Step afterSignIn(Pending p, int redirectStatus, Instant now) {
         AuthorizationRequest req = p.request();
-        if (consents.covers(p.userId(), req.client().clientId(), req.scopes())) {
+        if (consents.covers(p.userId(), req.client().clientId(), consentKeys(req))) {
             pending.remove(p.id());
             return complete(p, redirectStatus, now);
         }
@@ -302,8 +323,10 @@ public final class AuthorizationFlow {
     private Step consentForm(Pending p, String username) {
         AuthorizationRequest req = p.request();
         String who = username != null ? username : "you (you will sign in with " + upstream.displayName() + " next)";
+        String server = serverOf(req);
+        List<String> servers = server != null ? List.of(server) : new ArrayList<>(settings.mcpServers.servers().keySet());
         String html = Pages.consent(CONSENT_PATH, p.csrf(), p.id(), req.client().clientName(), RedirectUris.displayHost(req.redirectUri()),
-                new ArrayList<>(req.scopes()), who);
+                new ArrayList<>(req.scopes()), who, server != null, servers);
         return new Step.Page(200, html);
     }
 

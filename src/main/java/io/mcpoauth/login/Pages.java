@@ -52,10 +52,27 @@ public final class Pages {
      */
     public static String consent(String actionPath, String csrfToken, String txnId, String clientName, String redirectHost,
                                  List<String> scopes, String username) {
+        return consent(actionPath, csrfToken, txnId, clientName, redirectHost, scopes, username, false, List.of());
+    }
+
+    /**
+     * @param oneServer true when the token is for one upstream MCP server ({@code /mcp/NAME}, named in {@code servers});
+     *                  false for {@code /mcp}, which also reaches every server in {@code servers} (none: built-in tools only)
+     */
+    public static String consent(String actionPath, String csrfToken, String txnId, String clientName, String redirectHost,
+                                 List<String> scopes, String username, boolean oneServer, List<String> servers) {
         StringBuilder b = new StringBuilder(2048);
         b.append("<h1>Allow access?</h1>\n");
-        b.append("<p><strong>").append(escape(nameOf(clientName)))
-                .append("</strong> wants to use this MCP server as you.</p>\n");
+        b.append("<p><strong>").append(escape(nameOf(clientName)));
+        if (oneServer && !servers.isEmpty()) {
+            b.append("</strong> wants to use the MCP server <strong>").append(escape(servers.get(0))).append("</strong> as you.</p>\n");
+        } else if (!servers.isEmpty()) {
+            b.append("</strong> wants to use this MCP server as you, including the servers it fronts: ");
+            for (int i = 0; i < servers.size(); i++) b.append(i == 0 ? "" : ", ").append("<strong>").append(escape(servers.get(i))).append("</strong>");
+            b.append(".</p>\n");
+        } else {
+            b.append("</strong> wants to use this MCP server as you.</p>\n");
+        }
         b.append("<p class=\"muted\">The application chose this name itself; it has not been verified.</p>\n");
         b.append("<p>After you decide, you will be sent to <strong>").append(escape(redirectHost))
                 .append("</strong>.</p>\n");

@@ -31,9 +31,21 @@ public final class AccessTokenVerifier implements BearerAuthenticator {
 
     @Override
     public AuthContext authenticate(String token) {
+        return authenticate(token, s.settings().mcpResource());
+    }
+
+    /**
+     * The verifier of one protected resource ({@code <PUBLIC_URL>/mcp/NAME}): a token issued for another resource,
+     * {@code /mcp} included, is refused (its audience is not this one).
+     */
+    public BearerAuthenticator forResource(String resource) {
+        return token -> authenticate(token, resource);
+    }
+
+    private AuthContext authenticate(String token, String resource) {
         Instant now = s.clock().instant();
         AccessToken t = s.accessTokens().find(token, now);
-        if (t == null || !s.settings().mcpResource().equals(t.resource())) return null;
+        if (t == null || !resource.equals(t.resource())) return null;
         RefreshFamily grant = s.refreshTokens().get(t.grantId());
         if (grant == null || grant.expired(now)) return null; // access tokens of a revoked grant die with it
         UserRecord u = users.get(t.userId());

@@ -56,7 +56,12 @@ public final class AuthorizationCodeGrant implements GrantHandler {
                 throw OAuthError.invalidGrant("The user who approved this code no longer exists; start the authorization again.");
             }
             String resource = request.param("resource");
-            if (resource != null) Resources.requireOurResource(resource, s.settings().mcpResource());
+            if (resource != null) {
+                Resources.requireOneOfOurs(resource, s.settings().mcpResources());
+                if (c.resource() != null && !Resources.matchesOurResource(resource, c.resource())) {
+                    throw OAuthError.invalidTarget("The resource differs from the one sent to /authorize (" + c.resource() + ").");
+                }
+            }
             boolean refresh = authenticated.registeredFor(ClientMetadata.REFRESH_TOKEN);
             RefreshTokens.Issued issued = s.refreshTokens().create(client.clientId(), c.userId(), Scopes.format(c.scopes()), c.resource(), refresh, now);
             redeemed = true;

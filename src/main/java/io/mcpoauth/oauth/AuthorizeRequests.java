@@ -73,7 +73,7 @@ public final class AuthorizeRequests {
             if (!Pkce.isValidChallenge(challenge)) {
                 throw OAuthError.invalidRequest("The code_challenge must be 43 to 128 characters of A-Z, a-z, 0-9, '-', '.', '_' or '~'.");
             }
-            String resource = Resources.requireOurResource(q.first("resource"), settings.mcpResource());
+            String resource = Resources.requireOneOfOurs(q.first("resource"), settings.mcpResources());
             Set<String> scopes = scopes(q.first("scope"), client);
             return new AuthorizationRequest(client, redirectUri, presented != null, state, challenge, scopes, resource);
         } catch (OAuthError e) {

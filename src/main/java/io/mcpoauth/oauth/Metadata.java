@@ -50,14 +50,19 @@ public final class Metadata {
         m.put("introspection_endpoint_auth_methods_supported", INTROSPECTION_AUTH_METHODS);
         m.put("authorization_response_iss_parameter_supported", true);
         if (clientIdMetadataDocuments) m.put("client_id_metadata_document_supported", true);
-        m.put("protected_resources", List.of(settings.mcpResource()));
+        m.put("protected_resources", settings.mcpResources());
         return m;
     }
 
     /** RFC 9728 metadata for the MCP endpoint; the same document is served at the root and the path-suffixed URL. */
     public static Map<String, Object> protectedResource(Settings settings) {
+        return protectedResource(settings, settings.mcpResource());
+    }
+
+    /** RFC 9728 metadata for {@code resource} (the aggregate {@code /mcp} or one upstream's {@code /mcp/NAME}). */
+    public static Map<String, Object> protectedResource(Settings settings, String resource) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("resource", settings.mcpResource());
+        m.put("resource", resource);
         m.put("authorization_servers", List.of(settings.issuer));
         m.put("scopes_supported", List.copyOf(settings.scopes));
         m.put("bearer_methods_supported", List.of("header"));

@@ -41,6 +41,12 @@ public final class MetadataEndpoints {
     public void routes(JavalinConfig config) {
         for (String path : Metadata.authorizationServerPaths(settings)) serve(config, path, authorizationServer);
         for (String path : Metadata.protectedResourcePaths(settings)) serve(config, path, protectedResource);
+        String prefix = Metadata.pathPrefix(settings);
+        for (String name : settings.mcpServers.servers().keySet()) { // each upstream server is a protected resource of its own
+            byte[] doc = bytes(Metadata.protectedResource(settings, settings.mcpResource(name)));
+            serve(config, Metadata.PROTECTED_RESOURCE_PATH + "/mcp/" + name, doc);
+            if (!prefix.isEmpty()) serve(config, Metadata.PROTECTED_RESOURCE_PATH + prefix + "/mcp/" + name, doc);
+        }
         for (String path : new String[] {"/.well-known/openid-configuration", "/.well-known/openid-configuration/*"}) {
             config.routes.get(path, ctx -> Web.error(ctx, 404, "not_found", noOpenId));
         }

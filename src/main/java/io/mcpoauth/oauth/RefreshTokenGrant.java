@@ -34,13 +34,16 @@ public final class RefreshTokenGrant implements GrantHandler {
         String token = request.param("refresh_token");
         if (token == null) throw OAuthError.invalidRequest("The refresh_token parameter is missing.");
         String resource = request.param("resource");
-        if (resource != null) Resources.requireOurResource(resource, s.settings().mcpResource());
+        if (resource != null) Resources.requireOneOfOurs(resource, s.settings().mcpResources());
         String scopeParam = request.param("scope");
         Set<String> asked = scopeParam == null ? null : Scopes.parse(scopeParam);
         RefreshTokens.Rotation r = s.refreshTokens().rotate(token, client.clientId(), now, family -> {
             if (!s.lifecycle().userExistedSince(family.userId(), family.createdAt())) {
                 s.lifecycle().revokeGrant(family, "user_removed");
                 throw OAuthError.invalidGrant("The user of this sign-in no longer exists; sign in again.");
+            }
+            if (resource != null && family.resource() != null && !Resources.matchesOurResource(resource, family.resource())) {
+                throw OAuthError.invalidTarget("This refresh token was issued for " + family.resource() + "; a refresh keeps its resource.");
             }
             if (asked != null && !Scopes.parse(family.scope()).containsAll(asked)) {
                 throw OAuthError.invalidScope("A refresh can only keep or narrow the scopes granted ('" + family.scope() + "').");

@@ -21,6 +21,23 @@ public final class Resources {
     }
 
     /**
+     * Which of {@code ours} (the first is the default) the client asked for: the default when it sent none, the one it
+     * names otherwise; {@link OAuthError} {@code invalid_target} for anything else.
+     */
+    public static String requireOneOfOurs(String presentedOrNull, java.util.List<String> ours) {
+        if (presentedOrNull == null || presentedOrNull.isEmpty()) return ours.get(0);
+        if (canonical(presentedOrNull) == null) {
+            throw OAuthError.invalidTarget("The resource parameter must be an absolute URI (scheme and host) without user information or a fragment.");
+        }
+        for (String o : ours) {
+            if (matchesOurResource(presentedOrNull, o)) return o;
+        }
+        String shown = presentedOrNull.length() > 100 ? presentedOrNull.substring(0, 100) + "..." : presentedOrNull;
+        throw OAuthError.invalidTarget("The resource '" + shown + "' is not served by this authorization server; its resources are "
+                + String.join(", ", ours) + ".");
+    }
+
+    /**
      * {@code ourResource} when the client sent no resource or sent ours; otherwise {@link OAuthError}
      * {@code invalid_target}.
      */

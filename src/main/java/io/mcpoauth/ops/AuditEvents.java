@@ -181,6 +181,12 @@ public final class AuditEvents implements Events {
         metrics.upstreamRefresh.inc(Metrics.clean(outcome));
     }
 
+    @Override
+    public void gatewayToolCall(String userId, String clientId, String server, String tool, String outcome, long millis) {
+        write("gateway_tool_call", "ok".equals(outcome) ? SUCCESS : FAILURE, userId, clientId,
+                fields("server", server, "tool", shorten(tool), "result", outcome, "duration_ms", millis));
+    }
+
     // ---- helpers ----
 
     private void write(String event, String outcome, String user, String clientId, Map<String, Object> fields) {

@@ -117,6 +117,20 @@ public final class Metrics {
         return this;
     }
 
+    /** One labelled series of a histogram family: cumulative counts per bucket (the last one +Inf), sum and count. */
+    public record Histogram(long[] cumulative, double sum, long count) {}
+
+    private record HistogramFamily(String name, String help, String label, double[] buckets, Supplier<Map<String, Histogram>> values) {}
+
+    private final List<HistogramFamily> histograms = new ArrayList<>();
+
+    /** Adds a histogram family read at each scrape (e.g. upstream call latency by server); {@code buckets}: upper bounds, +Inf implied. */
+    public synchronized Metrics histogramFamily(String name, String help, String label, double[] buckets, Supplier<Map<String, Histogram>> values) {
+        if (names.putIfAbsent(name, true) != null) throw new IllegalArgumentException("duplicate metric " + name);
+        histograms.add(new HistogramFamily(name, help, label, buckets.clone(), values));
+        return this;
+    }
+
     /** The store's commit statistics, rendered as latency and batch-size histograms. */
     public void commitStats(CommitStats stats) {
         this.commits = stats;
@@ -144,6 +158,17 @@ public final class Metrics {
         for (LabeledGauge g : labeledGauges) {
             header(b, g.name, g.help, g.name.endsWith("_total") ? "counter" : "gauge");
             g.values.get().forEach((k, v) -> sample(b, g.name, new String[]{g.label}, List.of(k), v.doubleValue()));
+        }
+        for (HistogramFamily h : histograms) {
+            header(b, h.name, h.help, "histogram");
+            h.values.get().forEach((k, v) -> {
+                for (int i = 0; i <= h.buckets.length && i < v.cumulative().length; i++) {
+                    String le = i < h.buckets.length ? number(h.buckets[i]) : "+Inf";
+                    sample(b, h.name + "_bucket", new String[]{h.label, "le"}, List.of(k, le), v.cumulative()[i]);
+                }
+                sample(b, h.name + "_sum", new String[]{h.label}, List.of(k), v.sum());
+                sample(b, h.name + "_count", new String[]{h.label}, List.of(k), v.count());
+            });
         }
         CommitStats s = commits;
         if (s != null) {

@@ -54,17 +54,32 @@ final class McpAuthFilter implements Filter {
     private final BearerAuthenticator authenticator;
     private final String resourceMetadata;
     private final String challengeScope;
-    private final Map<String, Set<String>> toolScopes;
+    private final java.util.function.Function<String, Set<String>> toolScopes;
     private final int maxBody;
+    private final Set<String> endpointScopes;
+    private final java.util.function.Predicate<AuthContext> admits;
 
     McpAuthFilter(HostPolicy hosts, BearerAuthenticator authenticator, String resourceMetadata, String challengeScope,
                   Map<String, Set<String>> toolScopes, int maxBody) {
+        this(hosts, authenticator, resourceMetadata, challengeScope, Map.copyOf(toolScopes)::get, maxBody, null, null);
+    }
+
+    /**
+     * @param toolScopes     tool name to the scopes a tools/call needs (null: none)
+     * @param endpointScopes scopes every message needs (null or empty: none)
+     * @param admits         who may use the endpoint at all (null: everyone authenticated)
+     */
+    McpAuthFilter(HostPolicy hosts, BearerAuthenticator authenticator, String resourceMetadata, String challengeScope,
+                  java.util.function.Function<String, Set<String>> toolScopes, int maxBody, Set<String> endpointScopes,
+                  java.util.function.Predicate<AuthContext> admits) {
         this.hosts = hosts;
         this.authenticator = authenticator;
         this.resourceMetadata = resourceMetadata;
         this.challengeScope = challengeScope == null || challengeScope.isBlank() ? null : challengeScope;
-        this.toolScopes = Map.copyOf(toolScopes);
+        this.toolScopes = toolScopes;
         this.maxBody = maxBody;
+        this.endpointScopes = endpointScopes == null ? Set.of() : Set.copyOf(endpointScopes);
+        this.admits = admits;
     }
 
     @Override
@@ -88,6 +103,16 @@ final class McpAuthFilter implements Filter {
         AuthContext ctx = authenticate(req, res);
         if (ctx == null) return;
         req.setAttribute(AUTH_ATTRIBUTE, ctx);
+        if (!endpointScopes.isEmpty() && !ctx.scopes().containsAll(endpointScopes)) {
+            String scope = String.join(" ", endpointScopes);
+            refuse(req, res, 403, Challenge.bearer().error("insufficient_scope").param("scope", scope).param("resource_metadata", resourceMetadata),
+                    "insufficient_scope", "this MCP server needs the scope: " + scope);
+            return;
+        }
+        if (admits != null && !admits.test(ctx)) {
+            refuse(req, res, 403, null, "forbidden", "your account may not use this MCP server; ask its administrator");
+            return;
+        }
 
         // 3. Only POST: no SSE stream, no sessions to delete.
         if (!"POST".equals(req.getMethod())) {
@@ -199,7 +224,7 @@ final class McpAuthFilter implements Filter {
     private Set<String> scopesNeeded(JsonNode message) {
         if (!"tools/call".equals(message.path("method").asText(null))) return null;
         JsonNode name = message.path("params").path("name");
-        return name.isTextual() ? toolScopes.get(name.asText()) : null;
+        return name.isTextual() ? toolScopes.apply(name.asText()) : null;
     }
 
     /**

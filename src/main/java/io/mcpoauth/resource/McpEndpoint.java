@@ -47,6 +47,24 @@ public final class McpEndpoint {
     private final ToolBackend backend;
     private final McpServlet servlet;
     private final McpAuthFilter filter;
+    private final List<McpRoute> routes;
+    private final List<McpServlet> routeServlets = new java.util.ArrayList<>();
+    private final List<McpAuthFilter> routeFilters = new java.util.ArrayList<>();
+
+    /**
+     * What a gateway adds to the endpoint: the backend of {@code /mcp} itself (built-in tools and upstream tools
+     * together), the scopes of the tools it adds, and endpoints of its own ({@link McpRoute}).
+     */
+    public interface Extension {
+        /** The backend of {@code /mcp}, given the built-in tools' backend. */
+        McpBackend aggregate(ToolBackend builtIns);
+
+        /** The scopes a {@code tools/call} on {@code /mcp} of a tool that is not built in needs; null for none or unknown. */
+        Set<String> toolScopes(String tool);
+
+        /** The other endpoints to mount. */
+        List<McpRoute> routes();
+    }
     private final AtomicBoolean mounted = new AtomicBoolean();
 
     /**
@@ -64,10 +82,32 @@ public final class McpEndpoint {
      * @throws IllegalArgumentException for a duplicate or invalid tool name, a tool without a {@code call}
      */
     public McpEndpoint(Settings settings, BearerAuthenticator authenticator, List<McpTool> tools, byte[] requestStateKey, Clock clock) {
+        this(settings, authenticator, tools, requestStateKey, clock, null);
+    }
+
+    /** @param extension a gateway's additions (null: the built-in tools alone) */
+    public McpEndpoint(Settings settings, BearerAuthenticator authenticator, List<McpTool> tools, byte[] requestStateKey, Clock clock,
+                       Extension extension) {
         this.backend = new ToolBackend(tools, version(), requestStateKey, clock);
-        this.servlet = new McpServlet(backend);
-        this.filter = new McpAuthFilter(new HostPolicy(settings), authenticator, resourceMetadataUrl(settings), defaultScope(settings),
-                backend.toolScopes(), MAX_BODY_BYTES);
+        this.servlet = new McpServlet(extension == null ? backend : extension.aggregate(backend));
+        Map<String, Set<String>> builtIn = Map.copyOf(backend.toolScopes());
+        java.util.function.Function<String, Set<String>> scopes = extension == null ? builtIn::get : name -> {
+            Set<String> s = builtIn.get(name);
+            return s != null ? s : extension.toolScopes(name);
+        };
+        HostPolicy hosts = new HostPolicy(settings);
+        this.filter = new McpAuthFilter(hosts, authenticator, resourceMetadataUrl(settings), defaultScope(settings), scopes, MAX_BODY_BYTES, null, null);
+        this.routes = extension == null ? List.of() : List.copyOf(extension.routes());
+        for (McpRoute r : routes) {
+            routeServlets.add(new McpServlet(r.backend()));
+            routeFilters.add(new McpAuthFilter(hosts, r.authenticator(), r.resourceMetadataUrl(), r.scope() != null ? r.scope() : defaultScope(settings),
+                    name -> null, MAX_BODY_BYTES, r.scope() == null ? null : scopesOf(r.scope()), r.admits()));
+        }
+    }
+
+    /** The version this server reports in serverInfo. */
+    public static String serverVersion() {
+        return version();
     }
 
     /** With a random requestState key: a restart invalidates pending questions (tests, tools that never ask). */
@@ -86,6 +126,16 @@ public final class McpEndpoint {
             fh.setName("mcp-auth");
             fh.setAsyncSupported(true);
             handler.addFilter(fh, PATH, EnumSet.of(DispatcherType.REQUEST));
+            for (int i = 0; i < routes.size(); i++) {
+                String path = routes.get(i).path();
+                ServletHolder rs = new ServletHolder("mcp" + path.replace('/', '-'), routeServlets.get(i));
+                rs.setAsyncSupported(true);
+                handler.addServlet(rs, path);
+                FilterHolder rf = new FilterHolder(routeFilters.get(i));
+                rf.setName("mcp-auth" + path.replace('/', '-'));
+                rf.setAsyncSupported(true);
+                handler.addFilter(rf, path, EnumSet.of(DispatcherType.REQUEST));
+            }
         });
     }
 
@@ -111,6 +161,7 @@ public final class McpEndpoint {
     /** Stops accepting calls (new requests get 503); Jetty's shutdown also does this. */
     public void close() {
         servlet.close();
+        routeServlets.forEach(McpServlet::close);
     }
 
     static Set<String> scopesOf(String requiredScope) {

@@ -10,7 +10,29 @@ import java.nio.charset.StandardCharsets;
  * accepted notification). Every error body is a plain JSON-RPC error object: code, message, optional data, never a
  * stack trace.
  */
-public record McpReply(int status, byte[] body) {
+public record McpReply(int status, byte[] body, Streamer stream) {
+    /** A JSON answer (or none, for 202). */
+    public McpReply(int status, byte[] body) {
+        this(status, body, null);
+    }
+
+    /**
+     * Writes an answer as a {@code text/event-stream}: each call of {@code event} sends one JSON-RPC message (e.g. a
+     * progress notification) at once; the last one must be the response.
+     */
+    @FunctionalInterface
+    public interface Streamer {
+        void run(java.util.function.Consumer<byte[]> event) throws java.io.IOException;
+    }
+
+    /** 200 with an SSE stream written by {@code streamer} (legacy era: notifications before the response). */
+    public static McpReply stream(Streamer streamer) {
+        return new McpReply(200, null, streamer);
+    }
+
+    public boolean isStream() {
+        return stream != null;
+    }
     /** The codes of the MCP specification (basic/index "Error Codes") and of JSON-RPC. */
     public static final int PARSE_ERROR = -32700;
     public static final int INVALID_REQUEST = -32600;

@@ -37,6 +37,25 @@ final class McpServlet extends HttpServlet {
 
     static void write(HttpServletResponse res, McpReply reply) throws IOException {
         res.setStatus(reply.status());
+        if (reply.isStream()) {
+            res.setContentType("text/event-stream");
+            res.setCharacterEncoding("UTF-8");
+            res.setHeader("Cache-Control", "no-store");
+            var out = res.getOutputStream();
+            java.io.IOException[] failed = new java.io.IOException[1];
+            reply.stream().run(json -> {
+                if (failed[0] != null) return; // the client went away: the call still ends, nobody reads
+                try {
+                    out.write("event: message\ndata: ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    out.write(json);
+                    out.write("\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    out.flush();
+                } catch (java.io.IOException e) {
+                    failed[0] = e;
+                }
+            });
+            return;
+        }
         if (!reply.hasBody()) return;
         res.setContentType("application/json");
         res.setCharacterEncoding("UTF-8");

@@ -22,6 +22,8 @@ class HttpConn implements AutoCloseable {
     private byte[] buf = new byte[8 * 1024];
     private int pos;
     private int lim;
+    /** The {@code Mcp-Session-Id} of the last response that had one (MCP Streamable HTTP), or null. */
+    String sessionId;
 
     /** Status and body; the body is small (token responses, tool results). */
     record Response(int status, byte[] body) {
@@ -96,6 +98,7 @@ class HttpConn implements AutoCloseable {
             if (startsWithIgnoreCase(line, "content-length:")) contentLength = Integer.parseInt(value(line, next, 15));
             else if (startsWithIgnoreCase(line, "transfer-encoding:")) chunked = value(line, next, 18).equalsIgnoreCase("chunked");
             else if (startsWithIgnoreCase(line, "connection:")) close = value(line, next, 11).equalsIgnoreCase("close");
+            else if (startsWithIgnoreCase(line, "mcp-session-id:")) sessionId = value(line, next, 15);
             line = next + 2;
         }
         pos = end + 4;

@@ -56,6 +56,10 @@ class SettingsTest {
         "OAUTH_AUTH_CODE_TTL|601|OAUTH_AUTH_CODE_TTL=601: expected whole seconds between 10 and 600",
         "OAUTH_CLEANUP_INTERVAL|0|OAUTH_CLEANUP_INTERVAL=0: expected whole seconds between 1 and 86400",
         "OAUTH_UNUSED_CLIENT_TTL|1.5|OAUTH_UNUSED_CLIENT_TTL=1.5: expected whole seconds between 60 and 315360000",
+        "IDENTITY_JWT_TTL|301|IDENTITY_JWT_TTL=301: expected whole seconds between 10 and 300",
+        "IDENTITY_JWT_KEY_ROTATION|60|IDENTITY_JWT_KEY_ROTATION=60: expected whole seconds between 3600 and 315360000",
+        "IDENTITY_JWT_KEY_GRACE|100|IDENTITY_JWT_KEY_GRACE=100: expected at least IDENTITY_JWT_TTL (300) and less than half of IDENTITY_JWT_KEY_ROTATION (2592000)",
+        "IDENTITY_JWT_KEY_GRACE|1296000|IDENTITY_JWT_KEY_GRACE=1296000: expected at least IDENTITY_JWT_TTL (300) and less than half of IDENTITY_JWT_KEY_ROTATION (2592000)",
         "PORT|http|PORT=http: expected a TCP port between 0 and 65535",
         "PORT|70000|PORT=70000: expected a TCP port between 0 and 65535",
         "PUBLIC_URL|ftp://x|PUBLIC_URL=ftp://x: expected an absolute http or https URL without query or fragment, e.g. https://mcp.example.com",
@@ -117,7 +121,7 @@ class SettingsTest {
 
     @Test
     void everySettingIsDeclaredOnceInOneModule() {
-        assertEquals(List.of("server", "oauth", "login", "idp", "ops", "store"), List.copyOf(Settings.MODULES.keySet()));
+        assertEquals(List.of("server", "oauth", "login", "idp", "ops", "store", "gateway"), List.copyOf(Settings.MODULES.keySet()));
         assertEquals(Settings.ALL.size(), Settings.names().stream().distinct().count(), "no setting is declared twice");
         for (Settings.IdentityProvider p : Settings.IDENTITY_PROVIDERS) {
             assertTrue(Settings.IDP.containsAll(p.settings()), p.name() + "'s settings are in the idp module");

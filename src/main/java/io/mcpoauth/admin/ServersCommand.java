@@ -1,0 +1,84 @@
+package io.mcpoauth.admin;
+
+import io.mcpoauth.config.McpServers;
+import io.mcpoauth.config.Settings;
+import io.mcpoauth.core.Secrets;
+import io.mcpoauth.resource.gateway.Gateway;
+import java.time.Clock;
+import java.util.List;
+
+/**
+ * {@code servers list | check NAME}: the upstream MCP servers of the servers file ({@code MCP_SERVERS_FILE}), and a
+ * check of one from this machine: connect (start the process for a stdio server), list its tools, report the protocol
+ * version it negotiated and how long that took. The check runs in this command's own process, as a check user
+ * ({@code gateway:check}); it does not disturb a running server.
+ */
+public final class ServersCommand implements Command {
+    @Override
+    public String name() {
+        return "servers";
+    }
+
+    @Override
+    public List<String> usage() {
+        return List.of("servers list", "servers check NAME");
+    }
+
+    @Override
+    public int run(List<String> args, Cli cli) {
+        if (args.isEmpty()) throw new UsageException("servers needs a command: list or check NAME.");
+        String sub = args.get(0);
+        Settings settings = cli.settings();
+        McpServers servers = settings.mcpServers;
+        switch (sub) {
+            case "list" -> {
+                if (args.size() != 1) throw new UsageException("servers list takes no arguments.");
+                if (servers.source() == null) {
+                    cli.out.println("No servers file (" + Settings.MCP_SERVERS_FILE.name() + " unset and no mcp-servers.json here): only the built-in tools, at "
+                            + settings.mcpResource() + ".");
+                    return 0;
+                }
+                cli.out.println("Servers file: " + servers.source() + "; built-in tools " + (servers.builtinEnabled() ? "on" : "off") + ".");
+                if (servers.servers().isEmpty()) {
+                    cli.out.println("No servers.");
+                    return 0;
+                }
+                Table t = new Table("NAME", "TRANSPORT", "TARGET", "IDENTITY", "ACCESS", "SCOPE", "ENDPOINT");
+                for (McpServers.Entry e : servers.servers().values()) {
+                    String transport = e.stdio() ? (e.perUser() ? "stdio, per user" : "stdio") : "http";
+                    String target = e.stdio() ? e.command() + (e.args().isEmpty() ? "" : " " + String.join(" ", e.args())) : e.url();
+                    String access = e.users().isEmpty() && e.domains().isEmpty() ? "everyone"
+                            : String.join(", ", e.users()) + (e.domains().isEmpty() ? "" : (e.users().isEmpty() ? "" : ", ") + "@" + String.join(", @", e.domains()));
+                    t.row(e.name(), transport, target.length() > 60 ? target.substring(0, 57) + "..." : target, e.identity(), access,
+                            e.scope() == null ? "-" : e.scope(), settings.mcpResource(e.name()));
+                }
+                t.print(cli.out);
+                return 0;
+            }
+            case "check" -> {
+                if (args.size() != 2) throw new UsageException("Give exactly one server name: servers check NAME.");
+                String name = args.get(1);
+                if (!servers.servers().containsKey(name)) {
+                    cli.err.println("No server named '" + name + "' in " + (servers.source() == null ? "the servers file (there is none)" : servers.source())
+                            + (servers.servers().isEmpty() ? "." : "; servers: " + String.join(", ", servers.servers().keySet()) + "."));
+                    return 1;
+                }
+                try (Gateway gateway = new Gateway(settings, null, resource -> token -> null, Secrets.randomBytes(32), Clock.systemUTC(), null)) {
+                    Gateway.Check c = gateway.check(name);
+                    cli.out.println("Server:    " + c.name() + " (" + c.transport() + ")");
+                    cli.out.println("Target:    " + c.target());
+                    if (c.error() != null) {
+                        cli.out.println("Result:    FAILED after " + c.millis() + " ms: " + c.error());
+                        return 1;
+                    }
+                    cli.out.println("Era:       legacy, protocol version " + c.protocolVersion());
+                    cli.out.println("Tools:     " + c.tools());
+                    cli.out.println("Latency:   " + c.millis() + " ms (connect, initialize and tools/list)");
+                    cli.out.println("Result:    ok");
+                    return 0;
+                }
+            }
+            default -> throw new UsageException("Unknown servers command '" + sub + "'.");
+        }
+    }
+}
