@@ -101,6 +101,10 @@ public final class Settings {
     public static final Setting OAUTH_CLEANUP_INTERVAL = Setting.of("OAUTH_CLEANUP_INTERVAL", "300", "seconds between sweeps of expired entries (with several instances, one of them sweeps at a time)");
     public static final List<Setting> STORE = List.of(STORE_BACKEND, OAUTH_DATA_DIR, DATABASE_URL, DATABASE_PASSWORD, DATABASE_POOL_SIZE, OAUTH_CLEANUP_INTERVAL);
 
+    // ---- gateway: the upstream MCP servers fronted at /mcp/NAME (read by io.mcpoauth.config.McpServers) ----
+    public static final Setting MCP_SERVERS_FILE = Setting.of("MCP_SERVERS_FILE", "", "JSON file of the upstream MCP servers fronted at /mcp/NAME (unset: mcp-servers.json in the working directory when it exists)");
+    public static final List<Setting> GATEWAY = List.of(MCP_SERVERS_FILE);
+
     /** The settings of each module, in documentation order. */
     public static final Map<String, List<Setting>> MODULES = modules();
 
@@ -147,6 +151,7 @@ public final class Settings {
         m.put("idp", IDP);
         m.put("ops", OPS);
         m.put("store", STORE);
+        m.put("gateway", GATEWAY);
         return Collections.unmodifiableMap(m);
     }
 
@@ -266,6 +271,15 @@ public final class Settings {
     public String value(Setting setting) {
         if (!ALL.contains(setting)) throw new IllegalArgumentException("undeclared setting " + setting.name());
         return text(setting);
+    }
+
+    /**
+     * A variable of the environment (or {@code .env}) that a configuration file names as {@code ${NAME}} (e.g. a
+     * connection's client secret); null when unset or blank.
+     */
+    public String variable(String name) {
+        String v = raw.get(name);
+        return v == null || v.isBlank() ? null : v.strip();
     }
 
     /** The MCP resource identifier: {@code <PUBLIC_URL>/mcp}. */

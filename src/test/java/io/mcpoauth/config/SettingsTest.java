@@ -117,7 +117,7 @@ class SettingsTest {
 
     @Test
     void everySettingIsDeclaredOnceInOneModule() {
-        assertEquals(List.of("server", "oauth", "login", "idp", "ops", "store"), List.copyOf(Settings.MODULES.keySet()));
+        assertEquals(List.of("server", "oauth", "login", "idp", "ops", "store", "gateway"), List.copyOf(Settings.MODULES.keySet()));
         assertEquals(Settings.ALL.size(), Settings.names().stream().distinct().count(), "no setting is declared twice");
         for (Settings.IdentityProvider p : Settings.IDENTITY_PROVIDERS) {
             assertTrue(Settings.IDP.containsAll(p.settings()), p.name() + "'s settings are in the idp module");
