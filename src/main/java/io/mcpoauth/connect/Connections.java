@@ -401,18 +401,25 @@ public final class Connections implements ConnectionAccess {
         return name;
     }
 
-    /** Who the tokens belong to at the provider: a claim of the id_token, else of the userinfo answer; null when neither tells. */
+    /**
+     * Who the tokens belong to at the provider: a naming claim (the configured one, else e-mail, preferred_username,
+     * login, name) of the id_token, else of the userinfo answer; the subject when neither names the account.
+     */
     private String account(ConnectionProvider p, ConnectionClient.Tokens t) {
-        JsonNode claims = null;
-        if (t.idToken() != null) claims = jwtPayload(t.idToken());
-        if ((claims == null || pick(claims, p.accountClaim()) == null) && p.userinfoEndpoint() != null) claims = userinfo(p, t.accessToken());
-        return claims == null ? null : pick(claims, p.accountClaim());
+        JsonNode id = t.idToken() == null ? null : jwtPayload(t.idToken());
+        String named = id == null ? null : pick(id, p.accountClaim());
+        if (named != null) return named;
+        JsonNode info = p.userinfoEndpoint() == null ? null : userinfo(p, t.accessToken());
+        named = info == null ? null : pick(info, p.accountClaim());
+        if (named != null) return named;
+        JsonNode sub = info != null && info.hasNonNull("sub") ? info.get("sub") : id != null ? id.get("sub") : null;
+        return sub == null || !(sub.isTextual() || sub.isNumber()) ? null : sub.asText();
     }
 
     private static String pick(JsonNode n, String preferred) {
         List<String> order = new ArrayList<>();
         if (preferred != null) order.add(preferred);
-        order.addAll(List.of("email", "preferred_username", "login", "name", "sub"));
+        order.addAll(List.of("email", "preferred_username", "login", "name"));
         for (String c : order) {
             JsonNode v = n.get(c);
             if (v != null && (v.isTextual() || v.isNumber()) && !v.asText().isBlank() && v.asText().length() <= 320) return v.asText();
