@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 /**
  * startConnectProvider({ port, redirectUri, accessTokenTtl }) -> { issuer, clientId, clientSecret, events, counts(),
  * holdRefreshAnswers(), releaseRefreshAnswers(), heldRefreshes, stop() }.
- * `events` lists { name, grantType, error } for token grants, grant revocations and revocations.
+ * `events` lists { name, grantType, error } for token grants, revoked grants and destroyed (revoked) tokens.
  * holdRefreshAnswers(): a refresh is carried out (the old refresh token consumed, a new one saved) but its answer is
  * kept back until releaseRefreshAnswers(): what a caller sees when the answer is lost.
  */
@@ -34,7 +34,11 @@ export async function startConnectProvider({ port, redirectUri, accessTokenTtl =
     },
     claims: { openid: ['sub'], email: ['email', 'email_verified'] },
     scopes: ['openid', 'email', 'offline_access'],
-    features: { devInteractions: { enabled: true }, revocation: { enabled: true }, introspection: { enabled: true } },
+    features: {
+      devInteractions: { enabled: true },
+      revocation: { enabled: true, allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId },
+      introspection: { enabled: true },
+    },
     rotateRefreshToken: () => true,
     ttl: { AccessToken: accessTokenTtl, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 86400, Grant: 86400, Interaction: 600, Session: 86400 },
     cookies: { keys: [randomBytes(16).toString('hex')] },
@@ -42,7 +46,8 @@ export async function startConnectProvider({ port, redirectUri, accessTokenTtl =
   provider.on('grant.success', (ctx) => events.push({ name: 'grant.success', grantType: ctx.oidc.params?.grant_type }));
   provider.on('grant.error', (ctx, err) => events.push({ name: 'grant.error', grantType: ctx.oidc.params?.grant_type, error: err.error }));
   provider.on('grant.revoked', () => events.push({ name: 'grant.revoked' }));
-  provider.on('revocation.success', () => events.push({ name: 'revocation.success' }));
+  provider.on('refresh_token.destroyed', () => events.push({ name: 'refresh_token.destroyed' }));
+  provider.on('access_token.destroyed', () => events.push({ name: 'access_token.destroyed' }));
   provider.on('revocation.error', (_ctx, err) => events.push({ name: 'revocation.error', error: err.error }));
   provider.use(async (ctx, next) => {
     await next();
@@ -55,6 +60,8 @@ export async function startConnectProvider({ port, redirectUri, accessTokenTtl =
   return {
     issuer, clientId, clientSecret, events,
     get heldRefreshes() { return state.heldRefreshes; },
+    /** Tokens destroyed by revocation (RFC 7009) and grants revoked. */
+    revocations() { return this.count('refresh_token.destroyed') + this.count('access_token.destroyed') + this.count('grant.revoked'); },
     /** How many events of `name` (and grant type, when given). */
     count(name, grantType) { return events.filter((e) => e.name === name && (!grantType || e.grantType === grantType)).length; },
     holdRefreshAnswers() { let release; const promise = new Promise((r) => { release = r; }); hold = { promise, release }; },

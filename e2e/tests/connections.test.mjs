@@ -15,6 +15,7 @@ import { connectClient } from '../lib/mcp-client.mjs';
 import { connectModernClient, callJsonV2 } from '../lib/mcp-client-v2.mjs';
 import { freePort, makeTempDir, waitFor } from '../lib/server.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
+import { CookieJar, jarFetch, parseForms } from '../lib/http.mjs';
 import { startConnectProvider } from '../lib/connect-provider.mjs';
 
 const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
@@ -194,30 +195,54 @@ test('connections: per-user accounts at a real provider, refresh, restarts, kill
     assert.equal((await profile(bob.client)).sub, 'bob-at-provider', "bob's connection was not touched");
   });
 
-  await t.test("a connect link started by one user cannot be completed in another user's browser", async () => {
+  await t.test("a connect answer started by one user cannot be completed in another user's browser", async () => {
+    // bob, as a phisher, connects his own provider account in a browser of his own (a cookie jar over fetch) but
+    // stops at the provider's answer, and gets alice to open it: her browser would attach bob's account to alice
+    const jar = new CookieJar();
+    const form = async (url, fields) => jarFetch(jar, url, {
+      method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(url).origin },
+    });
+    let r = await jarFetch(jar, `${h.url}/account`);
+    const signIn = parseForms(await r.text(), `${h.url}/account`)[0];
+    r = await form(signIn.action, [...signIn.fields.filter(([n]) => n !== 'username' && n !== 'password'), ['username', 'bob'], ['password', PASSWORDS.bob]]);
+    assert.equal(r.status, 303);
+    let url = `${h.url}/connect/svc`;
     let captured;
-    await alicePage.context().route(`${h.url}/connect/callback**`, (route) => { captured = route.request().url(); route.abort(); });
-    await alicePage.goto(`${h.url}/connect/svc`).catch(() => {});
-    await waitFor(async () => {
-      if (captured) return true;
-      if (!alicePage.url().startsWith(`${h.url}/`)) await finishAtProvider(alicePage, 'alice-at-provider').catch(() => {});
-      return !!captured;
-    }, { timeoutMs: 20_000, interval: 500, what: 'the provider answer' });
-    await alicePage.context().unroute(`${h.url}/connect/callback**`);
-    await accountPage(bobPage);
-    const r = await bobPage.goto(captured);
-    assert.equal(r.status(), 403);
-    assert.match(await bobPage.content(), /started by someone else/);
-    await shot(bobPage, '4-foreign-link-refused');
-    assert.equal((await profile(bob.client)).sub, 'bob-at-provider', 'bob is still connected as himself');
+    for (let step = 0; step < 12 && !captured; step++) {
+      r = await jarFetch(jar, url);
+      while (r.status >= 300 && r.status < 400) {
+        url = new URL(r.headers.get('location'), url).href;
+        if (url.startsWith(`${h.url}/connect/callback`)) { captured = url; break; }
+        r = await jarFetch(jar, url);
+      }
+      if (captured) break;
+      const page = parseForms(await r.text(), url)[0];
+      assert.ok(page, `a form at the provider (${r.status} ${url})`);
+      const fields = page.fields.map(([n, v]) => [n, n === 'login' ? 'bob-at-provider' : n === 'password' ? 'anything' : v]);
+      r = await form(page.action, fields);
+      while (r.status >= 300 && r.status < 400) {
+        url = new URL(r.headers.get('location'), page.action).href;
+        if (url.startsWith(`${h.url}/connect/callback`)) { captured = url; break; }
+        r = await jarFetch(jar, url);
+      }
+    }
+    assert.ok(captured, 'the provider answered with a code');
+    await accountPage(alicePage);
+    const r2 = await alicePage.goto(captured);
+    assert.equal(r2.status(), 403);
+    assert.match(await alicePage.content(), /started by someone else/);
+    await shot(alicePage, '4-foreign-answer-refused');
+    assert.equal((await profile(alice.client)).sub, 'alice-at-provider', 'alice is still connected as herself');
+    // and the answer is used up: bob cannot use it afterwards either
+    assert.equal((await jarFetch(jar, captured)).status, 400);
   });
 
   await t.test('disconnect on the account page deletes our copy and revokes at the provider', async () => {
     await accountPage(bobPage);
-    const revokedBefore = idp.count('revocation.success');
+    const revokedBefore = idp.revocations();
     await Promise.all([bobPage.waitForNavigation(), bobPage.click('#connection-svc button:has-text("Disconnect")')]);
     assert.equal(await status(bobPage), 'not_connected');
-    assert.ok(idp.count('revocation.success') > revokedBefore, 'revoked at the provider');
+    assert.ok(idp.revocations() > revokedBefore, 'revoked at the provider');
     await shot(bobPage, '5-disconnected');
     const r = await bob.client.callTool({ name: 'connections_status', arguments: {} });
     assert.equal(JSON.parse(r.content[0].text).connections[0].status, 'not_connected');
