@@ -15,12 +15,12 @@ export const PASSWORDS = {
 
 /**
  * A server for one test: a temp data dir with `users` added, started on a free port.
- * Stopped (and its data dir removed) when the test ends.
+ * Stopped (and its data dir removed) when the test ends. `port`: a port chosen beforehand (default: a free one).
  * Returns { server, url, mcpUrl, dataDir, port, tmp, file(name), stop({ kill9 }), start(),
  * restart({ kill9 }) }; `server` is replaced by start()/restart(), which start the process again
  * on the same data dir and port.
  */
-export async function testServer(t, { users = ['alice'], env = {}, publicHost } = {}) {
+export async function testServer(t, { users = ['alice'], env = {}, publicHost, port } = {}) {
   const dataDir = await makeTempDir('mcp-e2e-data-');
   const tmp = await makeTempDir('mcp-e2e-client-'); // client-side files (provider state)
   let h;
@@ -33,7 +33,7 @@ export async function testServer(t, { users = ['alice'], env = {}, publicHost } 
   for (const u of users) await addUser(DEFAULT_JAR, dataDir, u, PASSWORDS[u] ?? `${u}-e2e-password-12345`);
   h = {
     dataDir, tmp, env, publicHost,
-    server: await startServer({ dataDir, env, publicHost }),
+    server: await startServer({ dataDir, env, publicHost, port }),
     get url() { return this.server.url; },
     get port() { return this.server.port; },
     get mcpUrl() { return `${this.server.url}/mcp`; },

@@ -7,11 +7,12 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 /**
  * Returns { client, transport, authorized } where `authorized` tells whether an interactive
  * authorization (login/consent pages, or a remembered session) was needed.
- * `fetch` (optional) is passed to the transport, e.g. to count or tamper with requests.
+ * `fetch` (optional) is passed to the transport, e.g. to count or tamper with requests; `capabilities` (optional) are
+ * the client capabilities declared in initialize (e.g. { elicitation: { url: {} } }).
  */
-export async function connectClient(mcpUrl, provider, { name = 'mcp-oauth-server-e2e', fetch } = {}) {
+export async function connectClient(mcpUrl, provider, { name = 'mcp-oauth-server-e2e', fetch, capabilities } = {}) {
   const make = () => ({
-    client: new Client({ name, version: '0.0.0' }),
+    client: new Client({ name, version: '0.0.0' }, capabilities ? { capabilities } : undefined),
     transport: new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider, ...(fetch ? { fetch } : {}) }),
   });
   let c = make();

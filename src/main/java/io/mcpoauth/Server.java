@@ -5,6 +5,9 @@ import io.javalin.config.JavalinConfig;
 import io.mcpoauth.admin.AdminModule;
 import io.mcpoauth.admin.AdminService;
 import io.mcpoauth.config.Settings;
+import io.mcpoauth.connect.ConnectEndpoints;
+import io.mcpoauth.connect.ConnectionProviders;
+import io.mcpoauth.connect.Connections;
 import io.mcpoauth.core.BearerAuthenticator;
 import io.mcpoauth.core.IdpAccess;
 import io.mcpoauth.core.Secrets;
@@ -49,6 +52,7 @@ import io.mcpoauth.store.ClientStore;
 import io.mcpoauth.store.StoreException;
 import io.mcpoauth.store.Stores;
 import io.mcpoauth.store.Sweeper;
+import io.mcpoauth.store.TokenCipher;
 import io.mcpoauth.store.UserStore;
 import io.mcpoauth.store.file.EncryptionKeys;
 import io.mcpoauth.store.file.FileStore;
@@ -103,6 +107,8 @@ public final class Server implements AutoCloseable {
     public final ApiKeys apiKeys;
     /** Identity assertions for upstream MCP servers ({@code "identity": "jwt"}) and the JWK Set that verifies them. */
     public final IdentityJwt identityJwt;
+    /** The users' connections to third-party services (the vault); null when the servers file configures none. */
+    public final Connections connections;
     /** {@code /admin/api} and the credential the commands use to reach this server. */
     public final AdminModule admin;
     private final Javalin app;
@@ -133,21 +139,22 @@ public final class Server implements AutoCloseable {
             this.oauth = new OAuthServices(settings, clock, clients, refreshTokens, accessTokens, registry, new ClientAuthentication(registry),
                     ops.events(), lifecycle);
             this.codes = new AuthorizationCodes(stores.codes(), settings.authCodeTtl);
-            this.bearer = new AccessTokenVerifier(oauth, users, upstream == null ? null : upstream.tokens);
+            this.connections = openConnections(settings, clock, stores, files);
+            this.bearer = new AccessTokenVerifier(oauth, users, upstream == null ? null : upstream.tokens, connections);
             this.apiKeys = new ApiKeys(stores.apiKeys());
             this.identityJwt = IdentityJwt.from(settings, stores.sharedKey(IdentityJwt.KEY_NAME), users, clock).warm();
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
-            BearerAuthenticator callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess);
+            this.callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess, connections);
             byte[] requestStateKey = stores.sharedKey(REQUEST_STATE_KEY);
             if (settings.mcpServers.source() != null) {
                 // each /mcp/NAME accepts only tokens issued for its own resource (API keys are accepted everywhere, as on /mcp)
                 this.gateway = gw = new Gateway(settings, identityJwt::assertion, resource -> new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock,
-                        ops.events(), bearer.forResource(resource), idpAccess), requestStateKey, clock, ops.events());
+                        ops.events(), bearer.forResource(resource), idpAccess, connections), requestStateKey, clock, ops.events());
             } else {
                 this.gateway = null;
             }
-            this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint()),
-                    requestStateKey, clock, gateway);
+            this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint(),
+                    connections, connectTimeout(settings)), requestStateKey, clock, gateway);
             this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), stores.sessions());
             this.signIns = new PasswordSignIn(new LocalAccounts(users, PASSWORDS), users, clock, ticker).events(ops.events());
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
@@ -170,6 +177,41 @@ public final class Server implements AutoCloseable {
     }
 
     private static final PasswordHasher PASSWORDS = new PasswordHasher();
+    /** Every bearer credential /mcp and /api/me/connections accept: API keys, then access tokens. */
+    private final BearerAuthenticator callers;
+
+    /**
+     * The {@code "connections"} of the servers file ({@code MCP_SERVERS_FILE}); null when there are none. Their tokens
+     * are encrypted with the same key as the identity-provider tokens ({@code ENCRYPTION_KEY} or {@code encryption.key}).
+     */
+    private static Connections openConnections(Settings settings, Clock clock, Stores stores, FileStore files) {
+        ConnectionProviders providers = ConnectionProviders.load(settings.value(Settings.MCP_SERVERS_FILE), settings::variable, connectTimeout(settings));
+        if (providers.isEmpty()) {
+            if (stores.connections().count() > 0) {
+                LOG.warn("{} stored connections, but the servers file configures none: tools cannot use them", stores.connections().count());
+            }
+            return null;
+        }
+        TokenCipher cipher = files != null ? EncryptionKeys.open(settings.value(Settings.ENCRYPTION_KEY), files.dir(), stores.idpTokens())
+                : EncryptionKey.open(settings.value(Settings.ENCRYPTION_KEY), stores.idpTokens());
+        Connections c = new Connections(providers, stores.connections(), cipher, stores.idpStates(), clock, settings.issuer, connectTimeout(settings),
+                files != null);
+        LOG.info("Connections: {} (register {} as the redirect URI at each OAuth provider); {} stored", providers.all().stream()
+                .map(p -> p.name() + " (" + p.displayName() + ")").toList(), c.callbackUrl(), stores.connections().count());
+        return c;
+    }
+
+    /** UPSTREAM_TIMEOUT (seconds, 1-120) bounds every call to a connection's provider. */
+    static java.time.Duration connectTimeout(Settings settings) {
+        String v = settings.value(Settings.UPSTREAM_TIMEOUT);
+        try {
+            int s = Integer.parseInt(v);
+            if (s >= 1 && s <= 120) return java.time.Duration.ofSeconds(s);
+        } catch (NumberFormatException ignored) {
+            // below
+        }
+        throw new io.mcpoauth.config.ConfigException("UPSTREAM_TIMEOUT=" + v + ": expected whole seconds between 1 and 120");
+    }
     /** The HMAC key of MCP 2026-07-28 requestStates (a tool's pending questions), in the data directory. */
     /** The shared key that seals the modern era's {@code requestState} (with the file backend: {@code request-state.key}). */
     public static final String REQUEST_STATE_KEY = "request-state";
@@ -259,6 +301,7 @@ public final class Server implements AutoCloseable {
         tasks.add(Sweeper.Task.of("authorization_codes", codes::sweep));
         tasks.add(Sweeper.Task.of("pending_authorizations", flow::sweep));
         if (upstream != null) tasks.add(Sweeper.Task.of("upstream_states", upstream.signIn::sweep));
+        else if (connections != null) tasks.add(Sweeper.Task.of("connect_states", connections::sweep));
         return tasks;
     }
 
@@ -290,8 +333,10 @@ public final class Server implements AutoCloseable {
                     : files != null ? "failing writes" : "database unreachable"));
         });
         new AuthorizeEndpoints(flow, browserSessions, clock).routes(config);
-        new AccountEndpoints(settings, clock, browserSessions, users, consents, stores.grants(), lifecycle, clients, signIns,
-                upstream == null ? null : upstream.signIn, upstream == null ? null : upstream.tokens).routes(config);
+        AccountEndpoints account = new AccountEndpoints(settings, clock, browserSessions, users, consents, stores.grants(), lifecycle, clients, signIns,
+                upstream == null ? null : upstream.signIn, upstream == null ? null : upstream.tokens);
+        account.routes(config);
+        if (connections != null) new ConnectEndpoints(connections, account, callers, clock).routes(config);
         TokenEndpoint token = new TokenEndpoint(oauth, codes);
         token.routes(config);
         new MetadataEndpoints(oauth, token.grantTypes()).routes(config);

@@ -429,6 +429,7 @@ public final class AdminService implements Admin {
         byFile.put(FileStores.API_KEYS, counts.get("api_keys"));
         byFile.put(FileStores.NOTES, counts.get("notes"));
         byFile.put(FileStores.IDP_TOKENS, counts.get("upstream_tokens"));
+        byFile.put(FileStores.CONNECTIONS, counts.get("connections"));
         List<BackupFile> files = new ArrayList<>();
         byFile.forEach((name, n) -> {
             Path f = t.resolve(name);

@@ -291,6 +291,15 @@ public final class Settings {
         return text(setting);
     }
 
+    /**
+     * A variable of the environment (or {@code .env}) that a configuration file names as {@code ${NAME}} (e.g. a
+     * connection's client secret); null when unset or blank.
+     */
+    public String variable(String name) {
+        String v = raw.get(name);
+        return v == null || v.isBlank() ? null : v.strip();
+    }
+
     /** The MCP resource identifier: {@code <PUBLIC_URL>/mcp}. */
     public String mcpResource() {
         return issuer + "/mcp";

@@ -60,6 +60,9 @@ public final class AccountEndpoints {
     private final byte[] csrfKey = Secrets.randomBytes(32);
     /** State-changing JSON requests come from our own pages only: no Origin, or PUBLIC_URL's. */
     private final HostPolicy origins;
+    private final List<AccountSection> sections = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Where a sign-in on the account page may return to: a connect link of this server only. */
+    static final java.util.regex.Pattern NEXT = java.util.regex.Pattern.compile("/connect/[a-z0-9-]{1,32}");
 
     /** {@code upstream} and {@code upstreamTokens} are null with local sign-in ({@code signIns} is used then). */
     public AccountEndpoints(Settings settings, Clock clock, BrowserSessions sessions, UserStore users, Consents consents, GrantStore grants,
@@ -76,6 +79,42 @@ public final class AccountEndpoints {
         this.upstream = upstream;
         this.upstreamTokens = upstreamTokens;
         this.origins = new HostPolicy(settings.publicUrl, List.of());
+    }
+
+    /** Adds a section to the signed-in account page (before Sign out). */
+    public AccountEndpoints section(AccountSection s) {
+        sections.add(s);
+        return this;
+    }
+
+    // ---- for modules above this one that add pages to the account (the same session, the same CSRF rules) ----
+
+    /** The signed-in user of the request's browser session, or null. */
+    public String signedInUser(Context ctx) {
+        UserRecord u = userOf(session(ctx));
+        return u == null ? null : u.userId();
+    }
+
+    /** The id of the request's live browser session, or null. */
+    public String sessionId(Context ctx) {
+        BrowserSessions.Session s = session(ctx);
+        return s == null ? null : s.id();
+    }
+
+    /** Whether {@code presented} is the CSRF token of the request's browser session. */
+    public boolean csrfOk(Context ctx, String presented) {
+        return csrfOk(session(ctx), presented);
+    }
+
+    /** The user of a state-changing JSON request (session, X-CSRF-Token, no foreign Origin); null when it was answered with an error. */
+    public String apiWriterUser(Context ctx) {
+        UserRecord u = apiWriter(ctx);
+        return u == null ? null : u.userId();
+    }
+
+    /** The page that says a form does not belong to the browser session. */
+    public static void refuseForm(Context ctx) {
+        forbidden(ctx);
     }
 
     public void routes(JavalinConfig config) {
@@ -105,10 +144,14 @@ public final class AccountEndpoints {
                 }
                 ctx.res().addHeader("Set-Cookie", sessions.setCookie(s));
             }
-            Web.page(ctx, 200, AccountPages.signIn(csrf(s), upstream == null ? null : upstream.displayName(), null, null));
+            String next = ctx.queryParam("next");
+            Web.page(ctx, 200, AccountPages.signIn(csrf(s), upstream == null ? null : upstream.displayName(), null, null,
+                    next != null && NEXT.matcher(next).matches() ? next : null));
             return;
         }
-        Web.page(ctx, 200, AccountPages.account(csrf(s), userView(u), clientViews(u.userId()), upstreamView(u.userId())));
+        StringBuilder extra = new StringBuilder();
+        for (AccountSection sec : sections) extra.append(sec.html(u.userId(), csrf(s)));
+        Web.page(ctx, 200, AccountPages.account(csrf(s), userView(u), clientViews(u.userId()), upstreamView(u.userId()), extra.toString()));
     }
 
     private void signIn(Context ctx) {
@@ -153,7 +196,8 @@ public final class AccountEndpoints {
             return;
         }
         ctx.res().addHeader("Set-Cookie", sessions.setCookie(fresh));
-        redirect(ctx, PATH);
+        String next = form.first("next");
+        redirect(ctx, next != null && NEXT.matcher(next).matches() ? next : PATH);
     }
 
     private void signOut(Context ctx) {

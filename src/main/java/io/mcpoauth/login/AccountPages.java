@@ -26,11 +26,17 @@ public final class AccountPages {
 
     /** The sign-in page: a password form (local) or one button that goes to the provider. */
     public static String signIn(String csrf, String providerNameOrNull, String errorOrNull, String usernameOrNull) {
+        return signIn(csrf, providerNameOrNull, errorOrNull, usernameOrNull, null);
+    }
+
+    /** @param nextOrNull where to go after a password sign-in (a checked path of this server) */
+    public static String signIn(String csrf, String providerNameOrNull, String errorOrNull, String usernameOrNull, String nextOrNull) {
         StringBuilder b = new StringBuilder(2048);
         b.append("<h1>Your account</h1>\n");
         if (errorOrNull != null) b.append("<p class=\"error\" role=\"alert\">").append(escape(errorOrNull)).append("</p>\n");
         b.append("<form method=\"post\" action=\"").append(AccountEndpoints.SIGNIN_PATH).append("\">\n");
         b.append("<input type=\"hidden\" name=\"csrf\" value=\"").append(escape(csrf)).append("\">\n");
+        if (nextOrNull != null) b.append("<input type=\"hidden\" name=\"next\" value=\"").append(escape(nextOrNull)).append("\">\n");
         if (providerNameOrNull != null) {
             b.append("<p>Sign in with <strong>").append(escape(providerNameOrNull))
                     .append("</strong> to see your connected applications.</p>\n");
@@ -51,6 +57,11 @@ public final class AccountPages {
 
     /** Who you are, the clients you authorized (each with Revoke), the upstream connection, Sign out. */
     public static String account(String csrf, UserView user, List<ClientView> clients, UpstreamView upstream) {
+        return account(csrf, user, clients, upstream, "");
+    }
+
+    /** @param extraHtml more sections (already escaped HTML), shown before Sign out */
+    public static String account(String csrf, UserView user, List<ClientView> clients, UpstreamView upstream, String extraHtml) {
         StringBuilder b = new StringBuilder(4096);
         b.append("<h1>Your account</h1>\n");
         b.append("<p>Signed in as <strong>").append(escape(user.name() != null ? user.name() : user.username())).append("</strong>");
@@ -112,6 +123,7 @@ public final class AccountPages {
             }
         }
 
+        if (extraHtml != null) b.append(extraHtml);
         b.append("<form method=\"post\" action=\"").append(AccountEndpoints.SIGNOUT_PATH).append("\">\n");
         b.append("<input type=\"hidden\" name=\"csrf\" value=\"").append(escape(csrf)).append("\">\n");
         b.append("<div class=\"actions\"><button type=\"submit\">Sign out</button></div>\n</form>");

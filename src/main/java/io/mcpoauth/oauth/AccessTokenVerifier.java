@@ -17,6 +17,7 @@ public final class AccessTokenVerifier implements BearerAuthenticator {
     private final OAuthServices s;
     private final UserStore users;
     private final IdpAccess upstream;
+    private final io.mcpoauth.core.ConnectionAccess connections;
 
     public AccessTokenVerifier(OAuthServices services, UserStore users) {
         this(services, users, null);
@@ -24,6 +25,12 @@ public final class AccessTokenVerifier implements BearerAuthenticator {
 
     /** {@code upstream}: the users' upstream credentials for tools (null with local sign-in). */
     public AccessTokenVerifier(OAuthServices services, UserStore users, IdpAccess upstream) {
+        this(services, users, upstream, null);
+    }
+
+    /** {@code connections}: the users' connections for tools and gateway upstreams (null when none are configured). */
+    public AccessTokenVerifier(OAuthServices services, UserStore users, IdpAccess upstream, io.mcpoauth.core.ConnectionAccess connections) {
+        this.connections = connections;
         this.s = services;
         this.users = users;
         this.upstream = upstream;
@@ -52,6 +59,6 @@ public final class AccessTokenVerifier implements BearerAuthenticator {
         // a grant made for a user who was removed, and perhaps created again since, belongs to nobody
         if (u == null || u.createdAt() != null && grant.createdAt().isBefore(u.createdAt())) return null;
         return new AuthContext(u.userId(), u.username(), u.provider(), t.clientId(), t.scopes(), t.grantId(),
-                "local".equals(u.provider()) ? null : upstream);
+                "local".equals(u.provider()) ? null : upstream, connections);
     }
 }

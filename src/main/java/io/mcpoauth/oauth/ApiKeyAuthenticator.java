@@ -30,10 +30,18 @@ public final class ApiKeyAuthenticator implements BearerAuthenticator {
     private final Events events;
     private final BearerAuthenticator accessTokens;
     private final IdpAccess upstream;
+    private final io.mcpoauth.core.ConnectionAccess connections;
 
     /** @param upstream the users' upstream credentials (null with local sign-in): a key acts as its user there too */
     public ApiKeyAuthenticator(ApiKeys keys, UserStore users, Set<String> supportedScopes, Clock clock, Events events,
                                BearerAuthenticator accessTokens, IdpAccess upstream) {
+        this(keys, users, supportedScopes, clock, events, accessTokens, upstream, null);
+    }
+
+    /** @param connections the users' connections (null when none are configured): a key reaches its user's connections too */
+    public ApiKeyAuthenticator(ApiKeys keys, UserStore users, Set<String> supportedScopes, Clock clock, Events events,
+                               BearerAuthenticator accessTokens, IdpAccess upstream, io.mcpoauth.core.ConnectionAccess connections) {
+        this.connections = connections;
         this.keys = keys;
         this.users = users;
         this.supportedScopes = Set.copyOf(supportedScopes);
@@ -62,6 +70,6 @@ public final class ApiKeyAuthenticator implements BearerAuthenticator {
         Set<String> scopes = new LinkedHashSet<>(r.scopes());
         scopes.retainAll(supportedScopes);
         return new AuthContext(u.userId(), u.username(), u.provider(), "apikey:" + r.id(), scopes, null,
-                "local".equals(u.provider()) ? null : upstream);
+                "local".equals(u.provider()) ? null : upstream, connections);
     }
 }

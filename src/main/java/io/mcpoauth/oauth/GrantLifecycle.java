@@ -173,6 +173,7 @@ public final class GrantLifecycle {
         int notes = stores.notes().removeAll(userId);
         int consents = stores.consents().removeByUser(userId);
         stores.idpTokens().remove(userId);
+        stores.connections().removeByUser(userId);
         stores.sessions().removeByUser(userId);
         stores.pending().removeByUser(userId);
         stores.codes().removeByUser(userId);

@@ -10,7 +10,8 @@ import java.util.Map;
  * sign-ins in flight) are not part of it: clients refresh and browsers sign in again.
  */
 public record Contents(List<ClientRecord> clients, List<RefreshFamily> grants, List<UserRecord> users, List<ConsentRecord> consents,
-                       List<ApiKeyRecord> apiKeys, List<NoteRecord> notes, List<IdpTokenRecord> idpTokens) {
+                       List<ApiKeyRecord> apiKeys, List<NoteRecord> notes, List<IdpTokenRecord> idpTokens,
+                       List<ConnectionRecord> connections) {
     public Contents {
         clients = List.copyOf(clients);
         grants = List.copyOf(grants);
@@ -19,6 +20,7 @@ public record Contents(List<ClientRecord> clients, List<RefreshFamily> grants, L
         apiKeys = List.copyOf(apiKeys);
         notes = List.copyOf(notes);
         idpTokens = List.copyOf(idpTokens);
+        connections = connections == null ? List.of() : List.copyOf(connections);
     }
 
     /** How many records of each kind, in a fixed order (for messages and checks). */
@@ -31,6 +33,7 @@ public record Contents(List<ClientRecord> clients, List<RefreshFamily> grants, L
         m.put("api_keys", apiKeys.size());
         m.put("notes", notes.size());
         m.put("upstream_tokens", idpTokens.size());
+        m.put("connections", connections.size());
         return m;
     }
 

@@ -19,6 +19,9 @@ public interface Stores extends AutoCloseable {
 
     IdpTokenStore idpTokens();
 
+    /** Users' connections to third-party services (the vault). */
+    ConnectionStore connections();
+
     AccessTokenStore accessTokens();
 
     /** Authorization codes, by SHA-256 of the code. */
@@ -36,7 +39,7 @@ public interface Stores extends AutoCloseable {
     /** Every durable record as one consistent view (store migrate, backups). */
     default Contents contents() {
         return new Contents(clients().list(), grants().list(), users().list(), consents().list(), apiKeys().list(), notes().all(),
-                idpTokens().list());
+                idpTokens().list(), connections().list());
     }
 
     /** Stores {@code contents} into this store, which holds none of the durable records yet (store migrate, restores). */
@@ -48,6 +51,7 @@ public interface Stores extends AutoCloseable {
         for (ApiKeyRecord k : contents.apiKeys()) apiKeys().create(k);
         for (NoteRecord n : contents.notes()) notes().put(n);
         for (IdpTokenRecord t : contents.idpTokens()) idpTokens().put(t);
+        for (ConnectionRecord c : contents.connections()) connections().put(c);
     }
 
     /**

@@ -302,6 +302,66 @@ public abstract class StoreContract {
         assertFalse(t.remove("u1"));
     }
 
+    // ---- connections ----
+
+    static ConnectionRecord connection(String user, String name, String access, long revision) {
+        return new ConnectionRecord(user, name, "k", access, "refresh-" + access, T0.plusSeconds(3600), List.of("read", "write"), user + "@example.com",
+                ConnectionRecord.CONNECTED, T0, null, null, null, null, revision);
+    }
+
+    @Test
+    void connectionsArePerUserAndNameReplacedOnlyOverTheSameRevisionAndSurviveARestart() {
+        ConnectionStore c = stores.connections();
+        ConnectionRecord a = connection("local:ann", "github", "cipher-a", 1);
+        c.put(a);
+        c.put(connection("local:ann", "gmail", "cipher-g", 1));
+        c.put(connection("local:bob", "github", "cipher-b", 1));
+        assertEquals(List.of("github", "gmail"), c.listByUser("local:ann").stream().map(ConnectionRecord::name).toList(), "sorted by name");
+        assertEquals("cipher-b", c.get("local:bob", "github").accessCiphertext(), "each user has their own");
+        assertNull(c.get("local:bob", "gmail"));
+        ConnectionRecord marked = a.marked(T0.plusSeconds(5), "instance-1");
+        assertTrue(c.replace(a, marked), "the in-flight marker is stored over the read revision");
+        assertFalse(c.replace(a, a.withStatus(ConnectionRecord.NEEDS_RECONNECT)), "a writer that read an older revision loses");
+        restart();
+        c = stores.connections();
+        ConnectionRecord back = c.get("local:ann", "github");
+        assertEquals(T0.plusSeconds(5), back.refreshingSince(), "the marker is durable");
+        assertEquals("instance-1", back.refreshOwner());
+        assertEquals(2, back.revision());
+        assertEquals(List.of("read", "write"), back.scopes());
+        assertEquals("refresh-cipher-a", back.refreshCiphertext());
+        assertEquals(3, c.count());
+        assertEquals(3, c.list().size());
+        assertEquals("github", c.remove("local:ann", "github").name());
+        assertNull(c.remove("local:ann", "github"), "removed once");
+        assertEquals(1, c.removeByUser("local:ann"));
+        assertEquals(List.of(), c.listByUser("local:ann"));
+        assertEquals(1, c.count(), "the other user's connection stays");
+        restart();
+        assertEquals(1, stores.connections().count());
+    }
+
+    @Test
+    void concurrentReplacesOfOneConnectionLetExactlyOneWin() throws Exception {
+        ConnectionStore c = stores.connections();
+        ConnectionRecord a = connection("u", "svc", "cipher", 7);
+        c.put(a);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Boolean>> fs = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                int n = i;
+                fs.add(pool.submit(() -> c.replace(a, a.marked(T0.plusSeconds(n), "o" + n))));
+            }
+            int won = 0;
+            for (Future<Boolean> f : fs) if (f.get(30, TimeUnit.SECONDS)) won++;
+            assertEquals(1, won, "one refresh marks the connection; the others see it changed");
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(8, c.get("u", "svc").revision());
+    }
+
     // ---- access tokens ----
 
     @Test

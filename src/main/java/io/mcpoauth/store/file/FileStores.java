@@ -6,6 +6,8 @@ import io.mcpoauth.store.ApiKeyStore;
 import io.mcpoauth.store.ClientRecord;
 import io.mcpoauth.store.ClientStore;
 import io.mcpoauth.store.CodeRecord;
+import io.mcpoauth.store.ConnectionRecord;
+import io.mcpoauth.store.ConnectionStore;
 import io.mcpoauth.store.ConsentRecord;
 import io.mcpoauth.store.ConsentStore;
 import io.mcpoauth.store.Contents;
@@ -25,6 +27,7 @@ import io.mcpoauth.store.UserRecord;
 import io.mcpoauth.store.UserStore;
 import io.mcpoauth.store.memory.MapApiKeyStore;
 import io.mcpoauth.store.memory.MapClientStore;
+import io.mcpoauth.store.memory.MapConnectionStore;
 import io.mcpoauth.store.memory.MapConsentStore;
 import io.mcpoauth.store.memory.MapGrantStore;
 import io.mcpoauth.store.memory.MapIdpTokenStore;
@@ -55,6 +58,7 @@ public final class FileStores implements Stores {
     public static final String NOTES = "notes.json";
     public static final String API_KEYS = "api_keys.json";
     public static final String IDP_TOKENS = "upstream_tokens.json";
+    public static final String CONNECTIONS = "connections.json";
 
     private final FileStore store;
     private final CompletableFuture<DurableMap<RefreshFamily>> grantsLoading;
@@ -65,6 +69,7 @@ public final class FileStores implements Stores {
     private final ApiKeyStore apiKeys;
     private final NoteStore notes;
     private final IdpTokenStore idpTokens;
+    private final ConnectionStore connections;
     private final ShortLivedStore<CodeRecord> codes = new MemoryShortLivedStore<>(MemoryStores.MAX_SHORT_LIVED);
     private final ShortLivedStore<IdpStateRecord> idpStates = new MemoryShortLivedStore<>(MemoryStores.MAX_SHORT_LIVED);
     private final AccessTokenStore accessTokens = new MemoryAccessTokenStore(MemoryStores.MAX_ACCESS_TOKENS, MemoryStores.ACCESS_TOKENS_PER_GRANT);
@@ -76,6 +81,7 @@ public final class FileStores implements Stores {
     private final RecordMap<ApiKeyRecord> apiKeyMap;
     private final RecordMap<NoteRecord> noteMap;
     private final RecordMap<IdpTokenRecord> idpTokenMap;
+    private final RecordMap<ConnectionRecord> connectionMap;
     private volatile RecordMap<RefreshFamily> grantMap;
 
     private FileStores(FileStore store, int maxBrowserSessions) {
@@ -102,12 +108,15 @@ public final class FileStores implements Stores {
             // journaled: a note added for one user appends that user's record, not everyone's notes
             this.noteMap = records(store.journaledMap(NOTES, "notes", NoteRecord.class, SnapshotFormat.Layout.ONE_LINE));
             this.idpTokenMap = records(store.map(IDP_TOKENS, "upstream_tokens", IdpTokenRecord.class, SnapshotFormat.Layout.ONE_LINE));
+            // journaled: a refresh of one user's connection appends that record, not every user's
+            this.connectionMap = records(connectionMap(store));
             this.clients = new MapClientStore(clientMap);
             this.users = new MapUserStore(userMap);
             this.consents = new MapConsentStore(consentMap);
             this.apiKeys = new MapApiKeyStore(apiKeyMap);
             this.notes = new MapNoteStore(noteMap);
             this.idpTokens = new MapIdpTokenStore(idpTokenMap);
+            this.connections = new MapConnectionStore(connectionMap);
         } catch (RuntimeException e) {
             grantsLoading.handle((m, x) -> null).join();
             throw e;
@@ -138,6 +147,7 @@ public final class FileStores implements Stores {
         putAll(apiKeyMap, contents.apiKeys(), ApiKeyRecord::id);
         putAll(noteMap, contents.notes(), NoteRecord::userId);
         putAll(idpTokenMap, contents.idpTokens(), IdpTokenRecord::userId);
+        putAll(connectionMap, contents.connections(), ConnectionRecord::key);
     }
 
     static final int LOAD_BATCH = 10_000;
@@ -216,6 +226,14 @@ public final class FileStores implements Stores {
 
     public static IdpTokenStore idpTokens(FileStore store) {
         return new MapIdpTokenStore(records(store.map(IDP_TOKENS, "upstream_tokens", IdpTokenRecord.class, SnapshotFormat.Layout.ONE_LINE)));
+    }
+
+    public static ConnectionStore connections(FileStore store) {
+        return new MapConnectionStore(records(connectionMap(store)));
+    }
+
+    private static DurableMap<ConnectionRecord> connectionMap(FileStore store) {
+        return store.journaledMap(CONNECTIONS, "connections", ConnectionRecord.class, SnapshotFormat.Layout.ONE_LINE);
     }
 
     /** Waits until {@code refresh_tokens.json} is loaded; throws what the load threw (a damaged file is refused here). */
@@ -316,6 +334,11 @@ public final class FileStores implements Stores {
     @Override
     public IdpTokenStore idpTokens() {
         return idpTokens;
+    }
+
+    @Override
+    public ConnectionStore connections() {
+        return connections;
     }
 
     @Override

@@ -6,6 +6,8 @@ import io.mcpoauth.store.ApiKeyStore;
 import io.mcpoauth.store.ClientRecord;
 import io.mcpoauth.store.ClientStore;
 import io.mcpoauth.store.CodeRecord;
+import io.mcpoauth.store.ConnectionRecord;
+import io.mcpoauth.store.ConnectionStore;
 import io.mcpoauth.store.ConsentRecord;
 import io.mcpoauth.store.ConsentStore;
 import io.mcpoauth.store.GrantStore;
@@ -36,6 +38,7 @@ public final class MemoryStores implements Stores {
         final MemoryMap<ApiKeyRecord> apiKeys = new MemoryMap<>();
         final MemoryMap<NoteRecord> notes = new MemoryMap<>();
         final MemoryMap<IdpTokenRecord> idpTokens = new MemoryMap<>();
+        final MemoryMap<ConnectionRecord> connections = new MemoryMap<>();
         final java.util.Map<String, byte[]> keys = new java.util.concurrent.ConcurrentHashMap<>();
     }
 
@@ -52,6 +55,7 @@ public final class MemoryStores implements Stores {
     private final ApiKeyStore apiKeys;
     private final NoteStore notes;
     private final IdpTokenStore idpTokens;
+    private final ConnectionStore connections;
     private final ShortLivedStore<CodeRecord> codes = new MemoryShortLivedStore<>(MAX_SHORT_LIVED);
     private final ShortLivedStore<IdpStateRecord> idpStates = new MemoryShortLivedStore<>(MAX_SHORT_LIVED);
     private final AccessTokenStore accessTokens = new MemoryAccessTokenStore(MAX_ACCESS_TOKENS, ACCESS_TOKENS_PER_GRANT);
@@ -78,6 +82,7 @@ public final class MemoryStores implements Stores {
         this.apiKeys = new MapApiKeyStore(data.apiKeys);
         this.notes = new MapNoteStore(data.notes);
         this.idpTokens = new MapIdpTokenStore(data.idpTokens);
+        this.connections = new MapConnectionStore(data.connections);
     }
 
     @Override
@@ -113,6 +118,11 @@ public final class MemoryStores implements Stores {
     @Override
     public IdpTokenStore idpTokens() {
         return idpTokens;
+    }
+
+    @Override
+    public ConnectionStore connections() {
+        return connections;
     }
 
     @Override

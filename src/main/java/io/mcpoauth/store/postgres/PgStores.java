@@ -5,6 +5,7 @@ import io.mcpoauth.store.AccessTokenStore;
 import io.mcpoauth.store.ApiKeyStore;
 import io.mcpoauth.store.ClientStore;
 import io.mcpoauth.store.CodeRecord;
+import io.mcpoauth.store.ConnectionStore;
 import io.mcpoauth.store.ConsentStore;
 import io.mcpoauth.store.Contents;
 import io.mcpoauth.store.GrantStore;
@@ -51,6 +52,7 @@ public final class PgStores implements Stores {
     private final ApiKeyStore apiKeys;
     private final NoteStore notes;
     private final IdpTokenStore idpTokens;
+    private final ConnectionStore connections;
     private final AccessTokenStore accessTokens;
     private final ShortLivedStore<CodeRecord> codes;
     private final ShortLivedStore<IdpStateRecord> idpStates;
@@ -68,6 +70,7 @@ public final class PgStores implements Stores {
         this.apiKeys = new PgApiKeyStore(db);
         this.notes = new PgNoteStore(db);
         this.idpTokens = new PgIdpTokenStore(db);
+        this.connections = new PgConnectionStore(db);
         this.accessTokens = new PgAccessTokenStore(db, ACCESS_TOKENS_PER_GRANT);
         this.codes = new PgShortLivedStore<>(db, "authorization_codes", CodeRecord.class, MAX_SHORT_LIVED);
         this.idpStates = new PgShortLivedStore<>(db, "idp_states", IdpStateRecord.class, MAX_SHORT_LIVED);
@@ -156,6 +159,11 @@ public final class PgStores implements Stores {
     }
 
     @Override
+    public ConnectionStore connections() {
+        return connections;
+    }
+
+    @Override
     public AccessTokenStore accessTokens() {
         return accessTokens;
     }
@@ -184,7 +192,7 @@ public final class PgStores implements Stores {
     @Override
     public Contents contents() {
         return db.snapshot("export the database", c -> new Contents(PgClientStore.all(c), PgGrantStore.all(c), PgUserStore.all(c),
-                PgConsentStore.all(c), PgApiKeyStore.all(c), PgNoteStore.all(c), PgIdpTokenStore.all(c)));
+                PgConsentStore.all(c), PgApiKeyStore.all(c), PgNoteStore.all(c), PgIdpTokenStore.all(c), PgConnectionStore.all(c)));
     }
 
     /** Stores everything in one transaction; refused when the database already holds records. */
@@ -204,6 +212,7 @@ public final class PgStores implements Stores {
             batch(c, PgApiKeyStore.INSERT, contents.apiKeys(), PgApiKeyStore::values);
             for (NoteRecord n : contents.notes()) PgNoteStore.put(c, n);
             batch(c, PgIdpTokenStore.UPSERT, contents.idpTokens(), PgIdpTokenStore::values);
+            batch(c, PgConnectionStore.UPSERT, contents.connections(), PgConnectionStore::values);
             return null;
         });
     }

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 final class Schema {
     private static final Logger LOG = LoggerFactory.getLogger(Schema.class);
     /** The schema this server knows. */
-    static final int VERSION = 2;
+    static final int VERSION = 3;
     /** Advisory lock keys: ('mcpo' as int4, purpose). */
     static final int LOCK_SPACE = 0x6d63706f;
     static final int LOCK_MIGRATE = 0;
@@ -31,12 +31,35 @@ final class Schema {
     static final List<String> SHORT_LIVED = List.of("authorization_codes", "idp_states", "browser_sessions", "pending_authorizations");
     /** Every table that holds data (for emptiness checks, counts and the export). */
     static final List<String> DATA_TABLES = List.of("clients", "users", "refresh_families", "consents", "api_keys", "note_counters", "notes",
-            "upstream_tokens", "access_tokens", "authorization_codes", "idp_states", "browser_sessions", "pending_authorizations");
+            "upstream_tokens", "connections", "access_tokens", "authorization_codes", "idp_states", "browser_sessions", "pending_authorizations");
 
     private record Migration(int version, int compatibleFrom, String description, List<String> statements) {}
 
     private static final List<Migration> MIGRATIONS = List.of(new Migration(1, 1, "initial schema", v1()),
-            new Migration(2, 1, "keys shared by every instance", List.of("CREATE TABLE server_keys (name text PRIMARY KEY, key bytea NOT NULL)")));
+            new Migration(2, 1, "keys shared by every instance", List.of("CREATE TABLE server_keys (name text PRIMARY KEY, key bytea NOT NULL)")),
+            // compatible from 1: a server of schema 1 or 2 does not know the table and leaves it alone
+            new Migration(3, 1, "users' connections to third-party services", v3()));
+
+    private static List<String> v3() {
+        return List.of("""
+                CREATE TABLE connections (
+                    user_id            text NOT NULL,
+                    name               text NOT NULL,
+                    key_id             text,
+                    access_ciphertext  text NOT NULL,
+                    refresh_ciphertext text,
+                    expires_at         timestamptz,
+                    scopes             text[] NOT NULL,
+                    account            text,
+                    status             text NOT NULL,
+                    created_at         timestamptz,
+                    refreshed_at       timestamptz,
+                    last_used_at       timestamptz,
+                    refreshing_since   timestamptz,
+                    refresh_owner      text,
+                    revision           bigint NOT NULL,
+                    PRIMARY KEY (user_id, name))""");
+    }
 
     private Schema() {}
 
