@@ -138,9 +138,12 @@ test('connections: per-user accounts at a real provider, refresh, restarts, kill
   });
 
   await t.test('the access token is refreshed ahead of its expiry; the provider rotates the refresh token', async () => {
-    // it lives 65 s; the server refreshes within the last 60 s, so a use after 5 s refreshes it
-    await waitFor(async () => { await profile(alice.client); return idp.count('grant.success', 'refresh_token') >= 1; },
+    // it lives 65 s; the server refreshes within the last 60 s, so a use 5 s after it was issued refreshes it
+    const before = idp.count('grant.success', 'refresh_token');
+    const expiresAt = Date.parse((await callJson(alice.client, 'connections_status')).connections[0].expires_at);
+    await waitFor(async () => { await profile(alice.client); return idp.count('grant.success', 'refresh_token') > before; },
       { timeoutMs: 30_000, interval: 1_000, what: 'a refresh' });
+    assert.ok(Date.now() < expiresAt, 'refreshed while the old access token was still valid');
     const st = await callJson(alice.client, 'connections_status');
     assert.ok(st.connections[0].refreshed_at, JSON.stringify(st));
     assert.equal((await profile(alice.client)).sub, 'alice-at-provider');
