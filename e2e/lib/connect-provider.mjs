@@ -19,7 +19,8 @@ export async function startConnectProvider({ port, redirectUri, accessTokenTtl =
   const clientSecret = randomBytes(24).toString('base64url');
   const events = [];
   let hold = null;
-  const state = { heldRefreshes: 0 };
+  let holdBefore = null;
+  const state = { heldRefreshes: 0, heldRequests: 0 };
   const provider = new Provider(issuer, {
     clients: [{
       client_id: clientId,
@@ -50,6 +51,14 @@ export async function startConnectProvider({ port, redirectUri, accessTokenTtl =
   provider.on('access_token.destroyed', () => events.push({ name: 'access_token.destroyed' }));
   provider.on('revocation.error', (_ctx, err) => events.push({ name: 'revocation.error', error: err.error }));
   provider.use(async (ctx, next) => {
+    if (holdBefore && ctx.path === '/token' && ctx.method === 'POST') {
+      // a refresh request that arrives but is never carried out (its caller is gone when it is let go)
+      state.heldRequests++;
+      await holdBefore.promise;
+      ctx.status = 503;
+      ctx.body = { error: 'temporarily_unavailable' };
+      return;
+    }
     await next();
     if (hold && ctx.path === '/token' && ctx.status === 200 && ctx.oidc?.params?.grant_type === 'refresh_token') {
       state.heldRefreshes++;
@@ -60,6 +69,10 @@ export async function startConnectProvider({ port, redirectUri, accessTokenTtl =
   return {
     issuer, clientId, clientSecret, events,
     get heldRefreshes() { return state.heldRefreshes; },
+    get heldRequests() { return state.heldRequests; },
+    /** Token requests are held before they are carried out, and then answered 503 without being carried out. */
+    holdTokenRequests() { let release; const promise = new Promise((r) => { release = r; }); holdBefore = { promise, release }; },
+    dropHeldTokenRequests() { const h = holdBefore; holdBefore = null; h?.release(); },
     /** Tokens destroyed by revocation (RFC 7009) and grants revoked. */
     revocations() { return this.count('refresh_token.destroyed') + this.count('access_token.destroyed') + this.count('grant.revoked'); },
     /** How many events of `name` (and grant type, when given). */
@@ -68,6 +81,7 @@ export async function startConnectProvider({ port, redirectUri, accessTokenTtl =
     releaseRefreshAnswers() { const h = hold; hold = null; h?.release(); },
     async stop() {
       this.releaseRefreshAnswers();
+      this.dropHeldTokenRequests();
       server.closeAllConnections?.();
       await new Promise((r) => server.close(() => r()));
     },

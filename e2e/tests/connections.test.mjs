@@ -4,7 +4,8 @@
 // Refresh ahead of expiry; restart and kill -9; a kill -9 while a refresh answer is in flight (the provider rotated
 // the token, we never got the answer) never makes us send the spent token again; a connect link cannot be completed
 // by another user; disconnect revokes at the provider; URL elicitation on 2025-11-25 (-32042) and 2026-07-28
-// (input_required), each completed in the browser, then the retried call succeeds.
+// (input_required), each completed in the browser, then the retried call succeeds. A kill -9 while a refresh request
+// has not been carried out resumes after the restart (the provider's introspection says the token is unused).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -138,9 +139,12 @@ test('connections: per-user accounts at a real provider, refresh, restarts, kill
   });
 
   await t.test('the access token is refreshed ahead of its expiry; the provider rotates the refresh token', async () => {
-    // it lives 65 s; the server refreshes within the last 60 s, so a use after 5 s refreshes it
-    await waitFor(async () => { await profile(alice.client); return idp.count('grant.success', 'refresh_token') >= 1; },
+    // it lives 65 s; the server refreshes within the last 60 s, so a use 5 s after it was issued refreshes it
+    const before = idp.count('grant.success', 'refresh_token');
+    const expiresAt = Date.parse((await callJson(alice.client, 'connections_status')).connections[0].expires_at);
+    await waitFor(async () => { await profile(alice.client); return idp.count('grant.success', 'refresh_token') > before; },
       { timeoutMs: 30_000, interval: 1_000, what: 'a refresh' });
+    assert.ok(Date.now() < expiresAt, 'refreshed while the old access token was still valid');
     const st = await callJson(alice.client, 'connections_status');
     assert.ok(st.connections[0].refreshed_at, JSON.stringify(st));
     assert.equal((await profile(alice.client)).sub, 'alice-at-provider');
@@ -156,6 +160,25 @@ test('connections: per-user accounts at a real provider, refresh, restarts, kill
     bob = await clientFor('bob');
     assert.equal((await profile(alice.client)).sub, 'alice-at-provider');
     assert.equal((await profile(bob.client)).sub, 'bob-at-provider');
+  });
+
+  await t.test('kill -9 while a refresh request has not been carried out: after the restart the refresh resumes, nothing is lost', async () => {
+    idp.holdTokenRequests();
+    const pending = [];
+    await waitFor(async () => {
+      if (idp.heldRequests > 0) return true;
+      pending.push(profile(bob.client).catch(() => {}));
+      return false;
+    }, { timeoutMs: 30_000, interval: 1_000, what: 'a refresh request at the provider' });
+    await h.stop({ kill9: true });
+    idp.dropHeldTokenRequests();
+    await Promise.all(pending);
+    await h.start();
+    bob = await clientFor('bob');
+    // the provider's introspection says the refresh token was never used: the refresh goes ahead
+    assert.equal((await profile(bob.client)).sub, 'bob-at-provider');
+    assert.equal((await callJson(bob.client, 'connections_status')).connections[0].status, 'connected');
+    assert.equal(idp.count('grant.error'), 0);
   });
 
   await t.test('kill -9 while a refresh answer is lost: the spent refresh token is never sent again; the user reconnects via URL elicitation', async () => {
@@ -232,6 +255,7 @@ test('connections: per-user accounts at a real provider, refresh, restarts, kill
     assert.equal(r2.status(), 403);
     assert.match(await alicePage.content(), /started by someone else/);
     await shot(alicePage, '4-foreign-answer-refused');
+    alice = await clientFor('alice', { fileName: 'alice-after-restarts' });
     assert.equal((await profile(alice.client)).sub, 'alice-at-provider', 'alice is still connected as herself');
     // and the answer is used up: bob cannot use it afterwards either
     assert.equal((await jarFetch(jar, captured)).status, 400);

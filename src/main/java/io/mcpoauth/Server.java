@@ -245,6 +245,7 @@ public final class Server implements AutoCloseable {
                 .gauge("mcp_oauth_access_tokens", "Access tokens stored (live until they expire or are swept).", stored(accessTokens::size))
                 .gauge("mcp_oauth_users", "Users stored.", stored(users::count))
                 .gauge("mcp_oauth_api_keys", "API keys stored.", stored(apiKeys::size))
+                .gauge("mcp_oauth_connections", "Users' connections to third-party services stored.", stored(stores.connections()::count))
                 .gauge("mcp_oauth_store_healthy", "1 while the store's writes succeed, else 0.", () -> stores.problem() == null ? 1 : 0)
                 .gauge("mcp_oauth_start_time_seconds", "When this server started (Unix time).", startedAt::getEpochSecond);
         if (stores instanceof PgStores pg) {

@@ -53,7 +53,7 @@ final class StoreMigration {
         try (FileStores files = FileStores.open(dir)) {
             contents = files.awaitLoaded().contents();
         }
-        String keyAdvice = keyAdvice(settings, dir, contents.idpTokens(), cli);
+        String keyAdvice = keyAdvice(settings, dir, contents, cli);
         if (keyAdvice == null) return 1;
         try (PgStores pg = AdminService.openDatabase(settings)) {
             int running = pg.serverConnections();
@@ -115,11 +115,13 @@ final class StoreMigration {
      * What to tell about the key of the upstream tokens, or null (after printing why) when the configured key is not
      * the one that encrypted them. With the database, the key must come from ENCRYPTION_KEY on every instance.
      */
-    private static String keyAdvice(Settings settings, Path dir, List<IdpTokenRecord> tokens, Cli cli) {
+    private static String keyAdvice(Settings settings, Path dir, Contents contents, Cli cli) {
         String configured = settings.value(Settings.ENCRYPTION_KEY);
         Path file = dir.resolve(EncryptionKeys.KEY_FILE);
         TreeSet<String> used = new TreeSet<>();
-        for (IdpTokenRecord t : tokens) used.add(String.valueOf(t.keyId()));
+        for (IdpTokenRecord t : contents.idpTokens()) used.add(String.valueOf(t.keyId()));
+        // users' connections are encrypted with the same key
+        for (io.mcpoauth.store.ConnectionRecord c : contents.connections()) used.add(String.valueOf(c.keyId()));
         String keyId = null;
         String source = null;
         if (!configured.isEmpty()) {
@@ -134,11 +136,12 @@ final class StoreMigration {
             }
             source = file.toString();
         }
-        if (tokens.isEmpty()) {
+        int stored = contents.idpTokens().size() + contents.connections().size();
+        if (stored == 0) {
             return "No upstream tokens were stored. With an identity provider, set the same ENCRYPTION_KEY (openssl rand -base64 32) on every instance.";
         }
         if (keyId == null || used.size() != 1 || !used.contains(keyId)) {
-            cli.err.println(tokens.size() + " upstream tokens are encrypted with key id " + String.join(", ", used) + ", but "
+            cli.err.println(stored + " upstream tokens and connections are encrypted with key id " + String.join(", ", used) + ", but "
                     + (source == null ? "neither ENCRYPTION_KEY nor " + file + " holds a key" : source + " holds key id " + keyId)
                     + ". Set ENCRYPTION_KEY to the key that encrypted them; nothing was copied.");
             return null;

@@ -96,6 +96,40 @@ final class ConnectionClient {
         }
     }
 
+    /**
+     * Whether the provider still accepts {@code refreshToken} (RFC 7662 introspection, which does not use it up): true
+     * or false from the provider's {@code active}; null when it has no introspection endpoint or gave no clear answer.
+     */
+    Boolean stillActive(String refreshToken, Duration timeout) {
+        if (provider.introspectionEndpoint() == null) return null;
+        String form = "token=" + java.net.URLEncoder.encode(refreshToken, java.nio.charset.StandardCharsets.UTF_8) + "&token_type_hint=refresh_token";
+        java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(provider.introspectionEndpoint())).timeout(timeout)
+                .header("Content-Type", "application/x-www-form-urlencoded").header("Accept", "application/json").header("User-Agent", "mcp-oauth-server");
+        String id = java.net.URLEncoder.encode(provider.clientId(), java.nio.charset.StandardCharsets.UTF_8);
+        if ("client_secret_basic".equals(provider.tokenAuth())) {
+            String secret = java.net.URLEncoder.encode(provider.clientSecret(), java.nio.charset.StandardCharsets.UTF_8);
+            b.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString((id + ":" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } else {
+            form += "&client_id=" + id;
+            if ("client_secret_post".equals(provider.tokenAuth())) {
+                form += "&client_secret=" + java.net.URLEncoder.encode(provider.clientSecret(), java.nio.charset.StandardCharsets.UTF_8);
+            }
+        }
+        try {
+            java.net.http.HttpResponse<byte[]> r = java.net.http.HttpClient.newBuilder().connectTimeout(timeout)
+                    .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build()
+                    .send(b.POST(java.net.http.HttpRequest.BodyPublishers.ofString(form)).build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 200 || r.body().length > 64 * 1024) return null;
+            JsonNode n = Json.MAPPER.readTree(r.body());
+            return n != null && n.path("active").isBoolean() ? n.get("active").asBoolean() : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
     private interface Call {
         OAuth2AccessToken run() throws IOException, InterruptedException, ExecutionException;
     }

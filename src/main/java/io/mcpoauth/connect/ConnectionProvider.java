@@ -15,11 +15,13 @@ import java.util.Map;
  * @param rotatingRefreshTokens whether a refresh token works only once (then a refresh interrupted by a crash is never retried)
  * @param accountClaim          the claim of the id_token or userinfo answer that names the account (e-mail, login)
  * @param description           for a secret: what to paste (shown on the account page)
+ * @param introspectionEndpoint the provider's token introspection (RFC 7662), when known: after an interrupted refresh
+ *                              it tells whether the refresh token was spent
  */
 public record ConnectionProvider(String name, String type, String displayName, String authorizationEndpoint, String tokenEndpoint,
                                  String revocationEndpoint, String userinfoEndpoint, String issuer, boolean issParameter, String clientId,
                                  String clientSecret, List<String> scopes, Map<String, String> authorizeParams, String tokenAuth,
-                                 boolean rotatingRefreshTokens, String accountClaim, String description) {
+                                 boolean rotatingRefreshTokens, String accountClaim, String description, String introspectionEndpoint) {
     public static final String OAUTH = "oauth";
     public static final String SECRET = "secret";
 

@@ -46,7 +46,7 @@ public final class ConnectionProviders {
     private static final ObjectMapper STRICT = JsonMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
     private static final Set<String> OAUTH_KEYS = Set.of("type", "preset", "display_name", "issuer", "authorization_endpoint", "token_endpoint",
             "revocation_endpoint", "userinfo_endpoint", "client_id", "client_secret", "scopes", "authorize_params", "token_endpoint_auth_method",
-            "rotating_refresh_tokens", "account_claim", "tenant", "allow_http");
+            "rotating_refresh_tokens", "account_claim", "tenant", "allow_http", "introspection_endpoint");
     private static final Set<String> SECRET_KEYS = Set.of("type", "display_name", "description");
 
     public static final ConnectionProviders NONE = new ConnectionProviders(Map.of());
@@ -169,7 +169,7 @@ public final class ConnectionProviders {
             String display = text("display_name", false);
             String description = text("description", false);
             return new ConnectionProvider(name, ConnectionProvider.SECRET, display == null ? name : display, null, null, null, null, null, false,
-                    null, null, List.of(), Map.of(), null, false, null, description);
+                    null, null, List.of(), Map.of(), null, false, null, description, null);
         }
 
         private ConnectionProvider oauth() {
@@ -185,6 +185,7 @@ public final class ConnectionProviders {
             String token = text("token_endpoint", false);
             String revocation = text("revocation_endpoint", false);
             String userinfo = text("userinfo_endpoint", false);
+            String introspection = text("introspection_endpoint", false);
             boolean issParameter = false;
             String display = text("display_name", false);
             if (issuer != null) {
@@ -200,6 +201,7 @@ public final class ConnectionProviders {
                 if (token == null) token = m.tokenEndpoint();
                 if (revocation == null) revocation = m.revocationEndpoint();
                 if (userinfo == null) userinfo = m.userinfoEndpoint();
+                if (introspection == null) introspection = m.introspectionEndpoint();
                 issParameter = m.issParameter();
                 if (authz == null) throw bad("issuer", "the metadata of " + issuer + " names no authorization_endpoint");
                 if (token == null) throw bad("issuer", "the metadata of " + issuer + " names no token_endpoint");
@@ -223,6 +225,7 @@ public final class ConnectionProviders {
             checkUrl("token_endpoint", token, allowHttp);
             if (revocation != null) checkUrl("revocation_endpoint", revocation, allowHttp);
             if (userinfo != null) checkUrl("userinfo_endpoint", userinfo, allowHttp);
+            if (introspection != null) checkUrl("introspection_endpoint", introspection, allowHttp);
             String clientId = text("client_id", true);
             String secret = text("client_secret", false);
             String auth = text("token_endpoint_auth_method", false);
@@ -263,7 +266,7 @@ public final class ConnectionProviders {
             if (accountClaim == null) accountClaim = p == null ? null : p.accountClaim;
             if (display == null) display = p != null ? p.display : hostOf(authz);
             return new ConnectionProvider(name, ConnectionProvider.OAUTH, display, authz, token, revocation, userinfo, issuer, issParameter,
-                    clientId, secret, scopes, params, auth, rotating, accountClaim, null);
+                    clientId, secret, scopes, params, auth, rotating, accountClaim, null, introspection);
         }
 
         private String text(String field, boolean required) {
@@ -339,7 +342,7 @@ public final class ConnectionProviders {
     /** Authorization-server metadata, read at start with one deadline per document. */
     static class Discovery {
         record Metadata(String authorizationEndpoint, String tokenEndpoint, String revocationEndpoint, String userinfoEndpoint,
-                        boolean issParameter, List<String> pkceMethods) {}
+                        boolean issParameter, List<String> pkceMethods, String introspectionEndpoint) {}
 
         static final class Failed extends RuntimeException {
             Failed(String message) {
@@ -379,7 +382,8 @@ public final class ConnectionProviders {
                     for (JsonNode m : doc.get("code_challenge_methods_supported")) pkce.add(m.asText());
                 }
                 return new Metadata(str(doc, "authorization_endpoint"), str(doc, "token_endpoint"), str(doc, "revocation_endpoint"),
-                        str(doc, "userinfo_endpoint"), doc.path("authorization_response_iss_parameter_supported").asBoolean(false), pkce);
+                        str(doc, "userinfo_endpoint"), doc.path("authorization_response_iss_parameter_supported").asBoolean(false), pkce,
+                        str(doc, "introspection_endpoint"));
             }
             throw new Failed("cannot read the authorization server metadata (" + problems + ")");
         }

@@ -47,8 +47,9 @@ import org.slf4j.LoggerFactory;
  * <em>before</em> the refresh token is sent, and cleared with the answer. So a provider whose refresh tokens work once
  * never sees one twice: a marker that outlived its process (a crash or kill -9 during the call), or an answer that
  * was lost (a timeout after the request may have arrived), means the token may be spent, and the connection becomes
- * "needs reconnect" instead of being retried. With {@code "rotating_refresh_tokens": false} (Google) such a
- * connection is simply refreshed again. Only the provider's {@code invalid_grant} marks a connection "needs reconnect"
+ * "needs reconnect" instead of being retried, unless the provider's token introspection (RFC 7662, which does not
+ * use the token up) says the refresh token is still active: then it was never used and the refresh goes ahead. With
+ * {@code "rotating_refresh_tokens": false} (Google) such a connection is simply refreshed again. Only the provider's {@code invalid_grant} marks a connection "needs reconnect"
  * otherwise; a provider that cannot be reached, or another error answer, is {@link ConnectionAccess.Unavailable}
  * (nothing spent, the marker cleared, retried on the next call).
  */
@@ -186,10 +187,21 @@ public final class Connections implements ConnectionAccess {
                     throw new Unavailable(p.displayName() + " is busy renewing your access; try again in a moment.");
                 }
                 if (p.rotatingRefreshTokens()) {
-                    LOG.warn("The refresh of {}'s {} connection started at {} never finished (interrupted, or its answer was lost): its refresh token "
-                            + "may be spent, so it is not sent again; the user must reconnect", userId, name, r.refreshingSince());
-                    if (!store.replace(r, r.withStatus(ConnectionRecord.NEEDS_RECONNECT))) continue;
-                    throw reconnect(p, "renewing your " + p.displayName() + " access was interrupted");
+                    // ask the provider, without using the token, whether it is still good (RFC 7662)
+                    Boolean active = r.refreshCiphertext() == null ? Boolean.FALSE : clients.get(name).stillActive(decrypt(r, "refresh"), timeout);
+                    if (active == null && p.introspectionEndpoint() != null) {
+                        if (!expired(r, now)) return use(p, r, decrypt(r, "access"), now);
+                        throw new Unavailable(p.displayName() + " could not confirm your connection right now; try again shortly.");
+                    }
+                    if (!Boolean.TRUE.equals(active)) {
+                        LOG.warn("The refresh of {}'s {} connection started at {} never finished (interrupted, or its answer was lost): its refresh "
+                                + "token {}, so it is not sent again; the user must reconnect", userId, name, r.refreshingSince(),
+                                active == null ? "may be spent" : "was spent (the provider says it is no longer active)");
+                        if (!store.replace(r, r.withStatus(ConnectionRecord.NEEDS_RECONNECT))) continue;
+                        throw reconnect(p, "renewing your " + p.displayName() + " access was interrupted");
+                    }
+                    LOG.info("The refresh of {}'s {} connection started at {} never finished, but the provider says its refresh token is unused: "
+                            + "refreshing", userId, name, r.refreshingSince());
                 }
                 // refresh tokens that stay valid: an interrupted refresh is simply done again
             }

@@ -1,5 +1,6 @@
 package io.mcpoauth.resource;
 
+import io.mcpoauth.core.ConnectionAccess;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -85,5 +86,24 @@ public final class ToolResult {
 
     public String state() {
         return state;
+    }
+
+    /**
+     * A tool (or an upstream) needs a connection the caller does not have, or must renew: the user is sent to the connect
+     * page ({@link Question.Url}, never pre-authenticated: the page needs the user's own browser session). A 2026-07-28
+     * client that declared URL elicitation gets an InputRequiredResult and retries after connecting; a 2025-11-25 client
+     * gets URLElicitationRequiredError (-32042; the stateless legacy transport does not keep the capabilities declared in
+     * initialize, so every 2025-11-25 client gets it, and it cannot be sent notifications/elicitation/complete: it retries
+     * when the user is done); any other client a tool error whose text gives the link. The endpoint does this for
+     * every tool that throws {@link ConnectionAccess.NotConnected}; a gateway upstream that needs a connection
+     * answers the same way.
+     */
+    public static ToolResult notConnected(ConnectionAccess.NotConnected e, ToolCall call) {
+        if (e.connectUrl() == null) return ToolResult.of(McpTool.error(e.getMessage()));
+        Question.Url q = Question.url(e.getMessage(), e.connectUrl());
+        String key = "connect_" + e.connection().replaceAll("[^A-Za-z0-9_.\\-]", "_");
+        if (call.era() == Era.MODERN && call.canAsk(q) && call.answer(key) == null) return ToolResult.ask(key, q);
+        if (call.era() == Era.LEGACY && ProtocolVersions.V2025_11_25.equals(call.protocolVersion())) return ToolResult.ask(key, q);
+        return ToolResult.of(McpTool.error(e.getMessage()));
     }
 }

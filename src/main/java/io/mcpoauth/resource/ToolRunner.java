@@ -72,7 +72,7 @@ final class ToolRunner {
             ToolResult r = tool.call(call);
             return r == null ? ToolResult.of(McpTool.error("the tool returned nothing")) : r;
         } catch (ConnectionAccess.NotConnected e) {
-            return notConnected(e, call);
+            return ToolResult.notConnected(e, call);
         } catch (ConnectionAccess.Unavailable e) {
             return ToolResult.of(McpTool.error(e.getMessage()));
         } catch (StoreException e) {
@@ -82,23 +82,6 @@ final class ToolRunner {
             log.warn("tool {} failed: {}", tool.name(), e.getClass().getName());
             return ToolResult.of(McpTool.error("internal error"));
         }
-    }
-
-    /**
-     * A tool (or an upstream) needs a connection the caller does not have, or must renew: the user is sent to the connect
-     * page ({@link Question.Url}, never pre-authenticated: the page needs the user's own browser session). A 2026-07-28
-     * client that declared URL elicitation gets an InputRequiredResult and retries after connecting; a 2025-11-25 client
-     * gets URLElicitationRequiredError (-32042; the stateless legacy transport does not keep the capabilities declared in
-     * initialize, so every 2025-11-25 client gets it, and it cannot be sent notifications/elicitation/complete: it retries
-     * when the user is done); any other client a tool error whose text gives the link.
-     */
-    static ToolResult notConnected(ConnectionAccess.NotConnected e, ToolCall call) {
-        if (e.connectUrl() == null) return ToolResult.of(McpTool.error(e.getMessage()));
-        Question.Url q = Question.url(e.getMessage(), e.connectUrl());
-        String key = "connect_" + e.connection().replaceAll("[^A-Za-z0-9_.\\-]", "_");
-        if (call.era() == Era.MODERN && call.canAsk(q) && call.answer(key) == null) return ToolResult.ask(key, q);
-        if (call.era() == Era.LEGACY && ProtocolVersions.V2025_11_25.equals(call.protocolVersion())) return ToolResult.ask(key, q);
-        return ToolResult.of(McpTool.error(e.getMessage()));
     }
 
     long toolCalls() {

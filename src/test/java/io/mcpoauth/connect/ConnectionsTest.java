@@ -254,6 +254,40 @@ class ConnectionsTest {
     }
 
     @Test
+    void anInterruptedRefreshWhoseTokenTheProviderStillAcceptsIsResumedAndASpentOneIsNot() {
+        TestClock clock = new TestClock();
+        ConnectFixture fx = new ConnectFixture(dir, null);
+        fx.idp.introspection = true; // discovered at start: the provider can say whether a refresh token is still unused
+        try (ConnectFixture f = fx.start(clock)) {
+            f.idp.expiresIn = 120;
+            ConnectFixture.User alice = f.user("alice");
+            alice.connect(ALICE_AT_SVC);
+            ConnectionStore store = f.s.server.stores.connections();
+            // killed after storing the marker, before the request reached the provider: the token is unused
+            ConnectionRecord r = store.get(alice.id(), "svc");
+            assertTrue(store.replace(r, r.marked(clock.instant(), "a-process-that-died")));
+            f.restart(clock);
+            clock.advance(Duration.ofSeconds(200));
+            int calls = f.idp.refreshCalls.get();
+            assertNotNull(f.s.server.connections.token(alice.id(), "svc").accessToken(), "resumed: the provider said the token is unused");
+            assertEquals(calls + 1, f.idp.refreshCalls.get());
+            assertFalse(f.idp.seen("/introspect").isEmpty());
+            // killed after the provider used the token up: introspection says inactive, it is not sent
+            store = f.s.server.stores.connections();
+            r = store.get(alice.id(), "svc");
+            assertTrue(store.replace(r, r.marked(clock.instant(), "a-process-that-died")));
+            f.idp.forgetRefreshTokens();
+            f.restart(clock);
+            clock.advance(Duration.ofSeconds(200));
+            calls = f.idp.refreshCalls.get();
+            Connections c = f.s.server.connections;
+            ConnectionAccess.NotConnected n = assertThrows(ConnectionAccess.NotConnected.class, () -> c.token(alice.id(), "svc"));
+            assertTrue(n.reconnect());
+            assertEquals(calls, f.idp.refreshCalls.get(), "a spent refresh token is never sent");
+        }
+    }
+
+    @Test
     void aCiphertextMovedToAnotherUserOrConnectionDoesNotDecrypt() throws Exception {
         try (ConnectFixture f = new ConnectFixture(dir, "\"display_name\": \"Service\"").start()) {
             ConnectFixture.User alice = f.user("alice");

@@ -92,6 +92,7 @@ public final class FakeIdp implements AutoCloseable {
                 c.routes.get(p, this::userinfo);
             }
             c.routes.get("/user/emails", this::emails);
+            c.routes.post("/introspect", this::introspect);
         });
         app.start();
         this.url = "http://127.0.0.1:" + app.port();
@@ -147,6 +148,7 @@ public final class FakeIdp implements AutoCloseable {
         d.put("id_token_signing_alg_values_supported", List.of("RS256"));
         d.put("scopes_supported", List.of("openid", "email", "profile", "offline_access"));
         d.put("code_challenge_methods_supported", List.of("S256"));
+        if (introspection) d.put("introspection_endpoint", url + "/introspect");
         d.put("token_endpoint_auth_methods_supported", List.of("client_secret_basic", "client_secret_post"));
         ctx.json(d);
     }
@@ -255,6 +257,18 @@ public final class FakeIdp implements AutoCloseable {
         } else {
             ctx.header("Cache-Control", "no-store").json(out);
         }
+    }
+
+    /** RFC 7662 for refresh tokens: active while the token can still be used (introspection never uses it). */
+    public volatile boolean introspection = false;
+
+    private void introspect(Context ctx) {
+        Params f = Params.parseUrlEncoded(ctx.body());
+        if (!clientAuthenticated(ctx, f)) {
+            error(ctx, 401, "invalid_client", "client authentication failed");
+            return;
+        }
+        ctx.json(Map.of("active", refreshTokens.containsKey(String.valueOf(f.first("token")))));
     }
 
     private boolean clientAuthenticated(Context ctx, Params f) {
