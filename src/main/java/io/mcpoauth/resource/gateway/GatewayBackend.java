@@ -46,8 +46,22 @@ final class GatewayBackend implements McpBackend {
         this.baseTools = Set.copyOf(base.tools().stream().map(McpTool::name).toList());
     }
 
+    /** Upstream tool calls in flight by (user, client, request id), for the client's notifications/cancelled; bounded. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Cancellation> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
+    static final int MAX_IN_FLIGHT = 10_000;
+
+    private static String flightKey(AuthContext caller, JsonNode requestId) {
+        return caller.userId() + "\n" + caller.clientId() + "\n" + requestId;
+    }
+
     @Override
     public McpReply handle(McpCall call) {
+        if (!members.isEmpty() && call.isNotification() && "notifications/cancelled".equals(call.method())) {
+            JsonNode requestId = call.params().get("requestId");
+            Cancellation c = requestId == null ? null : inFlight.get(flightKey(call.caller(), requestId));
+            if (c != null) c.cancel();
+            return McpReply.accepted();
+        }
         if (members.isEmpty() || call.isNotification()) return base.handle(call);
         try {
             return switch (call.method()) {
@@ -149,14 +163,28 @@ final class GatewayBackend implements McpBackend {
     private McpReply upstreamCall(McpCall call, ServerRuntime r, Target t, ObjectNode params, long t0, java.util.function.Consumer<JsonNode> progress) {
         AuthContext caller = call.caller();
         String outcome = "unavailable";
+        Cancellation cancellation = null;
+        String key = null;
+        if (call.era() == Era.LEGACY && inFlight.size() < MAX_IN_FLIGHT) {
+            cancellation = new Cancellation();
+            key = flightKey(caller, call.id());
+            if (inFlight.putIfAbsent(key, cancellation) != null) {
+                cancellation = null; // the same id twice in flight: only the first can be cancelled
+                key = null;
+            }
+        }
         try {
-            JsonNode result = r.call(caller, "tools/call", params, r.entry.timeout(), progress);
+            JsonNode result = r.call(caller, "tools/call", params, r.entry.timeout(), progress, cancellation);
             outcome = result.path("isError").asBoolean(false) ? "tool_error" : "ok";
             return reply(call, result.deepCopy());
         } catch (UpstreamException e) {
             if (e.rpcError() != null) {
                 outcome = "error";
                 return rpcError(call, e.code(), e.getMessage(), e.rpcError().get("data"));
+            }
+            if (cancellation != null && cancellation.cancelled()) {
+                outcome = "cancelled";
+                return toolResult(call, McpTool.error("The call was cancelled."));
             }
             return toolResult(call, McpTool.error("The server " + r.entry.name() + " is unavailable: " + e.getMessage() + "."));
         } catch (ConnectionAccess.NotConnected e) {
@@ -171,6 +199,7 @@ final class GatewayBackend implements McpBackend {
             log.warn("gateway tools/call to {} failed: {}", r.entry.name(), e.getClass().getName());
             return McpReply.error(200, call.id(), McpReply.INTERNAL_ERROR, "Internal error", null);
         } finally {
+            if (key != null) inFlight.remove(key, cancellation);
             long elapsed = System.nanoTime() - t0;
             r.stats.record(elapsed, !outcome.equals("ok") && !outcome.equals("tool_error"));
             audit(caller, r, t.name, outcome, t0);

@@ -206,6 +206,29 @@ class GatewayTest {
     }
 
     @Test
+    void aClientsCancellationEndsTheUpstreamCall() throws Exception {
+        for (String path : List.of("/mcp/local", "/mcp/web")) {
+            String t = token("bob", path);
+            long t0 = System.nanoTime();
+            java.util.concurrent.CompletableFuture<Res> running = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return post(path, t, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"tools/call\",\"params\":{\"name\":\"trigger-long-running-operation\","
+                            + "\"arguments\":{\"duration\":15,\"steps\":3}}}", "MCP-Protocol-Version", "2025-11-25");
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Thread.sleep(1000); // the call is under way upstream
+            Res cancel = post(path, t, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":77,\"reason\":\"user\"}}",
+                    "MCP-Protocol-Version", "2025-11-25");
+            assertEquals(202, cancel.status, cancel.body);
+            Res ended = running.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(text(ended).contains("cancelled"), path + ": " + ended.body);
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(8).toNanos(), path + " ended long before the operation's 15 s");
+        }
+    }
+
+    @Test
     void theStdioChildGetsOnlyItsOwnEnvironment() throws Exception {
         Res env = call("/mcp/local", token("alice", "/mcp/local"), "get-env", "{}");
         assertEquals(200, env.status, env.body);
