@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 final class GatewayBackend implements McpBackend {
     private static final Logger log = LoggerFactory.getLogger(GatewayBackend.class);
+    private static final Set<String> CACHEABLE = Set.of("resources/read", "prompts/get", "resources/list", "resources/templates/list", "prompts/list");
     private static final Set<String> PASS_THROUGH = Set.of("completion/complete", "resources/subscribe", "resources/unsubscribe", "logging/setLevel");
 
     private final Gateway gateway;
@@ -241,6 +242,10 @@ final class GatewayBackend implements McpBackend {
         }
         ObjectNode result = Json.MAPPER.createObjectNode();
         result.set(key, items);
+        if (call.era() == Era.MODERN) { // 2026-07-28 list results carry cache hints; these depend on the caller
+            result.put("ttlMs", ServerRuntime.TOOLS_CACHE_NANOS / 1_000_000);
+            result.put("cacheScope", "private");
+        }
         return reply(call, result);
     }
 
@@ -337,6 +342,10 @@ final class GatewayBackend implements McpBackend {
         root.set("id", call.id());
         if (call.era() == Era.MODERN && result instanceof ObjectNode o) {
             o.put("resultType", "complete");
+            if (CACHEABLE.contains(call.method()) && !o.has("ttlMs")) { // 2026-07-28: reads carry cache hints; not cached, and per caller
+                o.put("ttlMs", 0);
+                o.put("cacheScope", "private");
+            }
             ObjectNode meta = o.path("_meta").isObject() ? (ObjectNode) o.get("_meta") : o.putObject("_meta");
             meta.putObject("io.modelcontextprotocol/serverInfo").put("name", ToolBackend.SERVER_NAME).put("version", McpEndpoint.serverVersion());
         }

@@ -168,6 +168,12 @@ class GatewayTest {
         Res list = post("/mcp/local", t, listBody, "MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/list");
         assertTrue(toolNames(list).contains("echo"), list.body);
         assertEquals("complete", list.json.path("result").path("resultType").asText(), list.body);
+        for (String method : List.of("prompts/list", "resources/list")) {
+            Res r = post("/mcp/local", t, discoverBody.replace("server/discover", method), "MCP-Protocol-Version", "2026-07-28", "Mcp-Method", method);
+            assertEquals(200, r.status, r.body);
+            assertTrue(r.json.path("result").path("ttlMs").isNumber() && "private".equals(r.json.path("result").path("cacheScope").asText()),
+                    "2026-07-28 list results carry cache hints: " + r.body);
+        }
         Res legacyEcho = call("/mcp/local", t, "echo", "{\"message\":\"legacy\"}");
         assertEquals("Echo: legacy", text(legacyEcho), legacyEcho.body);
     }
