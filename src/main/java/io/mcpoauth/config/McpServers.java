@@ -247,6 +247,9 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
             Map<String, String> headers = stringMap(n, key + ".headers", "headers", HEADER_NAME, "an HTTP header name");
             for (String h : headers.keySet()) {
                 if (RESERVED_HEADERS.contains(h.toLowerCase(Locale.ROOT))) throw bad(key + ".headers." + h, "set by the gateway itself; remove it");
+                if (!headers.get(h).chars().allMatch(c -> c == '\t' || c >= 0x20 && c <= 0x7E)) {
+                    throw bad(key + ".headers." + h, "the value (after ${VAR} expansion) must be printable ASCII");
+                }
                 if (h.equalsIgnoreCase("authorization") && identity.equals("jwt")) {
                     throw bad(key + ".headers." + h, "conflicts with \"identity\": \"jwt\", which sends its own Authorization header");
                 }

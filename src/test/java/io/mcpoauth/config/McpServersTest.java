@@ -92,6 +92,8 @@ class McpServersTest {
                 error("{\"servers\": {\"a\": {\"command\": \"no-such-program-anywhere\"}}}"));
         assertEquals("mcp-servers.json: servers.a.command: '/nonexistent/bin/x' is not an executable file",
                 error("{\"servers\": {\"a\": {\"command\": \"/nonexistent/bin/x\"}}}"));
+        assertEquals("mcp-servers.json: servers.a.headers.X: the value (after ${VAR} expansion) must be printable ASCII",
+                error("{\"servers\": {\"a\": {\"url\": \"http://x\", \"headers\": {\"X\": \"caf\u00e9\"}}}}"));
         assertEquals("mcp-servers.json: servers.builtin.tools: unknown key (expected one of enabled)", error("{\"servers\": {\"builtin\": {\"tools\": 1}}}"));
         assertEquals("mcp-servers.json: extra: unknown key (expected one of connections, servers)", error("{\"servers\": {}, \"extra\": 1}"));
         assertTrue(error("{\"servers\": {\"a\": {\"url\": \"http://x\"}, \"a\": {\"url\": \"http://y\"}}}").startsWith("mcp-servers.json: not valid JSON (line 1"));
