@@ -212,6 +212,10 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
             } else {
                 if (n.has("headers")) throw bad(key + ".headers", "only for an HTTP server (with \"url\"); a stdio server gets \"env\"");
                 if (command.isBlank()) throw bad(key + ".command", "must not be empty");
+                if (!runnable(command)) {
+                    throw bad(key + ".command", command.contains("/") ? "'" + command + "' is not an executable file"
+                            : "'" + command + "' is not found in PATH");
+                }
             }
             List<String> args = strings(n, key, "args");
             Map<String, String> env = stringMap(n, key + ".env", "env", ENV_NAME, "an environment variable name");
@@ -243,6 +247,9 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
             Map<String, String> headers = stringMap(n, key + ".headers", "headers", HEADER_NAME, "an HTTP header name");
             for (String h : headers.keySet()) {
                 if (RESERVED_HEADERS.contains(h.toLowerCase(Locale.ROOT))) throw bad(key + ".headers." + h, "set by the gateway itself; remove it");
+                if (!headers.get(h).chars().allMatch(c -> c == '\t' || c >= 0x20 && c <= 0x7E)) {
+                    throw bad(key + ".headers." + h, "the value (after ${VAR} expansion) must be printable ASCII");
+                }
                 if (h.equalsIgnoreCase("authorization") && identity.equals("jwt")) {
                     throw bad(key + ".headers." + h, "conflicts with \"identity\": \"jwt\", which sends its own Authorization header");
                 }
@@ -325,6 +332,18 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
                 return new Connection(null, "env", v);
             }
             throw bad(key, "expected \"bearer\", \"header:X-Name\" or \"env:VAR\"");
+        }
+
+        /** An executable file, or a name found in one of the PATH directories (as the child will be started). */
+        boolean runnable(String command) {
+            if (command.contains("/")) return Files.isExecutable(Path.of(command));
+            String path = variables.apply("PATH");
+            if (path == null) path = System.getenv("PATH");
+            if (path == null) return false;
+            for (String dir : path.split(java.io.File.pathSeparator)) {
+                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, command))) return true;
+            }
+            return false;
         }
 
         void keys(JsonNode n, String key, Set<String> allowed) {

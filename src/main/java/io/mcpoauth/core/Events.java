@@ -92,7 +92,7 @@ public interface Events {
      * A tool call the gateway sent to an upstream MCP server (never its arguments or results).
      *
      * @param outcome {@code ok}, {@code tool_error} (the upstream's isError result), {@code error} (a JSON-RPC error),
-     *                {@code unavailable} (down, slow, garbage, full) or {@code refused} (access, unknown or denied tool)
+     *                {@code unavailable} (down, slow, garbage, full), {@code cancelled} (by the client) or {@code refused} (access, unknown or denied tool)
      */
     default void gatewayToolCall(String userId, String clientId, String server, String tool, String outcome, long millis) {}
 }

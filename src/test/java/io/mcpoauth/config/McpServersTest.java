@@ -34,7 +34,7 @@ class McpServersTest {
                 {"servers": {
                   "search": {"url": "http://127.0.0.1:9000/mcp", "headers": {"X-Key": "k-${TOKEN}"}, "tools": {"deny": ["reset"]},
                              "access": {"domains": ["@Example.com"]}, "scope": "files", "identity": "jwt"},
-                  "files": {"command": "node", "args": ["a.js"], "env": {"T": "${TOKEN}"}, "per_user": true, "idle_timeout_seconds": 5,
+                  "files": {"command": "sh", "args": ["a.js"], "env": {"T": "${TOKEN}"}, "per_user": true, "idle_timeout_seconds": 5,
                             "connection": {"name": "github", "as": "env:GH_TOKEN"}},
                   "builtin": {"enabled": false}},
                  "connections": {"github": {"anything": 1}}}
@@ -83,11 +83,17 @@ class McpServersTest {
         assertEquals("mcp-servers.json: servers.a.timeout_seconds: expected a whole number between 1 and 600",
                 error("{\"servers\": {\"a\": {\"url\": \"http://x\", \"timeout_seconds\": 0}}}"));
         assertEquals("mcp-servers.json: servers.a.connection.as: \"env:...\" needs \"per_user\": true (a shared process cannot hold one user's token)",
-                error("{\"servers\": {\"a\": {\"command\": \"x\", \"connection\": {\"name\": \"gh\", \"as\": \"env:GH\"}}}}"));
+                error("{\"servers\": {\"a\": {\"command\": \"sh\", \"connection\": {\"name\": \"gh\", \"as\": \"env:GH\"}}}}"));
         assertEquals("mcp-servers.json: servers.a.connection.as: expected \"bearer\", \"header:X-Name\" or \"env:VAR\"",
                 error("{\"servers\": {\"a\": {\"url\": \"http://x\", \"connection\": {\"name\": \"gh\", \"as\": \"cookie\"}}}}"));
         assertEquals("mcp-servers.json: servers.a.headers.Mcp-Session-Id: set by the gateway itself; remove it",
                 error("{\"servers\": {\"a\": {\"url\": \"http://x\", \"headers\": {\"Mcp-Session-Id\": \"1\"}}}}"));
+        assertEquals("mcp-servers.json: servers.a.command: 'no-such-program-anywhere' is not found in PATH",
+                error("{\"servers\": {\"a\": {\"command\": \"no-such-program-anywhere\"}}}"));
+        assertEquals("mcp-servers.json: servers.a.command: '/nonexistent/bin/x' is not an executable file",
+                error("{\"servers\": {\"a\": {\"command\": \"/nonexistent/bin/x\"}}}"));
+        assertEquals("mcp-servers.json: servers.a.headers.X: the value (after ${VAR} expansion) must be printable ASCII",
+                error("{\"servers\": {\"a\": {\"url\": \"http://x\", \"headers\": {\"X\": \"caf\u00e9\"}}}}"));
         assertEquals("mcp-servers.json: servers.builtin.tools: unknown key (expected one of enabled)", error("{\"servers\": {\"builtin\": {\"tools\": 1}}}"));
         assertEquals("mcp-servers.json: extra: unknown key (expected one of connections, servers)", error("{\"servers\": {}, \"extra\": 1}"));
         assertTrue(error("{\"servers\": {\"a\": {\"url\": \"http://x\"}, \"a\": {\"url\": \"http://y\"}}}").startsWith("mcp-servers.json: not valid JSON (line 1"));

@@ -47,8 +47,9 @@ import java.util.regex.Pattern;
  * On {@code /mcp/NAME} names and URIs are the upstream's own. Upstreams are spoken to in the legacy era (2025-11-25
  * offered), whatever era the client speaks: {@link ToolBackend} answers the protocol itself (initialize, discover,
  * ping, the era's result shapes) and this backend adds the upstream's tools, results relayed as they are
- * ({@code content}, {@code structuredContent}, {@code isError}). Progress notifications, cancellation and the
- * upstream's own requests (sampling, elicitation) are not relayed yet.
+ * ({@code content}, {@code structuredContent}, {@code isError}). A legacy client that sends a {@code progressToken}
+ * gets the upstream's progress notifications in an SSE answer, and its {@code notifications/cancelled} reaches the
+ * upstream call; the upstream's own requests (sampling, elicitation, roots) are refused, not relayed.
  */
 public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
     public static final String SEPARATOR = "_";

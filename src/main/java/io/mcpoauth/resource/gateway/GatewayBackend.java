@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 final class GatewayBackend implements McpBackend {
     private static final Logger log = LoggerFactory.getLogger(GatewayBackend.class);
+    private static final Set<String> CACHEABLE = Set.of("resources/read", "prompts/get", "resources/list", "resources/templates/list", "prompts/list");
     private static final Set<String> PASS_THROUGH = Set.of("completion/complete", "resources/subscribe", "resources/unsubscribe", "logging/setLevel");
 
     private final Gateway gateway;
@@ -46,8 +47,22 @@ final class GatewayBackend implements McpBackend {
         this.baseTools = Set.copyOf(base.tools().stream().map(McpTool::name).toList());
     }
 
+    /** Upstream tool calls in flight by (user, client, request id), for the client's notifications/cancelled; bounded. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Cancellation> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
+    static final int MAX_IN_FLIGHT = 10_000;
+
+    private static String flightKey(AuthContext caller, JsonNode requestId) {
+        return caller.userId() + "\n" + caller.clientId() + "\n" + requestId;
+    }
+
     @Override
     public McpReply handle(McpCall call) {
+        if (!members.isEmpty() && call.isNotification() && "notifications/cancelled".equals(call.method())) {
+            JsonNode requestId = call.params().get("requestId");
+            Cancellation c = requestId == null ? null : inFlight.get(flightKey(call.caller(), requestId));
+            if (c != null) c.cancel();
+            return McpReply.accepted();
+        }
         if (members.isEmpty() || call.isNotification()) return base.handle(call);
         try {
             return switch (call.method()) {
@@ -149,14 +164,28 @@ final class GatewayBackend implements McpBackend {
     private McpReply upstreamCall(McpCall call, ServerRuntime r, Target t, ObjectNode params, long t0, java.util.function.Consumer<JsonNode> progress) {
         AuthContext caller = call.caller();
         String outcome = "unavailable";
+        Cancellation cancellation = null;
+        String key = null;
+        if (call.era() == Era.LEGACY && inFlight.size() < MAX_IN_FLIGHT) {
+            cancellation = new Cancellation();
+            key = flightKey(caller, call.id());
+            if (inFlight.putIfAbsent(key, cancellation) != null) {
+                cancellation = null; // the same id twice in flight: only the first can be cancelled
+                key = null;
+            }
+        }
         try {
-            JsonNode result = r.call(caller, "tools/call", params, r.entry.timeout(), progress);
+            JsonNode result = r.call(caller, "tools/call", params, r.entry.timeout(), progress, cancellation);
             outcome = result.path("isError").asBoolean(false) ? "tool_error" : "ok";
             return reply(call, result.deepCopy());
         } catch (UpstreamException e) {
             if (e.rpcError() != null) {
                 outcome = "error";
                 return rpcError(call, e.code(), e.getMessage(), e.rpcError().get("data"));
+            }
+            if (cancellation != null && cancellation.cancelled()) {
+                outcome = "cancelled";
+                return toolResult(call, McpTool.error("The call was cancelled."));
             }
             return toolResult(call, McpTool.error("The server " + r.entry.name() + " is unavailable: " + e.getMessage() + "."));
         } catch (ConnectionAccess.NotConnected e) {
@@ -171,6 +200,7 @@ final class GatewayBackend implements McpBackend {
             log.warn("gateway tools/call to {} failed: {}", r.entry.name(), e.getClass().getName());
             return McpReply.error(200, call.id(), McpReply.INTERNAL_ERROR, "Internal error", null);
         } finally {
+            if (key != null) inFlight.remove(key, cancellation);
             long elapsed = System.nanoTime() - t0;
             r.stats.record(elapsed, !outcome.equals("ok") && !outcome.equals("tool_error"));
             audit(caller, r, t.name, outcome, t0);
@@ -212,11 +242,9 @@ final class GatewayBackend implements McpBackend {
         }
         ObjectNode result = Json.MAPPER.createObjectNode();
         result.set(key, items);
-        if (call.era() == Era.MODERN) {
-            // 2026-07-28 list results must carry caching hints: the list depends on who asks (access lists), and the
-            // gateway asks the upstreams afresh each time, so nothing may be reused
+        if (call.era() == Era.MODERN) { // 2026-07-28 list results carry cache hints; these depend on the caller
+            result.put("ttlMs", ServerRuntime.TOOLS_CACHE_NANOS / 1_000_000);
             result.put("cacheScope", "private");
-            result.put("ttlMs", 0);
         }
         return reply(call, result);
     }
@@ -314,6 +342,10 @@ final class GatewayBackend implements McpBackend {
         root.set("id", call.id());
         if (call.era() == Era.MODERN && result instanceof ObjectNode o) {
             o.put("resultType", "complete");
+            if (CACHEABLE.contains(call.method()) && !o.has("ttlMs")) { // 2026-07-28: reads carry cache hints; not cached, and per caller
+                o.put("ttlMs", 0);
+                o.put("cacheScope", "private");
+            }
             ObjectNode meta = o.path("_meta").isObject() ? (ObjectNode) o.get("_meta") : o.putObject("_meta");
             meta.putObject("io.modelcontextprotocol/serverInfo").put("name", ToolBackend.SERVER_NAME).put("version", McpEndpoint.serverVersion());
         }

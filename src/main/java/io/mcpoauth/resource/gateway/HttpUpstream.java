@@ -67,6 +67,24 @@ final class HttpUpstream implements Upstream {
     @Override
     public JsonNode request(AuthContext caller, String method, JsonNode params, Instant deadline, java.util.function.Consumer<JsonNode> progress)
             throws UpstreamException {
+        return request(caller, method, params, deadline, progress, null);
+    }
+
+    private final ThreadLocal<Cancellation> cancellation = new ThreadLocal<>();
+
+    @Override
+    public JsonNode request(AuthContext caller, String method, JsonNode params, Instant deadline, java.util.function.Consumer<JsonNode> progress,
+                            Cancellation cancel) throws UpstreamException {
+        cancellation.set(cancel);
+        try {
+            return send(caller, method, params, deadline, progress);
+        } finally {
+            cancellation.remove();
+        }
+    }
+
+    private JsonNode send(AuthContext caller, String method, JsonNode params, Instant deadline, java.util.function.Consumer<JsonNode> progress)
+            throws UpstreamException {
         Map<String, String> headers = Headers.forCall(entry, identity, caller);
         String key = caller.userId();
         Session s = session(key, headers, deadline);
@@ -164,6 +182,21 @@ final class HttpUpstream implements Upstream {
         }
         InputStream body = res.body();
         boolean drainLater = false;
+        Cancellation cancel = request && !"initialize".equals(method) ? cancellation.get() : null;
+        if (cancel != null) {
+            Session session = s;
+            cancel.onCancel(() -> {
+                ObjectNode p = Json.MAPPER.createObjectNode().put("requestId", id).put("reason", "cancelled by the client");
+                timer.execute(() -> {
+                    try {
+                        exchange(session, headers, "notifications/cancelled", p, Instant.now().plusSeconds(5), false, null);
+                    } catch (UpstreamException | SessionGone ignored) {
+                        // best effort: the upstream may have finished already
+                    }
+                });
+                closeQuietly(body);
+            });
+        }
         ScheduledFuture<?> watchdog = timer.schedule(() -> closeQuietly(body), Math.max(1, Duration.between(Instant.now(), deadline).toMillis()),
                 TimeUnit.MILLISECONDS);
         try {
@@ -187,6 +220,7 @@ final class HttpUpstream implements Upstream {
                 // goes back to the pool instead of being torn down (closing a body before its end closes the connection)
                 if (events && response != null) drainLater = true;
             } catch (IOException e) {
+                if (cancel != null && cancel.cancelled()) throw new UpstreamException("the call was cancelled by the client");
                 if (Instant.now().isAfter(deadline)) throw timedOut();
                 throw new UpstreamException("the upstream server " + entry.name() + " broke off its answer (" + e.getClass().getSimpleName() + ")");
             }

@@ -52,6 +52,11 @@ final class ServerRuntime implements AutoCloseable {
     /** With the progress notifications of the call handed to {@code progress} as they come. */
     JsonNode call(AuthContext caller, String method, JsonNode params, java.time.Duration timeout, java.util.function.Consumer<JsonNode> progress)
             throws UpstreamException {
+        return call(caller, method, params, timeout, progress, null);
+    }
+
+    JsonNode call(AuthContext caller, String method, JsonNode params, java.time.Duration timeout, java.util.function.Consumer<JsonNode> progress,
+                  Cancellation cancellation) throws UpstreamException {
         if (!slots.tryAcquire()) {
             throw new UpstreamException("the server " + entry.name() + " has " + entry.maxConcurrent() + " calls in progress, its most; try again shortly");
         }
@@ -65,7 +70,7 @@ final class ServerRuntime implements AutoCloseable {
                 perUser.put(user, n + 1);
             }
             try {
-                return upstream.request(caller, method, params, Instant.now().plus(timeout), progress);
+                return upstream.request(caller, method, params, Instant.now().plus(timeout), progress, cancellation);
             } finally {
                 synchronized (perUser) {
                     int n = perUser.getOrDefault(user, 1) - 1;

@@ -79,8 +79,15 @@ final class StdioUpstream implements Upstream {
     @Override
     public JsonNode request(AuthContext caller, String method, JsonNode params, Instant deadline, java.util.function.Consumer<JsonNode> progress)
             throws UpstreamException {
+        return request(caller, method, params, deadline, progress, null);
+    }
+
+    @Override
+    public JsonNode request(AuthContext caller, String method, JsonNode params, Instant deadline, java.util.function.Consumer<JsonNode> progress,
+                            Cancellation cancellation) throws UpstreamException {
         Child c = acquire(caller, deadline);
         try {
+            c.cancellation.set(cancellation);
             return c.call(method, params, deadline, progress);
         } finally {
             c.release();
@@ -300,6 +307,8 @@ final class StdioUpstream implements Upstream {
 
         /** Progress listeners by the token we put in the child's request (the client's token is put back by the listener). */
         final Map<String, java.util.function.Consumer<JsonNode>> progress = new ConcurrentHashMap<>();
+        /** The cancellation of the call this thread is making (read by send, on the same thread). */
+        final ThreadLocal<Cancellation> cancellation = new ThreadLocal<>();
 
         JsonNode call(String method, JsonNode params, Instant deadline, java.util.function.Consumer<JsonNode> listener) throws UpstreamException {
             JsonNode token = params == null ? null : params.path("_meta").get("progressToken");
@@ -352,9 +361,21 @@ final class StdioUpstream implements Upstream {
             msg.put("id", id);
             msg.put("method", method);
             if (params != null && !params.isMissingNode() && !params.isNull()) msg.set("params", params);
+            Cancellation cancel = method.equals("tools/call") ? cancellation.get() : null;
+            cancellation.remove();
             try {
                 if (exit != null) throw new UpstreamException("the server " + entry.name() + " stopped: " + exit);
                 write(msg);
+                if (cancel != null) {
+                    cancel.onCancel(() -> {
+                        try {
+                            write(notification("notifications/cancelled", Json.MAPPER.createObjectNode().put("requestId", id).put("reason", "cancelled by the client")));
+                        } catch (UpstreamException ignored) {
+                            // the child is gone
+                        }
+                        f.completeExceptionally(new UpstreamException("the call was cancelled by the client"));
+                    });
+                }
                 JsonNode response = await(f, deadline, queue, listener);
                 JsonNode error = response.get("error");
                 if (error != null && error.isObject()) throw new UpstreamException(error);
@@ -364,9 +385,9 @@ final class StdioUpstream implements Upstream {
                 }
                 return result;
             } catch (TimeoutException e) {
-                ObjectNode cancel = Json.MAPPER.createObjectNode().put("requestId", id).put("reason", "timeout");
+                ObjectNode timeoutCancel = Json.MAPPER.createObjectNode().put("requestId", id).put("reason", "timeout");
                 try {
-                    write(notification("notifications/cancelled", cancel));
+                    write(notification("notifications/cancelled", timeoutCancel));
                 } catch (UpstreamException ignored) {
                     // it is gone anyway
                 }

@@ -25,6 +25,12 @@ interface Upstream extends AutoCloseable {
         return request(caller, method, params, deadline);
     }
 
+    /** With {@code cancellation}: cancelling it tells the upstream ({@code notifications/cancelled}) and ends the wait. */
+    default JsonNode request(AuthContext caller, String method, JsonNode params, Instant deadline, java.util.function.Consumer<JsonNode> progress,
+                             Cancellation cancellation) throws UpstreamException {
+        return request(caller, method, params, deadline, progress);
+    }
+
     /** The upstream's era and protocol version as last negotiated (for {@code servers check}), or null. */
     String protocolVersion();
 

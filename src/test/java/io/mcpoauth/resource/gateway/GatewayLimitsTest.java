@@ -27,6 +27,7 @@ class GatewayLimitsTest {
     static void start() throws Exception {
         int port = TestServer.freePort();
         everything = NpmServers.everythingHttp(port);
+        int ours = TestServer.freePort();
         String node = Json.MAPPER.writeValueAsString(NpmServers.node());
         String js = Json.MAPPER.writeValueAsString(NpmServers.everything().toString());
         Path file = dir.resolve("servers.json");
@@ -37,11 +38,12 @@ class GatewayLimitsTest {
                   "capped": {"url": "http://127.0.0.1:%d/mcp", "max_concurrent": 4, "max_concurrent_per_user": 1},
                   "vault": {"url": "http://127.0.0.1:%d/mcp", "connection": {"name": "gh", "as": "bearer"}},
                   "scoped": {"url": "http://127.0.0.1:%d/mcp", "scope": "files:read"},
+                  "garbage": {"url": "http://127.0.0.1:%d/healthz", "timeout_seconds": 5},
                   "builtin": {"enabled": false}
                 }}
-                """.formatted(node, js, node, js, port, port, port));
+                """.formatted(node, js, node, js, port, port, port, ours));
         GatewayTest.server = TestServer.start(Files.createDirectories(dir.resolve("data")), Map.of("MCP_SERVERS_FILE", file.toString(),
-                "OAUTH_SCOPES", "mcp files:read"));
+                "OAUTH_SCOPES", "mcp files:read", "PORT", String.valueOf(ours)));
         io.mcpoauth.OAuthClientSim.addUser(GatewayTest.server, "alice", "alice-password-1");
         io.mcpoauth.OAuthClientSim.addUser(GatewayTest.server, "bob", "bob-password-12");
     }
@@ -144,6 +146,16 @@ class GatewayLimitsTest {
         GatewayTest.Res refused = GatewayTest.call("/mcp", aggregate, "scoped_echo", "{\"message\":\"s\"}");
         assertEquals(403, refused.status(), refused.body());
         assertEquals("insufficient_scope", refused.json().path("error").asText(), refused.body());
+    }
+
+    @Test
+    void anUpstreamThatIsNotAnMcpServerGivesAClearToolError() throws Exception {
+        GatewayTest.Res r = call("garbage", "alice", "echo", "{}");
+        assertEquals(200, r.status(), r.body());
+        assertTrue(r.json().path("result").path("isError").asBoolean(), r.body());
+        assertTrue(GatewayTest.text(r).startsWith("The server garbage is unavailable: the upstream server garbage answered HTTP "), r.body());
+        GatewayTest.Res list = GatewayTest.legacy("/mcp/garbage", GatewayTest.token("alice", "/mcp/garbage"), "tools/list", "{}");
+        assertEquals(-32603, list.json().path("error").path("code").asInt(), list.body());
     }
 
     @Test

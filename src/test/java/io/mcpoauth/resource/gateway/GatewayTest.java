@@ -168,6 +168,12 @@ class GatewayTest {
         Res list = post("/mcp/local", t, listBody, "MCP-Protocol-Version", "2026-07-28", "Mcp-Method", "tools/list");
         assertTrue(toolNames(list).contains("echo"), list.body);
         assertEquals("complete", list.json.path("result").path("resultType").asText(), list.body);
+        for (String method : List.of("prompts/list", "resources/list")) {
+            Res r = post("/mcp/local", t, discoverBody.replace("server/discover", method), "MCP-Protocol-Version", "2026-07-28", "Mcp-Method", method);
+            assertEquals(200, r.status, r.body);
+            assertTrue(r.json.path("result").path("ttlMs").isNumber() && "private".equals(r.json.path("result").path("cacheScope").asText()),
+                    "2026-07-28 list results carry cache hints: " + r.body);
+        }
         Res legacyEcho = call("/mcp/local", t, "echo", "{\"message\":\"legacy\"}");
         assertEquals("Echo: legacy", text(legacyEcho), legacyEcho.body);
     }
@@ -202,6 +208,29 @@ class GatewayTest {
             JsonNode last = events.get(events.size() - 1);
             assertEquals(5, last.path("id").asInt(), r.body());
             assertFalse(last.path("result").path("isError").asBoolean(), r.body());
+        }
+    }
+
+    @Test
+    void aClientsCancellationEndsTheUpstreamCall() throws Exception {
+        for (String path : List.of("/mcp/local", "/mcp/web")) {
+            String t = token("bob", path);
+            long t0 = System.nanoTime();
+            java.util.concurrent.CompletableFuture<Res> running = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return post(path, t, "{\"jsonrpc\":\"2.0\",\"id\":77,\"method\":\"tools/call\",\"params\":{\"name\":\"trigger-long-running-operation\","
+                            + "\"arguments\":{\"duration\":15,\"steps\":3}}}", "MCP-Protocol-Version", "2025-11-25");
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Thread.sleep(1000); // the call is under way upstream
+            Res cancel = post(path, t, "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":77,\"reason\":\"user\"}}",
+                    "MCP-Protocol-Version", "2025-11-25");
+            assertEquals(202, cancel.status, cancel.body);
+            Res ended = running.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(text(ended).contains("cancelled"), path + ": " + ended.body);
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(8).toNanos(), path + " ended long before the operation's 15 s");
         }
     }
 
