@@ -67,6 +67,8 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
     private final Events events;
     private final ScheduledExecutorService timer;
     private final ExecutorService httpThreads;
+    /** Requests of upstreams relayed to clients, waiting for their responses (shared by /mcp and every /mcp/NAME). */
+    final Relays relays = new Relays();
 
     /**
      * @param identity         signs identity assertions; null when none is available (an entry with

@@ -57,6 +57,7 @@ final class GatewayBackend implements McpBackend {
 
     @Override
     public McpReply handle(McpCall call) {
+        if (call.isResponse()) return relayResponse(call);
         if (!members.isEmpty() && call.isNotification() && "notifications/cancelled".equals(call.method())) {
             JsonNode requestId = call.params().get("requestId");
             Cancellation c = requestId == null ? null : inFlight.get(flightKey(call.caller(), requestId));
@@ -154,14 +155,68 @@ final class GatewayBackend implements McpBackend {
         if (call.era() == Era.LEGACY && token != null && (token.isTextual() || token.isIntegralNumber())) {
             // the client asked for progress: the answer is an SSE stream, each upstream progress notification relayed as it comes
             params.putObject("_meta").set("progressToken", token);
-            return McpReply.stream(event -> event.accept(upstreamCall(call, r, t, params, t0,
-                    n -> event.accept(n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))).body()));
+            return McpReply.stream(raw -> {
+                java.util.function.Consumer<byte[]> event = serialized(raw);
+                event.accept(upstreamCall(call, r, t, params, t0, n -> event.accept(n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)), event).body());
+            });
         }
-        return upstreamCall(call, r, t, params, t0, null);
+        if (call.era() == Era.LEGACY) { // JSON, or an SSE stream once the upstream sends the client a request (elicitation...)
+            return McpReply.adaptive(event -> upstreamCall(call, r, t, params, t0, null, event).body());
+        }
+        return upstreamCall(call, r, t, params, t0, null, null);
+    }
+
+    /** {@code event}, one message at a time (the upstream's requests may come from a transport's reader thread). */
+    private static java.util.function.Consumer<byte[]> serialized(java.util.function.Consumer<byte[]> event) {
+        Object lock = new Object();
+        return b -> {
+            synchronized (lock) {
+                event.accept(b);
+            }
+        };
+    }
+
+    // ---- requests of upstreams to the client, relayed during a call (legacy era) ----
+
+    /**
+     * The handler of the upstream's requests during one call: each is sent to the client on the call's SSE answer
+     * under an id of ours ({@link Relays}, bound to the caller), {@code relayed} collects them to forget when the call
+     * ends. Over the caps the upstream gets a JSON-RPC error at once.
+     */
+    private Cancellation.ServerRequests relayTo(AuthContext caller, ServerRuntime r, java.util.function.Consumer<byte[]> event, List<String> relayed) {
+        return (request, respond) -> {
+            String ours = gateway.relays.register(caller.userId(), respond, r.entry.timeout().toNanos());
+            if (ours == null) {
+                ObjectNode refusal = Json.MAPPER.createObjectNode();
+                refusal.putObject("error").put("code", McpReply.INTERNAL_ERROR)
+                        .put("message", "Too many requests are waiting for this user's answers; the gateway did not relay " + request.path("method").asText());
+                respond.accept(refusal);
+                return;
+            }
+            relayed.add(ours);
+            ObjectNode out = Json.MAPPER.createObjectNode();
+            out.put("jsonrpc", "2.0");
+            out.put("id", ours);
+            out.put("method", request.path("method").asText());
+            if (request.path("params").isObject()) out.set("params", request.get("params"));
+            log.debug("gateway: {} from {} relayed to the client", request.path("method").asText(), r.entry.name());
+            event.accept(out.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        };
+    }
+
+    /**
+     * A client's response to a relayed request: delivered to the upstream (202) only for its id and its user; else 400
+     * (not 404, which a legacy client takes for a lost session).
+     */
+    private McpReply relayResponse(McpCall call) {
+        if (gateway.relays.deliver(call.caller().userId(), call.id(), call.message())) return McpReply.accepted();
+        return McpReply.error(400, call.id(), McpReply.INVALID_REQUEST,
+                "No request is waiting for a response with this id (unknown, answered already, or its call has ended)", null);
     }
 
     /** The upstream's tools/call, answered as JSON; counted and audited. */
-    private McpReply upstreamCall(McpCall call, ServerRuntime r, Target t, ObjectNode params, long t0, java.util.function.Consumer<JsonNode> progress) {
+    private McpReply upstreamCall(McpCall call, ServerRuntime r, Target t, ObjectNode params, long t0, java.util.function.Consumer<JsonNode> progress,
+                                  java.util.function.Consumer<byte[]> toClient) {
         AuthContext caller = call.caller();
         String outcome = "unavailable";
         Cancellation cancellation = null;
@@ -173,6 +228,11 @@ final class GatewayBackend implements McpBackend {
                 cancellation = null; // the same id twice in flight: only the first can be cancelled
                 key = null;
             }
+        }
+        List<String> relayed = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        if (toClient != null) {
+            if (cancellation == null) cancellation = new Cancellation();
+            cancellation.serverRequests(relayTo(caller, r, serialized(toClient), relayed));
         }
         try {
             JsonNode result = r.call(caller, "tools/call", params, r.entry.timeout(), progress, cancellation);
@@ -200,6 +260,9 @@ final class GatewayBackend implements McpBackend {
             log.warn("gateway tools/call to {} failed: {}", r.entry.name(), e.getClass().getName());
             return McpReply.error(200, call.id(), McpReply.INTERNAL_ERROR, "Internal error", null);
         } finally {
+            synchronized (relayed) {
+                relayed.forEach(gateway.relays::forget);
+            }
             if (key != null) inFlight.remove(key, cancellation);
             long elapsed = System.nanoTime() - t0;
             r.stats.record(elapsed, !outcome.equals("ok") && !outcome.equals("tool_error"));

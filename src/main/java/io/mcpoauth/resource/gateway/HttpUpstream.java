@@ -111,7 +111,7 @@ final class HttpUpstream implements Upstream {
         }
         ObjectNode params = Json.MAPPER.createObjectNode();
         params.put("protocolVersion", PROTOCOL_VERSION);
-        params.putObject("capabilities");
+        params.putObject("capabilities").putObject("elicitation"); // relayed to the calling client during a tools/call
         params.putObject("clientInfo").put("name", "mcp-oauth-server-gateway").put("version", clientVersion);
         Exchange init;
         try {
@@ -213,7 +213,9 @@ final class HttpUpstream implements Upstream {
             String type = res.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
             JsonNode response;
             try {
-                response = type.startsWith("text/event-stream") ? fromEvents(body, id, progress) : single(body, type, status);
+                response = type.startsWith("text/event-stream")
+                        ? fromEvents(body, id, progress, s, headers, cancel == null ? null : cancel.serverRequests())
+                        : single(body, type, status);
             } catch (IOException e) {
                 if (cancel != null && cancel.cancelled()) throw new UpstreamException("the call was cancelled by the client");
                 if (Instant.now().isAfter(deadline)) throw timedOut();
@@ -262,7 +264,8 @@ final class HttpUpstream implements Upstream {
      * Reads SSE events until the response with {@code id}; progress notifications before it go to {@code progress}
      * (when given), other notifications and the upstream's own requests are skipped.
      */
-    private JsonNode fromEvents(InputStream body, long id, java.util.function.Consumer<JsonNode> progress) throws IOException, UpstreamException {
+    private JsonNode fromEvents(InputStream body, long id, java.util.function.Consumer<JsonNode> progress, Session s, Map<String, String> headers,
+                                Cancellation.ServerRequests serverRequests) throws IOException, UpstreamException {
         Sse sse = new Sse(new java.io.BufferedInputStream(body), MAX_BODY);
         String data;
         while ((data = sse.next()) != null) {
@@ -274,9 +277,59 @@ final class HttpUpstream implements Upstream {
                 throw garbage();
             }
             if (n != null && n.isObject() && (n.has("result") || n.has("error")) && n.path("id").asLong(-1) == id) return n;
+            if (n != null && n.isObject() && n.path("method").isTextual() && n.hasNonNull("id")) {
+                serverRequest(n, s, headers, serverRequests);
+                continue;
+            }
             if (progress != null && n != null && "notifications/progress".equals(n.path("method").asText()) && !n.has("id")) progress.accept(n);
         }
         return null;
+    }
+
+    /**
+     * The upstream asked us something during a call: ping is answered here; any other request goes to the call's
+     * {@code handler} (which relays it to the client), or is refused (-32601) when there is none.
+     */
+    private void serverRequest(JsonNode request, Session s, Map<String, String> headers, Cancellation.ServerRequests handler) {
+        java.util.function.Consumer<JsonNode> respond = response -> {
+            ObjectNode msg = Json.MAPPER.createObjectNode();
+            msg.put("jsonrpc", "2.0");
+            msg.set("id", request.get("id"));
+            if (response.has("error")) msg.set("error", response.get("error"));
+            else msg.set("result", response.path("result").isObject() ? response.get("result") : Json.MAPPER.createObjectNode());
+            postResponse(s, headers, msg);
+        };
+        String method = request.path("method").asText();
+        if ("ping".equals(method)) {
+            respond.accept(Json.MAPPER.createObjectNode().set("result", Json.MAPPER.createObjectNode()));
+        } else if (handler == null) {
+            ObjectNode error = Json.MAPPER.createObjectNode();
+            error.putObject("error").put("code", -32601).put("message", "The gateway does not relay " + method + " outside a tool call");
+            respond.accept(error);
+        } else {
+            handler.request(request, respond);
+        }
+    }
+
+    /** POSTs our response to one of the upstream's requests into its session (best effort, bounded to 10 s). */
+    private void postResponse(Session s, Map<String, String> headers, JsonNode msg) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(entry.url())).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(msg.toString()));
+        headers.forEach(b::header);
+        if (s != null) {
+            b.header("MCP-Protocol-Version", s.version);
+            if (s.id != null) b.header("Mcp-Session-Id", s.id);
+        }
+        try {
+            HttpResponse<Void> res = client.send(b.build(), HttpResponse.BodyHandlers.discarding());
+            if (res.statusCode() >= 300) log.info("upstream {}: refused our response to its request (HTTP {})", entry.name(), res.statusCode());
+        } catch (IOException e) {
+            log.info("upstream {}: our response to its request failed ({})", entry.name(), e.getClass().getSimpleName());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private UpstreamException garbage() {
