@@ -157,13 +157,122 @@ final class GatewayBackend implements McpBackend {
             params.putObject("_meta").set("progressToken", token);
             return McpReply.stream(raw -> {
                 java.util.function.Consumer<byte[]> event = serialized(raw);
-                event.accept(upstreamCall(call, r, t, params, t0, n -> event.accept(n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)), event).body());
+                event.accept(upstreamCall(call, r, t, params, t0, n -> event.accept(n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)), event, null).body());
             });
         }
         if (call.era() == Era.LEGACY) { // JSON, or an SSE stream once the upstream sends the client a request (elicitation...)
-            return McpReply.adaptive(event -> upstreamCall(call, r, t, params, t0, null, event).body());
+            return McpReply.adaptive(event -> upstreamCall(call, r, t, params, t0, null, event, null).body());
         }
-        return upstreamCall(call, r, t, params, t0, null, null);
+        return modernCall(call, r, t, params, t0);
+    }
+
+    // ---- 2026-07-28: the upstream's requests become input requests of a multi-round-trip call ----
+
+    private static final String INPUT_KEY = "upstream";
+
+    /**
+     * A modern tools/call of an upstream tool: the upstream call runs on a thread of {@link InputRounds}; when it asks
+     * the client something the answer is an InputRequiredResult (the request as {@code inputRequests.upstream}, a
+     * sealed {@code requestState}), and the retry carrying {@code inputResponses.upstream} and that requestState hands
+     * the answer to the still-pending upstream call. A requestState the gateway did not make goes to the upstream as is.
+     */
+    private McpReply modernCall(McpCall call, ServerRuntime r, Target t, ObjectNode params, long t0) {
+        AuthContext caller = call.caller();
+        InputRounds rounds = gateway.rounds;
+        String shown = call.params().path("name").asText("");
+        JsonNode stateNode = call.params().get("requestState");
+        String state = stateNode != null && stateNode.isTextual() ? stateNode.asText() : null;
+        if (InputRounds.ours(state)) {
+            InputRounds.Round round = rounds.open(state, caller.userId(), shown);
+            if (round == null) {
+                return rpcError(call, McpReply.INVALID_PARAMS, "Invalid requestState: it is not this user's, names another tool, has expired, or its call has ended", null);
+            }
+            InputRounds.Event asked = round.waiting;
+            JsonNode answer = call.params().path("inputResponses").get(INPUT_KEY);
+            if (asked == null) return rpcError(call, McpReply.INVALID_PARAMS, "Invalid requestState: this round was answered already", null);
+            if (answer == null || !answer.isObject()) return inputRequired(call, rounds, round, asked); // asked again
+            round.waiting = null;
+            asked.respond().accept(Json.MAPPER.createObjectNode().set("result", answer));
+            return awaitRound(call, rounds, round, r);
+        }
+        if (stateNode != null) return rpcError(call, McpReply.INVALID_PARAMS, "Invalid requestState: the gateway did not issue it", null);
+        JsonNode capabilities = call.params().path("_meta").path(io.mcpoauth.resource.EraRouter.META_CLIENT_CAPABILITIES);
+        InputRounds.Round round = rounds.open(caller.userId(), shown, r.entry.timeout().toNanos() + 5_000_000_000L);
+        if (round == null) return toolResult(call, McpTool.error("Too many of your calls are waiting for answers; answer or drop one first."));
+        Cancellation.ServerRequests asks = (request, respond) -> {
+            String method = request.path("method").asText();
+            String capability = switch (method) {
+                case "elicitation/create" -> "elicitation";
+                case "sampling/createMessage" -> "sampling";
+                case "roots/list" -> "roots";
+                default -> null;
+            };
+            if (capability == null || !capabilities.has(capability)) {
+                ObjectNode refusal = Json.MAPPER.createObjectNode();
+                refusal.putObject("error").put("code", McpReply.METHOD_NOT_FOUND)
+                        .put("message", capability == null ? "The gateway does not relay " + method : "The client did not declare the " + capability + " capability");
+                respond.accept(refusal);
+                return;
+            }
+            round.offer(new InputRounds.Event(request, respond, null));
+        };
+        boolean started = rounds.start(() -> {
+            McpReply done;
+            try {
+                done = upstreamCall(call, r, t, params, t0, null, null, asks);
+            } catch (RuntimeException e) {
+                done = McpReply.error(200, call.id(), McpReply.INTERNAL_ERROR, "Internal error", null);
+            }
+            round.offer(new InputRounds.Event(null, null, done));
+        });
+        if (!started) {
+            rounds.close(round);
+            return toolResult(call, McpTool.error("The gateway has too many calls in progress; try again shortly."));
+        }
+        return awaitRound(call, rounds, round, r);
+    }
+
+    /** Waits for the round's next event: the final reply (the round ends) or a request to ask the client. */
+    private McpReply awaitRound(McpCall call, InputRounds rounds, InputRounds.Round round, ServerRuntime r) {
+        try {
+            long left = round.deadlineNanos - System.nanoTime();
+            InputRounds.Event e = left <= 0 ? null : round.events.poll(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+            if (e == null) {
+                rounds.close(round);
+                return toolResult(call, McpTool.error("The server " + r.entry.name() + " did not answer within " + r.entry.timeout().toSeconds() + " s."));
+            }
+            if (e.reply() != null) {
+                rounds.close(round);
+                return e.reply();
+            }
+            round.waiting = e;
+            return inputRequired(call, rounds, round, e);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            rounds.close(round);
+            return McpReply.error(200, call.id(), McpReply.INTERNAL_ERROR, "Internal error", null);
+        }
+    }
+
+    /** {"resultType":"input_required","inputRequests":{"upstream":{method, params}},"requestState":...}. */
+    private static McpReply inputRequired(McpCall call, InputRounds rounds, InputRounds.Round round, InputRounds.Event asked) {
+        ObjectNode result = Json.MAPPER.createObjectNode();
+        result.put("resultType", "input_required");
+        ObjectNode q = result.putObject("inputRequests").putObject(INPUT_KEY);
+        q.put("method", asked.request().path("method").asText());
+        if (asked.request().path("params").isObject()) {
+            ObjectNode p = ((ObjectNode) asked.request().get("params")).deepCopy();
+            p.remove("_meta");
+            if ("elicitation/create".equals(q.path("method").asText()) && !p.has("mode")) p.put("mode", "form");
+            q.set("params", p);
+        }
+        result.put("requestState", rounds.seal(round));
+        result.putObject("_meta").putObject("io.modelcontextprotocol/serverInfo").put("name", ToolBackend.SERVER_NAME).put("version", McpEndpoint.serverVersion());
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        root.put("jsonrpc", "2.0");
+        root.set("id", call.id());
+        root.set("result", result);
+        return McpReply.json(200, root);
     }
 
     /** {@code event}, one message at a time (the upstream's requests may come from a transport's reader thread). */
@@ -216,7 +325,7 @@ final class GatewayBackend implements McpBackend {
 
     /** The upstream's tools/call, answered as JSON; counted and audited. */
     private McpReply upstreamCall(McpCall call, ServerRuntime r, Target t, ObjectNode params, long t0, java.util.function.Consumer<JsonNode> progress,
-                                  java.util.function.Consumer<byte[]> toClient) {
+                                  java.util.function.Consumer<byte[]> toClient, Cancellation.ServerRequests handler) {
         AuthContext caller = call.caller();
         String outcome = "unavailable";
         Cancellation cancellation = null;
@@ -230,9 +339,9 @@ final class GatewayBackend implements McpBackend {
             }
         }
         List<String> relayed = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
-        if (toClient != null) {
+        if (toClient != null || handler != null) {
             if (cancellation == null) cancellation = new Cancellation();
-            cancellation.serverRequests(relayTo(caller, r, serialized(toClient), relayed));
+            cancellation.serverRequests(toClient != null ? relayTo(caller, r, serialized(toClient), relayed) : handler);
         }
         try {
             JsonNode result = r.call(caller, "tools/call", params, r.entry.timeout(), progress, cancellation);

@@ -225,6 +225,62 @@ class GatewayRelayTest {
         assertEquals(400, none.statusCode(), none.body());
     }
 
+    static HttpResponse<String> modern(String path, String token, String tool, String extra, String caps) throws Exception {
+        String body = "{\"jsonrpc\":\"2.0\",\"id\":\"m1\",\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool + "\",\"arguments\":{}" + extra
+                + ",\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\",\"io.modelcontextprotocol/clientCapabilities\":" + caps + ","
+                + "\"io.modelcontextprotocol/clientInfo\":{\"name\":\"junit\",\"version\":\"1\"}}}}";
+        HttpRequest r = HttpRequest.newBuilder(URI.create(server.url + path)).timeout(Duration.ofSeconds(40))
+                .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+                .header("MCP-Protocol-Version", "2026-07-28").header("Mcp-Method", "tools/call").header("Mcp-Name", tool)
+                .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return http.send(r, HttpResponse.BodyHandlers.ofString());
+    }
+
+    static final String ELICIT = "{\"elicitation\":{\"form\":{}}}";
+
+    @Test
+    void aModernClientAnswersTheElicitationByRetrying() throws Exception {
+        for (String path : List.of("/mcp/web", "/mcp/local")) {
+            String alice = token("alice", path);
+            HttpResponse<String> first = modern(path, alice, "trigger-elicitation-request", "", ELICIT);
+            assertEquals(200, first.statusCode(), first.body());
+            JsonNode asked = Json.MAPPER.readTree(first.body()).path("result");
+            assertEquals("input_required", asked.path("resultType").asText(), first.body());
+            JsonNode q = asked.path("inputRequests").path("upstream");
+            assertEquals("elicitation/create", q.path("method").asText(), first.body());
+            assertEquals("form", q.path("params").path("mode").asText(), first.body());
+            assertTrue(q.path("params").path("requestedSchema").path("properties").has("name"), first.body());
+            String state = asked.path("requestState").asText();
+            assertTrue(state.startsWith("gw1."), first.body());
+            String retry = ",\"requestState\":" + Json.MAPPER.writeValueAsString(state) + ",\"inputResponses\":{\"upstream\":" + ACCEPT + "}";
+
+            HttpResponse<String> stranger = modern(path, token("bob", path), "trigger-elicitation-request", retry, ELICIT);
+            assertEquals(400, stranger.statusCode(), "another user's retry is refused: " + stranger.body());
+            assertEquals(-32602, Json.MAPPER.readTree(stranger.body()).path("error").path("code").asInt(), stranger.body());
+            String forged = retry.replace(state, state.substring(0, state.length() - 4) + "AAAA");
+            assertEquals(400, modern(path, alice, "trigger-elicitation-request", forged, ELICIT).statusCode(), "a forged requestState is refused");
+
+            HttpResponse<String> done = modern(path, alice, "trigger-elicitation-request", retry, ELICIT);
+            assertEquals(200, done.statusCode(), done.body());
+            JsonNode result = Json.MAPPER.readTree(done.body()).path("result");
+            assertEquals("complete", result.path("resultType").asText(), done.body());
+            assertTrue(texts(result).contains("Ada Lovelace"), path + ": the upstream got the answer: " + done.body());
+            HttpResponse<String> replay = modern(path, alice, "trigger-elicitation-request", retry, ELICIT);
+            assertEquals(400, replay.statusCode(), "a round ends with its call: " + replay.body());
+        }
+    }
+
+    @Test
+    void aModernClientWithoutElicitationIsNotAsked() throws Exception {
+        HttpResponse<String> r = modern("/mcp/web", token("alice", "/mcp/web"), "trigger-elicitation-request", "", "{}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode result = Json.MAPPER.readTree(r.body()).path("result");
+        assertFalse("input_required".equals(result.path("resultType").asText()), r.body());
+        assertTrue(Json.MAPPER.readTree(r.body()).has("error") || result.path("isError").asBoolean(false), "the upstream learns the client cannot answer: " + r.body());
+        HttpResponse<String> echo = modern("/mcp/web", token("alice", "/mcp/web"), "echo", "", "{}");
+        assertTrue(echo.body().contains("\"resultType\":\"complete\""), echo.body());
+    }
+
     @Test
     void theRelayIsBoundedPerUserAndInAll() {
         Relays relays = new Relays();
