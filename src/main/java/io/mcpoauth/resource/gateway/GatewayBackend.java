@@ -14,6 +14,7 @@ import io.mcpoauth.resource.McpReply;
 import io.mcpoauth.resource.McpTool;
 import io.mcpoauth.resource.ToolBackend;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -169,6 +170,23 @@ final class GatewayBackend implements McpBackend {
     // ---- 2026-07-28: the upstream's requests become input requests of a multi-round-trip call ----
 
     private static final String INPUT_KEY = "upstream";
+    private static final String INPUT_REQUIRED = "input_required";
+    /** How many InputRequiredResults of a 2026-07-28 upstream one legacy call answers before giving up. */
+    static final int MAX_INPUT_ROUNDS = 8;
+
+    /** A 2026-07-28 upstream's InputRequiredResult for a modern client: as is, its requestState bound to the user and tool. */
+    private McpReply inputRequiredOfUpstream(McpCall call, ObjectNode result, String shown) {
+        if (result.path("requestState").isTextual()) {
+            result.put("requestState", gateway.rounds.sealUpstream(call.caller().userId(), shown, result.get("requestState").asText()));
+        }
+        result.remove("_meta");
+        result.putObject("_meta").putObject("io.modelcontextprotocol/serverInfo").put("name", ToolBackend.SERVER_NAME).put("version", McpEndpoint.serverVersion());
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        root.put("jsonrpc", "2.0");
+        root.set("id", call.id());
+        root.set("result", result);
+        return McpReply.json(200, root);
+    }
 
     /**
      * A modern tools/call of an upstream tool: the upstream call runs on a thread of {@link InputRounds}; when it asks
@@ -195,7 +213,14 @@ final class GatewayBackend implements McpBackend {
             asked.respond().accept(Json.MAPPER.createObjectNode().set("result", answer));
             return awaitRound(call, rounds, round, r);
         }
-        if (stateNode != null) return rpcError(call, McpReply.INVALID_PARAMS, "Invalid requestState: the gateway did not issue it", null);
+        if (InputRounds.upstreams(state)) { // the retry of a 2026-07-28 upstream's own InputRequiredResult
+            String upstreamState = rounds.openUpstream(state, caller.userId(), shown);
+            if (upstreamState == null) return rpcError(call, McpReply.INVALID_PARAMS, "Invalid requestState: it is not this user's or names another tool", null);
+            params.put("requestState", upstreamState);
+        } else if (stateNode != null) {
+            return rpcError(call, McpReply.INVALID_PARAMS, "Invalid requestState: the gateway did not issue it", null);
+        }
+        if (call.params().path("inputResponses").isObject()) params.set("inputResponses", call.params().get("inputResponses"));
         JsonNode capabilities = call.params().path("_meta").path(io.mcpoauth.resource.EraRouter.META_CLIENT_CAPABILITIES);
         InputRounds.Round round = rounds.open(caller.userId(), shown, r.entry.timeout().toNanos() + 5_000_000_000L);
         if (round == null) return toolResult(call, McpTool.error("Too many of your calls are waiting for answers; answer or drop one first."));
@@ -344,9 +369,52 @@ final class GatewayBackend implements McpBackend {
             cancellation.serverRequests(toClient != null ? relayTo(caller, r, serialized(toClient), relayed) : handler);
         }
         try {
+            Instant deadline = Instant.now().plus(r.entry.timeout());
             JsonNode result = r.call(caller, "tools/call", params, r.entry.timeout(), progress, cancellation);
+            if (INPUT_REQUIRED.equals(result.path("resultType").asText())) { // a 2026-07-28 upstream asks the client something
+                if (call.era() == Era.MODERN) {
+                    outcome = "input_required";
+                    return inputRequiredOfUpstream(call, result.deepCopy(), call.params().path("name").asText(""));
+                }
+                Cancellation.ServerRequests relay = cancellation == null ? null : cancellation.serverRequests();
+                for (int round = 0; INPUT_REQUIRED.equals(result.path("resultType").asText()); round++) {
+                    if (relay == null || round >= MAX_INPUT_ROUNDS) {
+                        return toolResult(call, McpTool.error("The server " + r.entry.name() + " needs answers this client cannot give here."));
+                    }
+                    ObjectNode answers = Json.MAPPER.createObjectNode();
+                    var it = result.path("inputRequests").fields();
+                    while (it.hasNext()) {
+                        var q = it.next();
+                        java.util.concurrent.CompletableFuture<JsonNode> answer = new java.util.concurrent.CompletableFuture<>();
+                        relay.request(q.getValue(), answer::complete);
+                        JsonNode got;
+                        try {
+                            got = answer.get(Math.max(1, java.time.Duration.between(Instant.now(), deadline).toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
+                        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                            return toolResult(call, McpTool.error("The server " + r.entry.name() + " asked a question that was not answered in time."));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return toolResult(call, McpTool.error("The call was interrupted."));
+                        }
+                        if (got.has("error")) {
+                            return toolResult(call, McpTool.error("The client did not answer the question of " + r.entry.name() + ": "
+                                    + got.path("error").path("message").asText("refused") + "."));
+                        }
+                        answers.set(q.getKey(), got.path("result"));
+                    }
+                    ObjectNode retry = params.deepCopy();
+                    retry.set("inputResponses", answers);
+                    if (result.path("requestState").isTextual()) retry.set("requestState", result.get("requestState"));
+                    else retry.remove("requestState");
+                    java.time.Duration left = java.time.Duration.between(Instant.now(), deadline);
+                    if (left.isNegative() || left.isZero()) throw new UpstreamException("the server " + r.entry.name() + " did not finish within " + r.entry.timeout().toSeconds() + " s");
+                    result = r.call(caller, "tools/call", retry, left, progress, cancellation);
+                }
+            }
             outcome = result.path("isError").asBoolean(false) ? "tool_error" : "ok";
-            return reply(call, result.deepCopy());
+            ObjectNode copy = result.deepCopy();
+            if (call.era() == Era.LEGACY) copy.remove("resultType");
+            return reply(call, copy);
         } catch (UpstreamException e) {
             if (e.rpcError() != null) {
                 outcome = "error";

@@ -132,6 +132,33 @@ final class InputRounds implements AutoCloseable {
         return r != null && r.user.equals(user) && r.tool.equals(tool) ? r : null;
     }
 
+    private static final String UPSTREAM_PREFIX = "up1.";
+
+    /** True for a requestState wrapping a 2026-07-28 upstream's own. */
+    static boolean upstreams(String state) {
+        return state != null && state.startsWith(UPSTREAM_PREFIX);
+    }
+
+    /** A 2026-07-28 upstream's requestState, bound to {@code user} and {@code tool} (the upstream sees one identity for all users). */
+    String sealUpstream(String user, String tool, String upstreamState) {
+        String b = Base64.getUrlEncoder().withoutPadding().encodeToString(upstreamState.getBytes(StandardCharsets.UTF_8));
+        return UPSTREAM_PREFIX + b + "." + mac("upstream\n" + b + "\n" + user + "\n" + tool);
+    }
+
+    /** The upstream's requestState inside {@code state}, or null when it is forged or another user's or tool's. */
+    String openUpstream(String state, String user, String tool) {
+        if (!upstreams(state)) return null;
+        String[] parts = state.substring(UPSTREAM_PREFIX.length()).split("\\.");
+        if (parts.length != 2) return null;
+        byte[] expected = mac("upstream\n" + parts[0] + "\n" + user + "\n" + tool).getBytes(StandardCharsets.US_ASCII);
+        if (!MessageDigest.isEqual(expected, parts[1].getBytes(StandardCharsets.US_ASCII))) return null;
+        try {
+            return new String(Base64.getUrlDecoder().decode(parts[0]), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
     private String mac(String s) {
         try {
             Mac m = Mac.getInstance("HmacSHA256");
