@@ -51,6 +51,7 @@ final class McpServlet extends HttpServlet {
                         res.setContentType("text/event-stream");
                         res.setCharacterEncoding("UTF-8");
                         res.setHeader("Cache-Control", "no-store");
+                        res.setHeader("X-Accel-Buffering", "no"); // a proxy must not hold back the stream's messages
                     }
                     var out = res.getOutputStream();
                     out.write("event: message\ndata: ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -88,6 +89,7 @@ final class McpServlet extends HttpServlet {
             res.setContentType("text/event-stream");
             res.setCharacterEncoding("UTF-8");
             res.setHeader("Cache-Control", "no-store");
+            res.setHeader("X-Accel-Buffering", "no");
             var out = res.getOutputStream();
             java.io.IOException[] failed = new java.io.IOException[1];
             reply.stream().run(json -> {

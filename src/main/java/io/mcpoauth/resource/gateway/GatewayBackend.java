@@ -176,6 +176,19 @@ final class GatewayBackend implements McpBackend {
 
     /** A 2026-07-28 upstream's InputRequiredResult for a modern client: as is, its requestState bound to the user and tool. */
     private McpReply inputRequiredOfUpstream(McpCall call, ObjectNode result, String shown) {
+        JsonNode capabilities = call.params().path("_meta").path(io.mcpoauth.resource.EraRouter.META_CLIENT_CAPABILITIES);
+        for (JsonNode q : result.path("inputRequests")) { // never an input request the client did not declare (basic/patterns/mrtr)
+            String capability = switch (q.path("method").asText()) {
+                case "elicitation/create" -> "elicitation";
+                case "sampling/createMessage" -> "sampling";
+                case "roots/list" -> "roots";
+                default -> null;
+            };
+            if (capability == null || !capabilities.has(capability)) {
+                return toolResult(call, McpTool.error("The server needs input this client did not declare it can give ("
+                        + (capability == null ? q.path("method").asText() : capability) + ")."));
+            }
+        }
         if (result.path("requestState").isTextual()) {
             result.put("requestState", gateway.rounds.sealUpstream(call.caller().userId(), shown, result.get("requestState").asText()));
         }
@@ -211,7 +224,8 @@ final class GatewayBackend implements McpBackend {
             if (answer == null || !answer.isObject()) return inputRequired(call, rounds, round, asked); // asked again
             round.waiting = null;
             asked.respond().accept(Json.MAPPER.createObjectNode().set("result", answer));
-            return awaitRound(call, rounds, round, r);
+            return progressToken(call) == null ? awaitRound(call, rounds, round, r, null)
+                    : McpReply.adaptive(event -> awaitRound(call, rounds, round, r, event).body());
         }
         if (InputRounds.upstreams(state)) { // the retry of a 2026-07-28 upstream's own InputRequiredResult
             String upstreamState = rounds.openUpstream(state, caller.userId(), shown);
@@ -239,29 +253,56 @@ final class GatewayBackend implements McpBackend {
                 respond.accept(refusal);
                 return;
             }
-            round.offer(new InputRounds.Event(request, respond, null));
+            round.offer(new InputRounds.Event(request, respond, null, null));
         };
+        JsonNode token = progressToken(call);
+        java.util.function.Consumer<JsonNode> progress = null;
+        if (token != null) { // 2026-07-28: progress notifications on the request's own SSE answer (basic/transports/streamable-http)
+            ObjectNode meta = params.path("_meta").isObject() ? (ObjectNode) params.get("_meta") : params.putObject("_meta");
+            meta.set("progressToken", token);
+            progress = n -> round.offer(new InputRounds.Event(null, null, null, n));
+        }
+        java.util.function.Consumer<JsonNode> onProgress = progress;
         boolean started = rounds.start(() -> {
             McpReply done;
             try {
-                done = upstreamCall(call, r, t, params, t0, null, null, asks);
+                done = upstreamCall(call, r, t, params, t0, onProgress, null, asks);
             } catch (RuntimeException e) {
                 done = McpReply.error(200, call.id(), McpReply.INTERNAL_ERROR, "Internal error", null);
             }
-            round.offer(new InputRounds.Event(null, null, done));
+            round.offer(new InputRounds.Event(null, null, done, null));
         });
         if (!started) {
             rounds.close(round);
             return toolResult(call, McpTool.error("The gateway has too many calls in progress; try again shortly."));
         }
-        return awaitRound(call, rounds, round, r);
+        return token == null ? awaitRound(call, rounds, round, r, null) : McpReply.adaptive(event -> awaitRound(call, rounds, round, r, event).body());
     }
 
-    /** Waits for the round's next event: the final reply (the round ends) or a request to ask the client. */
-    private McpReply awaitRound(McpCall call, InputRounds rounds, InputRounds.Round round, ServerRuntime r) {
+    /** A modern request's {@code _meta.progressToken} (a string or an integer), or null. */
+    private static JsonNode progressToken(McpCall call) {
+        JsonNode token = call.params().path("_meta").get("progressToken");
+        return token != null && (token.isTextual() || token.isIntegralNumber()) ? token : null;
+    }
+
+    /**
+     * Waits for the round's next event: the final reply (the round ends) or a request to ask the client; progress
+     * notifications meanwhile go to {@code progress} (the answer's SSE stream) with this request's token, or are dropped.
+     */
+    private McpReply awaitRound(McpCall call, InputRounds rounds, InputRounds.Round round, ServerRuntime r, java.util.function.Consumer<byte[]> progress) {
         try {
-            long left = round.deadlineNanos - System.nanoTime();
-            InputRounds.Event e = left <= 0 ? null : round.events.poll(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+            InputRounds.Event e;
+            while (true) {
+                long left = round.deadlineNanos - System.nanoTime();
+                e = left <= 0 ? null : round.events.poll(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+                if (e == null || e.progress() == null) break;
+                JsonNode token = progressToken(call);
+                if (progress != null && token != null && e.progress().path("params").isObject()) {
+                    ObjectNode n = e.progress().deepCopy();
+                    ((ObjectNode) n.get("params")).set("progressToken", token);
+                    progress.accept(n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
             if (e == null) {
                 rounds.close(round);
                 return toolResult(call, McpTool.error("The server " + r.entry.name() + " did not answer within " + r.entry.timeout().toSeconds() + " s."));

@@ -33,15 +33,18 @@ final class InputRounds implements AutoCloseable {
     private static final String PREFIX = "gw1.";
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    /** What the upstream call did next: asked something (respond sends the answer up), or ended with {@code reply}. */
-    record Event(JsonNode request, Consumer<JsonNode> respond, McpReply reply) {}
+    /**
+     * What the upstream call did next: asked something (respond sends the answer up), ended with {@code reply}, or
+     * sent a {@code progress} notification.
+     */
+    record Event(JsonNode request, Consumer<JsonNode> respond, McpReply reply, JsonNode progress) {}
 
     static final class Round {
         final String id;
         final String user;
         final String tool;
         final long deadlineNanos;
-        final BlockingQueue<Event> events = new ArrayBlockingQueue<>(8);
+        final BlockingQueue<Event> events = new ArrayBlockingQueue<>(64);
         volatile Event waiting;
 
         Round(String id, String user, String tool, long deadlineNanos) {
@@ -53,6 +56,10 @@ final class InputRounds implements AutoCloseable {
 
         /** Called by the upstream call's thread; an overflowing round is answered with an error at once. */
         void offer(Event e) {
+            if (e.progress != null) { // progress may be dropped, never the room left for questions and the end
+                if (events.remainingCapacity() > 8) events.offer(e);
+                return;
+            }
             if (!events.offer(e) && e.respond != null) {
                 e.respond.accept(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().set("error",
                         com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("code", McpReply.INTERNAL_ERROR)

@@ -111,6 +111,12 @@ class GatewayModernUpstreamTest {
         JsonNode result = Json.MAPPER.readTree(done.body()).path("result");
         assertEquals("complete", result.path("resultType").asText(), done.body());
         assertTrue(GatewayRelayTest.texts(result).contains("deleted"), done.body());
+
+        addNote("/mcp/own", alice, "notes_add");
+        HttpResponse<String> unable = GatewayRelayTest.modern("/mcp/own", alice, "notes_clear", "", "{}");
+        JsonNode refused = Json.MAPPER.readTree(unable.body()).path("result");
+        assertEquals("complete", refused.path("resultType").asText(), "no input request the client did not declare: " + unable.body());
+        assertTrue(refused.path("isError").asBoolean(false) && GatewayRelayTest.texts(refused).contains("elicitation"), unable.body());
     }
 
     @Test

@@ -271,6 +271,34 @@ class GatewayRelayTest {
     }
 
     @Test
+    void aModernClientThatAsksForProgressGetsItOnTheAnswersStream() throws Exception {
+        for (String path : List.of("/mcp/web", "/mcp/local")) {
+            String tool = "trigger-long-running-operation";
+            String body = "{\"jsonrpc\":\"2.0\",\"id\":\"m2\",\"method\":\"tools/call\",\"params\":{\"name\":\"" + tool
+                    + "\",\"arguments\":{\"duration\":1,\"steps\":2},\"_meta\":{\"progressToken\":\"mp-9\",\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+                    + "\"io.modelcontextprotocol/clientCapabilities\":{},\"io.modelcontextprotocol/clientInfo\":{\"name\":\"junit\",\"version\":\"1\"}}}}";
+            HttpRequest r = HttpRequest.newBuilder(URI.create(server.url + path)).timeout(Duration.ofSeconds(40))
+                    .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
+                    .header("MCP-Protocol-Version", "2026-07-28").header("Mcp-Method", "tools/call").header("Mcp-Name", tool)
+                    .header("Authorization", "Bearer " + token("alice", path)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            HttpResponse<String> res = http.send(r, HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, res.statusCode(), res.body());
+            assertEquals("text/event-stream", res.headers().firstValue("Content-Type").orElse("").split(";")[0], res.body());
+            assertEquals("no", res.headers().firstValue("X-Accel-Buffering").orElse(""));
+            List<JsonNode> events = new ArrayList<>();
+            for (String event : res.body().split("\n\n")) {
+                for (String line : event.split("\n")) if (line.startsWith("data: ")) events.add(Json.MAPPER.readTree(line.substring(6)));
+            }
+            List<JsonNode> progress = events.stream().filter(e -> "notifications/progress".equals(e.path("method").asText())).toList();
+            assertFalse(progress.isEmpty(), path + ": " + res.body());
+            assertTrue(progress.stream().allMatch(p -> "mp-9".equals(p.path("params").path("progressToken").asText())), res.body());
+            JsonNode last = events.get(events.size() - 1);
+            assertEquals("m2", last.path("id").asText(), res.body());
+            assertEquals("complete", last.path("result").path("resultType").asText(), res.body());
+        }
+    }
+
+    @Test
     void aModernClientWithoutElicitationIsNotAsked() throws Exception {
         HttpResponse<String> r = modern("/mcp/web", token("alice", "/mcp/web"), "trigger-elicitation-request", "", "{}");
         assertEquals(200, r.statusCode(), r.body());
