@@ -29,7 +29,7 @@ import javax.crypto.spec.SecretKeySpec;
 final class InputRounds implements AutoCloseable {
     static final int MAX_ROUNDS = 1_000;
     static final int MAX_PER_USER = 8;
-    static final int MAX_THREADS = 64;
+    static final int MAX_THREADS = 256;
     private static final String PREFIX = "gw1.";
     private static final SecureRandom RANDOM = new SecureRandom();
 
