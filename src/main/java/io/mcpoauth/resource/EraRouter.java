@@ -61,6 +61,10 @@ public final class EraRouter {
         JsonNode id = message.get("id");
         JsonNode params = message.get("params");
         JsonNode meta = params == null ? null : params.get("_meta");
+        if (JsonRpcShape.isResponse(message)) { // only legacy servers send requests to clients; the version is not checked
+            List<String> v = headers.values(PROTOCOL_VERSION_HEADER);
+            return new Route(Era.LEGACY, v.size() == 1 ? v.get(0).trim() : ProtocolVersions.LEGACY_WITHOUT_HEADER);
+        }
         if (meta != null && meta.isObject() && meta.has(META_PROTOCOL_VERSION)) return modern(message, headers);
         if ("initialize".equals(message.path("method").asText())) {
             JsonNode requested = params == null ? null : params.get("protocolVersion");

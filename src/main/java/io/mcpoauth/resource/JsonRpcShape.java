@@ -18,7 +18,7 @@ final class JsonRpcShape {
         if (!m.isObject()) return "a JSON-RPC message must be a JSON object";
         if (!"2.0".equals(m.path("jsonrpc").asText(null)) || !m.get("jsonrpc").isTextual()) return "\"jsonrpc\" must be \"2.0\"";
         JsonNode method = m.get("method");
-        if (method == null) return "only requests and notifications are accepted";
+        if (method == null) return responseProblem(m);
         if (!method.isTextual() || method.asText().isEmpty()) return "\"method\" must be a non-empty string";
         JsonNode id = m.get("id");
         if (id != null && !(id.isTextual() || id.isIntegralNumber())) return "\"id\" must be a string or an integer";
@@ -30,5 +30,25 @@ final class JsonRpcShape {
             if (args != null && !args.isObject() && !args.isNull()) return "tools/call params.arguments must be an object";
         }
         return null;
+    }
+
+    /**
+     * A client's JSON-RPC response (to a request the server relayed to it during a call, legacy era): an id, and
+     * exactly one of result (an object) or error (an object with an integer code); null when acceptable.
+     */
+    private static String responseProblem(JsonNode m) {
+        boolean result = m.has("result"), error = m.has("error");
+        if (!result && !error) return "only requests, notifications and responses are accepted (no \"method\", \"result\" or \"error\")";
+        if (result && error) return "a response has either \"result\" or \"error\", not both";
+        JsonNode id = m.get("id");
+        if (id == null || !(id.isTextual() || id.isIntegralNumber())) return "a response needs the \"id\" of the request it answers (a string or an integer)";
+        if (result && !m.get("result").isObject()) return "\"result\" must be an object";
+        if (error && !(m.get("error").isObject() && m.get("error").path("code").isIntegralNumber())) return "\"error\" must be an object with an integer \"code\"";
+        return null;
+    }
+
+    /** True for a message {@link #problem} accepted as a response (no method). */
+    static boolean isResponse(JsonNode m) {
+        return m != null && m.isObject() && !m.has("method") && (m.has("result") || m.has("error"));
     }
 }

@@ -31,6 +31,11 @@ public record McpCall(Era era, String protocolVersion, JsonNode message, AuthCon
         return id() == null;
     }
 
+    /** A client's JSON-RPC response (result or error, no method) to a request the server sent it on an SSE answer. */
+    public boolean isResponse() {
+        return JsonRpcShape.isResponse(message);
+    }
+
     /** {@code params}, or a missing node. */
     public JsonNode params() {
         return message.path("params");

@@ -30,6 +30,29 @@ public record McpReply(int status, byte[] body, Streamer stream) {
         return new McpReply(200, null, streamer);
     }
 
+    /**
+     * The work of an answer that becomes an SSE stream only if needed: {@code run} may send messages to the client
+     * ({@code event}, e.g. a request relayed from an upstream server) before it returns the final JSON-RPC response.
+     * Nothing sent before the end: the answer is plain JSON; else a {@code text/event-stream} ending with the response.
+     */
+    @FunctionalInterface
+    public interface Adaptive {
+        byte[] run(java.util.function.Consumer<byte[]> event) throws java.io.IOException;
+    }
+
+    /** The {@link Streamer} of an {@link #adaptive} reply (the servlet decides JSON or SSE when the first message comes). */
+    public record AdaptiveStreamer(Adaptive work) implements Streamer {
+        @Override
+        public void run(java.util.function.Consumer<byte[]> event) throws java.io.IOException {
+            event.accept(work.run(event));
+        }
+    }
+
+    /** 200, JSON or SSE: see {@link Adaptive}. */
+    public static McpReply adaptive(Adaptive work) {
+        return new McpReply(200, null, new AdaptiveStreamer(work));
+    }
+
     public boolean isStream() {
         return stream != null;
     }

@@ -35,12 +35,61 @@ final class McpServlet extends HttpServlet {
         write(res, reply);
     }
 
+    /** JSON when the work sends nothing before its response, else an SSE stream opened at the first message. */
+    private static void writeAdaptive(HttpServletResponse res, McpReply.Adaptive work) throws IOException {
+        boolean[] streaming = new boolean[1];
+        boolean[] done = new boolean[1];
+        java.io.IOException[] failed = new java.io.IOException[1];
+        Object lock = new Object();
+        java.util.function.Consumer<byte[]> event = json -> {
+            synchronized (lock) { // messages may come from another thread than the request's (a stdio upstream's reader)
+                if (failed[0] != null || done[0]) return;
+                try {
+                    if (!streaming[0]) {
+                        streaming[0] = true;
+                        res.setStatus(200);
+                        res.setContentType("text/event-stream");
+                        res.setCharacterEncoding("UTF-8");
+                        res.setHeader("Cache-Control", "no-store");
+                        res.setHeader("X-Accel-Buffering", "no"); // a proxy must not hold back the stream's messages
+                    }
+                    var out = res.getOutputStream();
+                    out.write("event: message\ndata: ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    out.write(json);
+                    out.write("\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    out.flush();
+                } catch (java.io.IOException e) {
+                    failed[0] = e;
+                }
+            }
+        };
+        byte[] last = work.run(event);
+        synchronized (lock) {
+            if (streaming[0]) {
+                event.accept(last);
+                done[0] = true;
+                return;
+            }
+            done[0] = true; // nothing more may be sent
+            res.setStatus(200);
+            res.setContentType("application/json");
+            res.setCharacterEncoding("UTF-8");
+            res.setContentLength(last.length);
+            res.getOutputStream().write(last);
+        }
+    }
+
     static void write(HttpServletResponse res, McpReply reply) throws IOException {
+        if (reply.stream() instanceof McpReply.AdaptiveStreamer adaptive) {
+            writeAdaptive(res, adaptive.work());
+            return;
+        }
         res.setStatus(reply.status());
         if (reply.isStream()) {
             res.setContentType("text/event-stream");
             res.setCharacterEncoding("UTF-8");
             res.setHeader("Cache-Control", "no-store");
+            res.setHeader("X-Accel-Buffering", "no");
             var out = res.getOutputStream();
             java.io.IOException[] failed = new java.io.IOException[1];
             reply.stream().run(json -> {

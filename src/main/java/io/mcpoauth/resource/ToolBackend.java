@@ -32,6 +32,7 @@ public final class ToolBackend implements McpBackend {
 
     @Override
     public McpReply handle(McpCall call) {
+        if (call.isResponse()) return McpReply.error(400, call.id(), McpReply.INVALID_REQUEST, "No request of this server is waiting for a response with this id", null);
         return call.era() == Era.MODERN ? modern.handle(call) : legacy.handle(call);
     }
 

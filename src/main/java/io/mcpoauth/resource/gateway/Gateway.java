@@ -67,6 +67,10 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
     private final Events events;
     private final ScheduledExecutorService timer;
     private final ExecutorService httpThreads;
+    /** Requests of upstreams relayed to clients, waiting for their responses (shared by /mcp and every /mcp/NAME). */
+    final Relays relays = new Relays();
+    /** 2026-07-28 calls waiting for the client's retry with answers (multi-round-trip requests). */
+    final InputRounds rounds;
 
     /**
      * @param identity         signs identity assertions; null when none is available (an entry with
@@ -77,6 +81,7 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
     public Gateway(Settings settings, IdentityAssertions identity, Function<String, BearerAuthenticator> authenticatorFor, byte[] requestStateKey,
                    Clock clock, Events events) {
         this.settings = settings;
+        this.rounds = new InputRounds(requestStateKey);
         this.servers = settings.mcpServers;
         this.authenticatorFor = authenticatorFor;
         this.events = events == null ? new Events() {} : events;
@@ -232,6 +237,7 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
     @Override
     public void close() {
         runtimes.values().forEach(ServerRuntime::close);
+        rounds.close();
         timer.shutdownNow();
         httpThreads.shutdownNow();
     }

@@ -14,6 +14,7 @@ import io.mcpoauth.resource.McpReply;
 import io.mcpoauth.resource.McpTool;
 import io.mcpoauth.resource.ToolBackend;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -57,6 +58,7 @@ final class GatewayBackend implements McpBackend {
 
     @Override
     public McpReply handle(McpCall call) {
+        if (call.isResponse()) return relayResponse(call);
         if (!members.isEmpty() && call.isNotification() && "notifications/cancelled".equals(call.method())) {
             JsonNode requestId = call.params().get("requestId");
             Cancellation c = requestId == null ? null : inFlight.get(flightKey(call.caller(), requestId));
@@ -154,14 +156,242 @@ final class GatewayBackend implements McpBackend {
         if (call.era() == Era.LEGACY && token != null && (token.isTextual() || token.isIntegralNumber())) {
             // the client asked for progress: the answer is an SSE stream, each upstream progress notification relayed as it comes
             params.putObject("_meta").set("progressToken", token);
-            return McpReply.stream(event -> event.accept(upstreamCall(call, r, t, params, t0,
-                    n -> event.accept(n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8))).body()));
+            return McpReply.stream(raw -> {
+                java.util.function.Consumer<byte[]> event = serialized(raw);
+                event.accept(upstreamCall(call, r, t, params, t0, n -> event.accept(n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)), event, null).body());
+            });
         }
-        return upstreamCall(call, r, t, params, t0, null);
+        if (call.era() == Era.LEGACY) { // JSON, or an SSE stream once the upstream sends the client a request (elicitation...)
+            return McpReply.adaptive(event -> upstreamCall(call, r, t, params, t0, null, event, null).body());
+        }
+        return modernCall(call, r, t, params, t0);
+    }
+
+    // ---- 2026-07-28: the upstream's requests become input requests of a multi-round-trip call ----
+
+    private static final String INPUT_KEY = "upstream";
+    private static final String INPUT_REQUIRED = "input_required";
+    /** How many InputRequiredResults of a 2026-07-28 upstream one legacy call answers before giving up. */
+    static final int MAX_INPUT_ROUNDS = 8;
+
+    /** A 2026-07-28 upstream's InputRequiredResult for a modern client: as is, its requestState bound to the user and tool. */
+    private McpReply inputRequiredOfUpstream(McpCall call, ObjectNode result, String shown) {
+        JsonNode capabilities = call.params().path("_meta").path(io.mcpoauth.resource.EraRouter.META_CLIENT_CAPABILITIES);
+        for (JsonNode q : result.path("inputRequests")) { // never an input request the client did not declare (basic/patterns/mrtr)
+            String capability = switch (q.path("method").asText()) {
+                case "elicitation/create" -> "elicitation";
+                case "sampling/createMessage" -> "sampling";
+                case "roots/list" -> "roots";
+                default -> null;
+            };
+            if (capability == null || !capabilities.has(capability)) {
+                return toolResult(call, McpTool.error("The server needs input this client did not declare it can give ("
+                        + (capability == null ? q.path("method").asText() : capability) + ")."));
+            }
+        }
+        if (result.path("requestState").isTextual()) {
+            result.put("requestState", gateway.rounds.sealUpstream(call.caller().userId(), shown, result.get("requestState").asText()));
+        }
+        result.remove("_meta");
+        result.putObject("_meta").putObject("io.modelcontextprotocol/serverInfo").put("name", ToolBackend.SERVER_NAME).put("version", McpEndpoint.serverVersion());
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        root.put("jsonrpc", "2.0");
+        root.set("id", call.id());
+        root.set("result", result);
+        return McpReply.json(200, root);
+    }
+
+    /**
+     * A modern tools/call of an upstream tool: the upstream call runs on a thread of {@link InputRounds}; when it asks
+     * the client something the answer is an InputRequiredResult (the request as {@code inputRequests.upstream}, a
+     * sealed {@code requestState}), and the retry carrying {@code inputResponses.upstream} and that requestState hands
+     * the answer to the still-pending upstream call. A requestState the gateway did not make goes to the upstream as is.
+     */
+    private McpReply modernCall(McpCall call, ServerRuntime r, Target t, ObjectNode params, long t0) {
+        AuthContext caller = call.caller();
+        InputRounds rounds = gateway.rounds;
+        String shown = call.params().path("name").asText("");
+        JsonNode stateNode = call.params().get("requestState");
+        String state = stateNode != null && stateNode.isTextual() ? stateNode.asText() : null;
+        if (InputRounds.ours(state)) {
+            InputRounds.Round round = rounds.open(state, caller.userId(), shown);
+            if (round == null) {
+                return rpcError(call, McpReply.INVALID_PARAMS, "Invalid requestState: it is not this user's, names another tool, has expired, or its call has ended", null);
+            }
+            InputRounds.Event asked = round.waiting;
+            JsonNode answer = call.params().path("inputResponses").get(INPUT_KEY);
+            if (asked == null) return rpcError(call, McpReply.INVALID_PARAMS, "Invalid requestState: this round was answered already", null);
+            if (answer == null || !answer.isObject()) return inputRequired(call, rounds, round, asked); // asked again
+            round.waiting = null;
+            asked.respond().accept(Json.MAPPER.createObjectNode().set("result", answer));
+            return progressToken(call) == null ? awaitRound(call, rounds, round, r, null)
+                    : McpReply.adaptive(event -> awaitRound(call, rounds, round, r, event).body());
+        }
+        if (InputRounds.upstreams(state)) { // the retry of a 2026-07-28 upstream's own InputRequiredResult
+            String upstreamState = rounds.openUpstream(state, caller.userId(), shown);
+            if (upstreamState == null) return rpcError(call, McpReply.INVALID_PARAMS, "Invalid requestState: it is not this user's or names another tool", null);
+            params.put("requestState", upstreamState);
+        } else if (stateNode != null) {
+            return rpcError(call, McpReply.INVALID_PARAMS, "Invalid requestState: the gateway did not issue it", null);
+        }
+        if (call.params().path("inputResponses").isObject()) params.set("inputResponses", call.params().get("inputResponses"));
+        JsonNode capabilities = call.params().path("_meta").path(io.mcpoauth.resource.EraRouter.META_CLIENT_CAPABILITIES);
+        InputRounds.Round round = rounds.open(caller.userId(), shown, r.entry.timeout().toNanos() + 5_000_000_000L);
+        if (round == null) return toolResult(call, McpTool.error("Too many of your calls are waiting for answers; answer or drop one first."));
+        Cancellation.ServerRequests asks = (request, respond) -> {
+            String method = request.path("method").asText();
+            String capability = switch (method) {
+                case "elicitation/create" -> "elicitation";
+                case "sampling/createMessage" -> "sampling";
+                case "roots/list" -> "roots";
+                default -> null;
+            };
+            if (capability == null || !capabilities.has(capability)) {
+                ObjectNode refusal = Json.MAPPER.createObjectNode();
+                refusal.putObject("error").put("code", McpReply.METHOD_NOT_FOUND)
+                        .put("message", capability == null ? "The gateway does not relay " + method : "The client did not declare the " + capability + " capability");
+                respond.accept(refusal);
+                return;
+            }
+            round.offer(new InputRounds.Event(request, respond, null, null));
+        };
+        JsonNode token = progressToken(call);
+        java.util.function.Consumer<JsonNode> progress = null;
+        if (token != null) { // 2026-07-28: progress notifications on the request's own SSE answer (basic/transports/streamable-http)
+            ObjectNode meta = params.path("_meta").isObject() ? (ObjectNode) params.get("_meta") : params.putObject("_meta");
+            meta.set("progressToken", token);
+            progress = n -> round.offer(new InputRounds.Event(null, null, null, n));
+        }
+        java.util.function.Consumer<JsonNode> onProgress = progress;
+        boolean started = rounds.start(() -> {
+            McpReply done;
+            try {
+                done = upstreamCall(call, r, t, params, t0, onProgress, null, asks);
+            } catch (RuntimeException e) {
+                done = McpReply.error(200, call.id(), McpReply.INTERNAL_ERROR, "Internal error", null);
+            }
+            round.offer(new InputRounds.Event(null, null, done, null));
+        });
+        if (!started) {
+            rounds.close(round);
+            return toolResult(call, McpTool.error("The gateway has too many calls in progress; try again shortly."));
+        }
+        return token == null ? awaitRound(call, rounds, round, r, null) : McpReply.adaptive(event -> awaitRound(call, rounds, round, r, event).body());
+    }
+
+    /** A modern request's {@code _meta.progressToken} (a string or an integer), or null. */
+    private static JsonNode progressToken(McpCall call) {
+        JsonNode token = call.params().path("_meta").get("progressToken");
+        return token != null && (token.isTextual() || token.isIntegralNumber()) ? token : null;
+    }
+
+    /**
+     * Waits for the round's next event: the final reply (the round ends) or a request to ask the client; progress
+     * notifications meanwhile go to {@code progress} (the answer's SSE stream) with this request's token, or are dropped.
+     */
+    private McpReply awaitRound(McpCall call, InputRounds rounds, InputRounds.Round round, ServerRuntime r, java.util.function.Consumer<byte[]> progress) {
+        try {
+            InputRounds.Event e;
+            while (true) {
+                long left = round.deadlineNanos - System.nanoTime();
+                e = left <= 0 ? null : round.events.poll(left, java.util.concurrent.TimeUnit.NANOSECONDS);
+                if (e == null || e.progress() == null) break;
+                JsonNode token = progressToken(call);
+                if (progress != null && token != null && e.progress().path("params").isObject()) {
+                    ObjectNode n = e.progress().deepCopy();
+                    ((ObjectNode) n.get("params")).set("progressToken", token);
+                    progress.accept(n.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+            if (e == null) {
+                rounds.close(round);
+                return toolResult(call, McpTool.error("The server " + r.entry.name() + " did not answer within " + r.entry.timeout().toSeconds() + " s."));
+            }
+            if (e.reply() != null) {
+                rounds.close(round);
+                return e.reply();
+            }
+            round.waiting = e;
+            return inputRequired(call, rounds, round, e);
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            rounds.close(round);
+            return McpReply.error(200, call.id(), McpReply.INTERNAL_ERROR, "Internal error", null);
+        }
+    }
+
+    /** {"resultType":"input_required","inputRequests":{"upstream":{method, params}},"requestState":...}. */
+    private static McpReply inputRequired(McpCall call, InputRounds rounds, InputRounds.Round round, InputRounds.Event asked) {
+        ObjectNode result = Json.MAPPER.createObjectNode();
+        result.put("resultType", "input_required");
+        ObjectNode q = result.putObject("inputRequests").putObject(INPUT_KEY);
+        q.put("method", asked.request().path("method").asText());
+        if (asked.request().path("params").isObject()) {
+            ObjectNode p = ((ObjectNode) asked.request().get("params")).deepCopy();
+            p.remove("_meta");
+            if ("elicitation/create".equals(q.path("method").asText()) && !p.has("mode")) p.put("mode", "form");
+            q.set("params", p);
+        }
+        result.put("requestState", rounds.seal(round));
+        result.putObject("_meta").putObject("io.modelcontextprotocol/serverInfo").put("name", ToolBackend.SERVER_NAME).put("version", McpEndpoint.serverVersion());
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        root.put("jsonrpc", "2.0");
+        root.set("id", call.id());
+        root.set("result", result);
+        return McpReply.json(200, root);
+    }
+
+    /** {@code event}, one message at a time (the upstream's requests may come from a transport's reader thread). */
+    private static java.util.function.Consumer<byte[]> serialized(java.util.function.Consumer<byte[]> event) {
+        Object lock = new Object();
+        return b -> {
+            synchronized (lock) {
+                event.accept(b);
+            }
+        };
+    }
+
+    // ---- requests of upstreams to the client, relayed during a call (legacy era) ----
+
+    /**
+     * The handler of the upstream's requests during one call: each is sent to the client on the call's SSE answer
+     * under an id of ours ({@link Relays}, bound to the caller), {@code relayed} collects them to forget when the call
+     * ends. Over the caps the upstream gets a JSON-RPC error at once.
+     */
+    private Cancellation.ServerRequests relayTo(AuthContext caller, ServerRuntime r, java.util.function.Consumer<byte[]> event, List<String> relayed) {
+        return (request, respond) -> {
+            String ours = gateway.relays.register(caller.userId(), respond, r.entry.timeout().toNanos());
+            if (ours == null) {
+                ObjectNode refusal = Json.MAPPER.createObjectNode();
+                refusal.putObject("error").put("code", McpReply.INTERNAL_ERROR)
+                        .put("message", "Too many requests are waiting for this user's answers; the gateway did not relay " + request.path("method").asText());
+                respond.accept(refusal);
+                return;
+            }
+            relayed.add(ours);
+            ObjectNode out = Json.MAPPER.createObjectNode();
+            out.put("jsonrpc", "2.0");
+            out.put("id", ours);
+            out.put("method", request.path("method").asText());
+            if (request.path("params").isObject()) out.set("params", request.get("params"));
+            log.debug("gateway: {} from {} relayed to the client", request.path("method").asText(), r.entry.name());
+            event.accept(out.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        };
+    }
+
+    /**
+     * A client's response to a relayed request: delivered to the upstream (202) only for its id and its user; else 400
+     * (not 404, which a legacy client takes for a lost session).
+     */
+    private McpReply relayResponse(McpCall call) {
+        if (gateway.relays.deliver(call.caller().userId(), call.id(), call.message())) return McpReply.accepted();
+        return McpReply.error(400, call.id(), McpReply.INVALID_REQUEST,
+                "No request is waiting for a response with this id (unknown, answered already, or its call has ended)", null);
     }
 
     /** The upstream's tools/call, answered as JSON; counted and audited. */
-    private McpReply upstreamCall(McpCall call, ServerRuntime r, Target t, ObjectNode params, long t0, java.util.function.Consumer<JsonNode> progress) {
+    private McpReply upstreamCall(McpCall call, ServerRuntime r, Target t, ObjectNode params, long t0, java.util.function.Consumer<JsonNode> progress,
+                                  java.util.function.Consumer<byte[]> toClient, Cancellation.ServerRequests handler) {
         AuthContext caller = call.caller();
         String outcome = "unavailable";
         Cancellation cancellation = null;
@@ -174,10 +404,58 @@ final class GatewayBackend implements McpBackend {
                 key = null;
             }
         }
+        List<String> relayed = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        if (toClient != null || handler != null) {
+            if (cancellation == null) cancellation = new Cancellation();
+            cancellation.serverRequests(toClient != null ? relayTo(caller, r, serialized(toClient), relayed) : handler);
+        }
         try {
+            Instant deadline = Instant.now().plus(r.entry.timeout());
             JsonNode result = r.call(caller, "tools/call", params, r.entry.timeout(), progress, cancellation);
+            if (INPUT_REQUIRED.equals(result.path("resultType").asText())) { // a 2026-07-28 upstream asks the client something
+                if (call.era() == Era.MODERN) {
+                    outcome = "input_required";
+                    return inputRequiredOfUpstream(call, result.deepCopy(), call.params().path("name").asText(""));
+                }
+                Cancellation.ServerRequests relay = cancellation == null ? null : cancellation.serverRequests();
+                for (int round = 0; INPUT_REQUIRED.equals(result.path("resultType").asText()); round++) {
+                    if (relay == null || round >= MAX_INPUT_ROUNDS) {
+                        return toolResult(call, McpTool.error("The server " + r.entry.name() + " needs answers this client cannot give here."));
+                    }
+                    ObjectNode answers = Json.MAPPER.createObjectNode();
+                    var it = result.path("inputRequests").fields();
+                    while (it.hasNext()) {
+                        var q = it.next();
+                        java.util.concurrent.CompletableFuture<JsonNode> answer = new java.util.concurrent.CompletableFuture<>();
+                        relay.request(q.getValue(), answer::complete);
+                        JsonNode got;
+                        try {
+                            got = answer.get(Math.max(1, java.time.Duration.between(Instant.now(), deadline).toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
+                        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+                            return toolResult(call, McpTool.error("The server " + r.entry.name() + " asked a question that was not answered in time."));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return toolResult(call, McpTool.error("The call was interrupted."));
+                        }
+                        if (got.has("error")) {
+                            return toolResult(call, McpTool.error("The client did not answer the question of " + r.entry.name() + ": "
+                                    + got.path("error").path("message").asText("refused") + "."));
+                        }
+                        answers.set(q.getKey(), got.path("result"));
+                    }
+                    ObjectNode retry = params.deepCopy();
+                    retry.set("inputResponses", answers);
+                    if (result.path("requestState").isTextual()) retry.set("requestState", result.get("requestState"));
+                    else retry.remove("requestState");
+                    java.time.Duration left = java.time.Duration.between(Instant.now(), deadline);
+                    if (left.isNegative() || left.isZero()) throw new UpstreamException("the server " + r.entry.name() + " did not finish within " + r.entry.timeout().toSeconds() + " s");
+                    result = r.call(caller, "tools/call", retry, left, progress, cancellation);
+                }
+            }
             outcome = result.path("isError").asBoolean(false) ? "tool_error" : "ok";
-            return reply(call, result.deepCopy());
+            ObjectNode copy = result.deepCopy();
+            if (call.era() == Era.LEGACY) copy.remove("resultType");
+            return reply(call, copy);
         } catch (UpstreamException e) {
             if (e.rpcError() != null) {
                 outcome = "error";
@@ -200,6 +478,9 @@ final class GatewayBackend implements McpBackend {
             log.warn("gateway tools/call to {} failed: {}", r.entry.name(), e.getClass().getName());
             return McpReply.error(200, call.id(), McpReply.INTERNAL_ERROR, "Internal error", null);
         } finally {
+            synchronized (relayed) {
+                relayed.forEach(gateway.relays::forget);
+            }
             if (key != null) inFlight.remove(key, cancellation);
             long elapsed = System.nanoTime() - t0;
             r.stats.record(elapsed, !outcome.equals("ok") && !outcome.equals("tool_error"));

@@ -86,6 +86,16 @@ final class HttpUpstream implements Upstream {
     private JsonNode send(AuthContext caller, String method, JsonNode params, Instant deadline, java.util.function.Consumer<JsonNode> progress)
             throws UpstreamException {
         Map<String, String> headers = Headers.forCall(entry, identity, caller);
+        Boolean era = modern;
+        if (era == null) era = probe(headers, deadline);
+        if (era) {
+            try {
+                return modernExchange(headers, method, params, deadline, progress);
+            } catch (EraRefused e) {
+                modern = null; // the upstream no longer speaks 2026-07-28 (replaced by an older one?): probe again, then legacy
+                if (probe(headers, deadline)) throw new UpstreamException("the upstream server " + entry.name() + " refused the protocol version it offers");
+            }
+        }
         String key = caller.userId();
         Session s = session(key, headers, deadline);
         try {
@@ -104,6 +114,122 @@ final class HttpUpstream implements Upstream {
         }
     }
 
+    // ---- the 2026-07-28 era towards an upstream that offers it ----
+
+    static final String MODERN_VERSION = "2026-07-28";
+    /** Whether the upstream speaks 2026-07-28 (null: not probed yet, or to probe again). */
+    private volatile Boolean modern;
+
+    private static final class EraRefused extends Exception {
+        EraRefused() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * Asks the upstream {@code server/discover} in 2026-07-28 once: a result listing that version means modern; an
+     * HTTP 400/404/405, -32022, -32601 or anything else means legacy. Remembered; a failure to reach it is not.
+     */
+    private boolean probe(Map<String, String> headers, Instant deadline) throws UpstreamException {
+        boolean result;
+        try {
+            JsonNode r = modernExchange(headers, "server/discover", null, deadline.isAfter(Instant.now().plusSeconds(10)) ? Instant.now().plusSeconds(10) : deadline, null);
+            result = false;
+            for (JsonNode v : r.path("supportedVersions")) if (MODERN_VERSION.equals(v.asText())) result = true;
+        } catch (EraRefused e) {
+            result = false;
+        } catch (UpstreamException e) {
+            if (e.rpcError() == null && e.getMessage() != null && (e.getMessage().contains("cannot be reached") || e.getMessage().contains("did not answer"))) throw e;
+            result = false;
+        }
+        modern = result;
+        if (result) negotiated = MODERN_VERSION;
+        log.info("upstream {}: speaks {}", entry.name(), result ? MODERN_VERSION + " (stateless)" : "the legacy era");
+        return result;
+    }
+
+    /** One stateless 2026-07-28 request: {@code _meta} with our version, capabilities and info, the mirrored headers. */
+    private JsonNode modernExchange(Map<String, String> headers, String method, JsonNode params, Instant deadline,
+                                    java.util.function.Consumer<JsonNode> progress) throws UpstreamException, EraRefused {
+        Duration left = Duration.between(Instant.now(), deadline);
+        if (left.isNegative() || left.isZero()) throw timedOut();
+        ObjectNode p = params instanceof ObjectNode o ? o.deepCopy() : Json.MAPPER.createObjectNode();
+        ObjectNode meta = p.path("_meta").isObject() ? (ObjectNode) p.get("_meta") : p.putObject("_meta");
+        meta.put("io.modelcontextprotocol/protocolVersion", MODERN_VERSION);
+        meta.putObject("io.modelcontextprotocol/clientCapabilities").putObject("elicitation").putObject("form");
+        meta.putObject("io.modelcontextprotocol/clientInfo").put("name", "mcp-oauth-server-gateway").put("version", clientVersion);
+        long id = ids.incrementAndGet();
+        ObjectNode msg = Json.MAPPER.createObjectNode();
+        msg.put("jsonrpc", "2.0");
+        msg.put("id", id);
+        msg.put("method", method);
+        msg.set("params", p);
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(entry.url())).timeout(left)
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(msg.toString()));
+        headers.forEach(b::header);
+        b.header("MCP-Protocol-Version", MODERN_VERSION).header("Mcp-Method", method);
+        String nameKey = switch (method) {
+            case "tools/call", "prompts/get" -> "name";
+            case "resources/read" -> "uri";
+            default -> null;
+        };
+        if (nameKey != null && p.path(nameKey).isTextual()) b.header("Mcp-Name", headerValue(p.get(nameKey).asText()));
+        HttpResponse<InputStream> res;
+        try {
+            res = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
+        } catch (HttpTimeoutException e) {
+            throw timedOut();
+        } catch (IOException e) {
+            throw new UpstreamException("the upstream server " + entry.name() + " cannot be reached (" + e.getClass().getSimpleName() + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UpstreamException("the call to " + entry.name() + " was interrupted");
+        }
+        InputStream body = res.body();
+        ScheduledFuture<?> watchdog = timer.schedule(() -> closeQuietly(body), Math.max(1, Duration.between(Instant.now(), deadline).toMillis()),
+                TimeUnit.MILLISECONDS);
+        Cancellation cancel = cancellation.get();
+        if (cancel != null) cancel.onCancel(() -> closeQuietly(body)); // stateless: closing the answer is the cancellation
+        try {
+            int status = res.statusCode();
+            String type = res.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+            JsonNode response;
+            try {
+                response = type.startsWith("text/event-stream") ? fromEvents(body, id, progress, null, headers, null) : single(body, type, status);
+            } catch (IOException e) {
+                if (cancel != null && cancel.cancelled()) throw new UpstreamException("the call was cancelled by the client");
+                if (Instant.now().isAfter(deadline)) throw timedOut();
+                throw new UpstreamException("the upstream server " + entry.name() + " broke off its answer (" + e.getClass().getSimpleName() + ")");
+            }
+            int code = response == null ? 0 : response.path("error").path("code").asInt(0);
+            if (code == -32022 || ("server/discover".equals(method) && (status == 404 || status == 405 || status == 400 || code == -32601 || response == null))) {
+                throw new EraRefused();
+            }
+            if (response == null) {
+                if (status == 401 || status == 403) {
+                    throw new UpstreamException("the upstream server " + entry.name() + " refused the gateway's credentials (HTTP " + status + ")");
+                }
+                throw new UpstreamException("the upstream server " + entry.name() + " answered HTTP " + status + " without an MCP response");
+            }
+            JsonNode error = response.get("error");
+            if (error != null && error.isObject()) throw new UpstreamException(error);
+            JsonNode result = response.get("result");
+            if (result == null || !result.isObject()) throw garbage();
+            return result;
+        } finally {
+            watchdog.cancel(false);
+            closeQuietly(body);
+        }
+    }
+
+    /** A header value as 2026-07-28 carries it: as is when plain printable ASCII, else the =?base64?...?= form. */
+    static String headerValue(String v) {
+        boolean plain = !v.isEmpty() && v.chars().allMatch(c -> c >= 0x20 && c < 0x7f) && v.equals(v.strip()) && !v.startsWith("=?");
+        return plain ? v : "=?base64?" + java.util.Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8)) + "?=";
+    }
+
     private Session session(String key, Map<String, String> headers, Instant deadline) throws UpstreamException {
         synchronized (sessions) {
             Session s = sessions.get(key);
@@ -111,7 +237,7 @@ final class HttpUpstream implements Upstream {
         }
         ObjectNode params = Json.MAPPER.createObjectNode();
         params.put("protocolVersion", PROTOCOL_VERSION);
-        params.putObject("capabilities");
+        params.putObject("capabilities").putObject("elicitation"); // relayed to the calling client during a tools/call
         params.putObject("clientInfo").put("name", "mcp-oauth-server-gateway").put("version", clientVersion);
         Exchange init;
         try {
@@ -215,7 +341,9 @@ final class HttpUpstream implements Upstream {
             JsonNode response;
             try {
                 boolean events = type.startsWith("text/event-stream");
-                response = events ? fromEvents(body, id, progress) : single(body, type, status);
+                response = events
+                        ? fromEvents(body, id, progress, s, headers, cancel == null ? null : cancel.serverRequests())
+                        : single(body, type, status);
                 // the upstream ends a POST's event stream right after the response: read that end, so the connection
                 // goes back to the pool instead of being torn down (closing a body before its end closes the connection)
                 if (events && response != null) drainLater = true;
@@ -304,7 +432,8 @@ final class HttpUpstream implements Upstream {
      * Reads SSE events until the response with {@code id}; progress notifications before it go to {@code progress}
      * (when given), other notifications and the upstream's own requests are skipped.
      */
-    private JsonNode fromEvents(InputStream body, long id, java.util.function.Consumer<JsonNode> progress) throws IOException, UpstreamException {
+    private JsonNode fromEvents(InputStream body, long id, java.util.function.Consumer<JsonNode> progress, Session s, Map<String, String> headers,
+                                Cancellation.ServerRequests serverRequests) throws IOException, UpstreamException {
         Sse sse = new Sse(new java.io.BufferedInputStream(body), MAX_BODY);
         String data;
         while ((data = sse.next()) != null) {
@@ -316,9 +445,59 @@ final class HttpUpstream implements Upstream {
                 throw garbage();
             }
             if (n != null && n.isObject() && (n.has("result") || n.has("error")) && n.path("id").asLong(-1) == id) return n;
+            if (n != null && n.isObject() && n.path("method").isTextual() && n.hasNonNull("id")) {
+                serverRequest(n, s, headers, serverRequests);
+                continue;
+            }
             if (progress != null && n != null && "notifications/progress".equals(n.path("method").asText()) && !n.has("id")) progress.accept(n);
         }
         return null;
+    }
+
+    /**
+     * The upstream asked us something during a call: ping is answered here; any other request goes to the call's
+     * {@code handler} (which relays it to the client), or is refused (-32601) when there is none.
+     */
+    private void serverRequest(JsonNode request, Session s, Map<String, String> headers, Cancellation.ServerRequests handler) {
+        java.util.function.Consumer<JsonNode> respond = response -> {
+            ObjectNode msg = Json.MAPPER.createObjectNode();
+            msg.put("jsonrpc", "2.0");
+            msg.set("id", request.get("id"));
+            if (response.has("error")) msg.set("error", response.get("error"));
+            else msg.set("result", response.path("result").isObject() ? response.get("result") : Json.MAPPER.createObjectNode());
+            postResponse(s, headers, msg);
+        };
+        String method = request.path("method").asText();
+        if ("ping".equals(method)) {
+            respond.accept(Json.MAPPER.createObjectNode().set("result", Json.MAPPER.createObjectNode()));
+        } else if (handler == null) {
+            ObjectNode error = Json.MAPPER.createObjectNode();
+            error.putObject("error").put("code", -32601).put("message", "The gateway does not relay " + method + " outside a tool call");
+            respond.accept(error);
+        } else {
+            handler.request(request, respond);
+        }
+    }
+
+    /** POSTs our response to one of the upstream's requests into its session (best effort, bounded to 10 s). */
+    private void postResponse(Session s, Map<String, String> headers, JsonNode msg) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(entry.url())).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream")
+                .POST(HttpRequest.BodyPublishers.ofString(msg.toString()));
+        headers.forEach(b::header);
+        if (s != null) {
+            b.header("MCP-Protocol-Version", s.version);
+            if (s.id != null) b.header("Mcp-Session-Id", s.id);
+        }
+        try {
+            HttpResponse<Void> res = client.send(b.build(), HttpResponse.BodyHandlers.discarding());
+            if (res.statusCode() >= 300) log.info("upstream {}: refused our response to its request (HTTP {})", entry.name(), res.statusCode());
+        } catch (IOException e) {
+            log.info("upstream {}: our response to its request failed ({})", entry.name(), e.getClass().getSimpleName());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private UpstreamException garbage() {

@@ -247,7 +247,7 @@ final class StdioUpstream implements Upstream {
                     launch();
                     ObjectNode params = Json.MAPPER.createObjectNode();
                     params.put("protocolVersion", HttpUpstream.PROTOCOL_VERSION);
-                    params.putObject("capabilities");
+                    params.putObject("capabilities").putObject("elicitation"); // relayed to the calling client during a tools/call
                     params.putObject("clientInfo").put("name", "mcp-oauth-server-gateway").put("version", clientVersion);
                     JsonNode init = send("initialize", params, deadline);
                     negotiated = init.path("protocolVersion").asText(HttpUpstream.PROTOCOL_VERSION);
@@ -363,6 +363,7 @@ final class StdioUpstream implements Upstream {
             if (params != null && !params.isMissingNode() && !params.isNull()) msg.set("params", params);
             Cancellation cancel = method.equals("tools/call") ? cancellation.get() : null;
             cancellation.remove();
+            if (cancel != null && cancel.serverRequests() != null) relaying.put(id, cancel.serverRequests());
             try {
                 if (exit != null) throw new UpstreamException("the server " + entry.name() + " stopped: " + exit);
                 write(msg);
@@ -399,8 +400,12 @@ final class StdioUpstream implements Upstream {
                 throw new UpstreamException("interrupted");
             } finally {
                 pending.remove(id);
+                relaying.remove(id);
             }
         }
+
+        /** The handlers of the upstream's own requests, by our id of the tools/call in progress that offered one. */
+        final Map<Long, Cancellation.ServerRequests> relaying = new ConcurrentHashMap<>();
 
         private ObjectNode notification(String method, JsonNode params) {
             ObjectNode msg = Json.MAPPER.createObjectNode();
@@ -464,18 +469,39 @@ final class StdioUpstream implements Upstream {
             pending.values().forEach(f -> f.completeExceptionally(gone));
         }
 
-        /** The child asked us something (ping, roots/list, sampling...): ping is answered, everything else refused. */
+        /**
+         * The child asked us something: ping is answered; any other request goes to the one tools/call in progress on
+         * this child that relays such requests to its client (stdio messages do not say which call they belong to, so
+         * with none or several such calls in progress it is refused, -32601 / -32603).
+         */
         private void answerServerRequest(JsonNode n) {
-            ObjectNode reply = Json.MAPPER.createObjectNode();
-            reply.put("jsonrpc", "2.0");
-            reply.set("id", n.get("id"));
-            if ("ping".equals(n.path("method").asText())) reply.putObject("result");
-            else reply.putObject("error").put("code", -32601).put("message", "The gateway does not support " + n.path("method").asText());
-            try {
-                write(reply);
-            } catch (UpstreamException ignored) {
-                // the process is going away
+            JsonNode upstreamId = n.get("id");
+            java.util.function.Consumer<JsonNode> respond = response -> {
+                ObjectNode reply = Json.MAPPER.createObjectNode();
+                reply.put("jsonrpc", "2.0");
+                reply.set("id", upstreamId);
+                if (response.has("error")) reply.set("error", response.get("error"));
+                else reply.set("result", response.path("result").isObject() ? response.get("result") : Json.MAPPER.createObjectNode());
+                try {
+                    write(reply);
+                } catch (UpstreamException ignored) {
+                    // the process is going away
+                }
+            };
+            String method = n.path("method").asText();
+            ObjectNode refusal = Json.MAPPER.createObjectNode();
+            if ("ping".equals(method)) {
+                respond.accept(refusal.set("result", Json.MAPPER.createObjectNode()));
+                return;
             }
+            var handlers = List.copyOf(relaying.values());
+            if (handlers.size() == 1) {
+                handlers.get(0).request(n, respond);
+                return;
+            }
+            if (handlers.isEmpty()) refusal.putObject("error").put("code", -32601).put("message", "The gateway does not relay " + method + " outside a tool call");
+            else refusal.putObject("error").put("code", -32603).put("message", "The gateway cannot tell which of several calls in progress " + method + " belongs to");
+            respond.accept(refusal);
         }
 
         private void readStderr(InputStream raw) {
