@@ -89,6 +89,21 @@ class McpServerConnectionTest {
     }
 
     @Test
+    void ourClientIdMetadataDocumentIsServedForAnMcpServerConnectionOnly() throws Exception {
+        TestServer gw = GatewayConnectionTest.gw;
+        HttpResponse<String> doc = GatewayConnectionTest.http.send(HttpRequest.newBuilder(URI.create(gw.url + "/connect/client-metadata/up.json")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, doc.statusCode(), doc.body());
+        JsonNode d = TestServer.json(doc);
+        assertEquals(gw.url + "/connect/client-metadata/up.json", d.path("client_id").asText());
+        assertEquals(gw.url + "/connect/callback", d.path("redirect_uris").path(0).asText());
+        assertEquals("none", d.path("token_endpoint_auth_method").asText());
+        HttpResponse<String> none = GatewayConnectionTest.http.send(HttpRequest.newBuilder(URI.create(gw.url + "/connect/client-metadata/other.json")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(404, none.statusCode(), none.body());
+    }
+
+    @Test
     void theServerStartsWhileTheUpstreamIsDownAndConnectingSaysWhy() throws Exception {
         Path file = dir.resolve("down.json");
         Files.writeString(file, """
