@@ -4,6 +4,8 @@ import io.javalin.Javalin;
 import io.javalin.config.JavalinConfig;
 import io.mcpoauth.admin.AdminModule;
 import io.mcpoauth.admin.AdminService;
+import io.mcpoauth.config.ConfigException;
+import io.mcpoauth.config.McpServers;
 import io.mcpoauth.config.Settings;
 import io.mcpoauth.connect.ConnectEndpoints;
 import io.mcpoauth.connect.ConnectionProviders;
@@ -186,6 +188,12 @@ public final class Server implements AutoCloseable {
      */
     private static Connections openConnections(Settings settings, Clock clock, Stores stores, FileStore files) {
         ConnectionProviders providers = ConnectionProviders.load(settings.value(Settings.MCP_SERVERS_FILE), settings::variable, connectTimeout(settings));
+        for (McpServers.Entry e : settings.mcpServers.servers().values()) { // every "connection" of a server names a configured one
+            if (e.connection() != null && providers.get(e.connection().name()) == null) {
+                throw new ConfigException(settings.mcpServers.source() + ": servers." + e.name() + ".connection.name: '" + e.connection().name()
+                        + "' is not a configured connection (declare it under \"connections\")");
+            }
+        }
         if (providers.isEmpty()) {
             if (stores.connections().count() > 0) {
                 LOG.warn("{} stored connections, but the servers file configures none: tools cannot use them", stores.connections().count());

@@ -50,11 +50,23 @@ public final class ConnectEndpoints {
     public void routes(JavalinConfig config) {
         config.routes.get(Connections.CALLBACK_PATH, this::callback);
         config.routes.get(Connections.CONNECT_PATH + "{name}", this::start);
+        config.routes.get(Connections.CONNECT_PATH + "client-metadata/{file}", this::clientMetadata);
         config.routes.post(CONNECT_FORM, this::connectForm);
         config.routes.post(DISCONNECT_FORM, this::disconnectForm);
         config.routes.post(SECRET_FORM, this::secretForm);
         config.routes.get("/api/me/connections", this::apiList);
         config.routes.delete("/api/me/connections/{name}", this::apiDisconnect);
+    }
+
+    /** The Client ID Metadata Document of an {@code "mcp_server"} connection (its URL is our client id there). */
+    private void clientMetadata(Context ctx) {
+        String file = ctx.pathParam("file");
+        String name = file.endsWith(".json") ? file.substring(0, file.length() - 5) : "";
+        if (connections.providers().mcpServerUrl(name) == null) {
+            Web.error(ctx, 404, "not_found", "There is no client metadata document here.");
+            return;
+        }
+        Web.json(ctx, 200, McpServerAuth.clientMetadataDocument(connections.clientMetadataUrl(name), connections.callbackUrl()));
     }
 
     // ---- the flow ----

@@ -75,7 +75,10 @@ final class ConnectionClient {
     }
 
     Tokens exchange(String code, String verifier) {
-        return call("code exchange", () -> service.getAccessToken(AccessTokenRequestParams.create(code).pkceCodeVerifier(verifier)));
+        AccessTokenRequestParams params = AccessTokenRequestParams.create(code).pkceCodeVerifier(verifier);
+        String resource = provider.authorizeParams().get("resource");
+        if (resource != null) params.addExtraParameter("resource", resource); // RFC 8707: the same resource as in the authorization request
+        return call("code exchange", () -> service.getAccessToken(params));
     }
 
     Tokens refresh(String refreshToken) {

@@ -52,8 +52,21 @@ public final class ConnectionProviders {
     public static final ConnectionProviders NONE = new ConnectionProviders(Map.of());
 
     private final Map<String, ConnectionProvider> providers;
+    /** Connection name to the URL of the gateway upstream whose own OAuth it is ({@code "mcp_server"}); resolved at first use. */
+    private final Map<String, String> mcpServers;
+
+    ConnectionProviders(Map<String, ConnectionProvider> providers, Map<String, String> mcpServers) {
+        this(providers);
+        this.mcpServers.putAll(mcpServers);
+    }
+
+    /** The upstream URL of an {@code "mcp_server"} connection, else null. */
+    public String mcpServerUrl(String name) {
+        return name == null ? null : mcpServers.get(name);
+    }
 
     ConnectionProviders(Map<String, ConnectionProvider> providers) {
+        this.mcpServers = new LinkedHashMap<>();
         this.providers = Map.copyOf(providers);
     }
 
@@ -114,11 +127,17 @@ public final class ConnectionProviders {
         if (conns.isMissingNode() || conns.isNull()) return NONE;
         if (!conns.isObject()) throw new ConfigException(file + ": connections: expected an object of NAME: {...}");
         Map<String, ConnectionProvider> out = new LinkedHashMap<>();
+        Map<String, String> mcp = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = conns.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            out.put(e.getKey(), new Entry(file, e.getKey(), e.getValue(), variables, discovery).provider());
+            Entry entry = new Entry(file, e.getKey(), e.getValue(), variables, discovery);
+            if (e.getValue().isObject() && e.getValue().has("mcp_server")) {
+                out.put(e.getKey(), entry.mcpServer(root.path("servers"), mcp));
+            } else {
+                out.put(e.getKey(), entry.provider());
+            }
         }
-        return new ConnectionProviders(out);
+        return new ConnectionProviders(out, mcp);
     }
 
     /** One entry being read; every error names {@code <file>: connections.NAME.field}. */
@@ -144,15 +163,34 @@ public final class ConnectionProviders {
         ConnectionProvider provider() {
             if (!NAME.matcher(name).matches()) throw bad(null, "a connection name is 1 to 32 of a-z, 0-9 and '-'");
             if (!n.isObject()) throw bad(null, "expected an object");
-            if (n.has("mcp_server")) {
-                throw bad("mcp_server", "connections to OAuth-protected MCP servers are not supported by this version; declare the server's "
-                        + "authorization server as an OAuth connection (\"issuer\") instead");
-            }
             String type = text("type", false);
             if (type == null) type = ConnectionProvider.OAUTH;
             if (type.equals(ConnectionProvider.SECRET)) return secret();
             if (!type.equals(ConnectionProvider.OAUTH)) throw bad("type", "expected \"oauth\" or \"secret\", not '" + type + "'");
             return oauth();
+        }
+
+        /**
+         * {@code "mcp_server": "SERVERNAME"}: the OAuth of a gateway upstream (an HTTP entry of {@code servers}); its
+         * endpoints and our client registration are found at the first connect, not at start.
+         */
+        ConnectionProvider mcpServer(JsonNode servers, Map<String, String> mcp) {
+            if (!NAME.matcher(name).matches()) throw bad(null, "a connection name is 1 to 32 of a-z, 0-9 and '-'");
+            onlyKeys(Set.of("mcp_server", "display_name", "scopes"));
+            String server = text("mcp_server", true);
+            JsonNode entry = servers.path(server);
+            if (!entry.isObject()) throw bad("mcp_server", "'" + server + "' is not a server of \"servers\"");
+            String url = entry.path("url").asText("");
+            if (url.isEmpty()) throw bad("mcp_server", "'" + server + "' is a stdio server; only an HTTP server (\"url\") has OAuth of its own");
+            mcp.put(name, url);
+            List<String> scopes = new ArrayList<>();
+            if (n.has("scopes")) {
+                if (!n.get("scopes").isArray()) throw bad("scopes", "expected a list of strings");
+                for (JsonNode sc : n.get("scopes")) scopes.add(sc.asText());
+            }
+            String display = text("display_name", false);
+            return new ConnectionProvider(name, ConnectionProvider.OAUTH, display == null ? server : display, null, null, null, null, null, false,
+                    null, null, scopes, Map.of("resource", url), "none", false, null, null, null);
         }
 
         private void onlyKeys(Set<String> allowed) {

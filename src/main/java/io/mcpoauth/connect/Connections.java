@@ -66,7 +66,13 @@ public final class Connections implements ConnectionAccess {
     public static final int MAX_SECRET_LENGTH = 8192;
 
     private final ConnectionProviders providers;
-    private final Map<String, ConnectionClient> clients = new TreeMap<>();
+    private final Map<String, ConnectionClient> clients = new java.util.concurrent.ConcurrentHashMap<>();
+    /** {@code "mcp_server"} providers once discovered and registered (one per configured connection: bounded). */
+    private final Map<String, ConnectionProvider> resolved = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, String[]> resolveFailures = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The reserved user id under which the client registration at an upstream MCP server's authorization server is stored. */
+    public static final String REGISTRATION_USER = "~mcp-client";
+    static final Duration RESOLVE_RETRY = Duration.ofSeconds(10);
     private final ConnectionStore store;
     private final TokenCipher cipher;
     private final ShortLivedStore<IdpStateRecord> states;
@@ -98,7 +104,7 @@ public final class Connections implements ConnectionAccess {
         this.singleInstance = singleInstance;
         for (int i = 0; i < LOCKS; i++) locks[i] = new ReentrantLock();
         for (ConnectionProvider p : providers.all()) {
-            if (p.oauth()) clients.put(p.name(), new ConnectionClient(p, callbackUrl(), timeout));
+            if (p.oauth() && providers.mcpServerUrl(p.name()) == null) clients.put(p.name(), new ConnectionClient(p, callbackUrl(), timeout));
         }
         this.http = HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER).build();
         checkKeys();
@@ -126,6 +132,76 @@ public final class Connections implements ConnectionAccess {
         return baseUrl + CALLBACK_PATH;
     }
 
+    /** Where we host the Client ID Metadata Document of an {@code "mcp_server"} connection. */
+    public String clientMetadataUrl(String name) {
+        return baseUrl + CONNECT_PATH + "client-metadata/" + name + ".json";
+    }
+
+    /**
+     * The provider of {@code name} with its endpoints. An {@code "mcp_server"} connection is resolved at its first use
+     * (not at start, so we start while the upstream is down): the upstream's authorization server is discovered and we
+     * register with it ({@link McpServerAuth}); the registration is kept in the store under {@link #REGISTRATION_USER}
+     * (encrypted, shared by every instance of a PostgreSQL store) and reused while the issuer stays the same. A failure is
+     * remembered {@link #RESOLVE_RETRY} and thrown as {@link McpServerAuth.Failed}.
+     */
+    ConnectionProvider resolve(String name) {
+        ConnectionProvider p = providers.get(name);
+        String url = providers.mcpServerUrl(name);
+        if (p == null || url == null) return p;
+        ConnectionProvider done = resolved.get(name);
+        if (done != null) return done;
+        synchronized (p) {
+            done = resolved.get(name);
+            if (done != null) return done;
+            String[] failed = resolveFailures.get(name);
+            if (failed != null && Instant.parse(failed[0]).plus(RESOLVE_RETRY).isAfter(clock.instant())) throw new McpServerAuth.Failed(failed[1]);
+            try {
+                McpServerAuth auth = new McpServerAuth(timeout);
+                McpServerAuth.Found f = auth.discover(url);
+                McpServerAuth.Registration reg = storedRegistration(name, f.issuer());
+                if (reg == null) {
+                    reg = auth.register(f, callbackUrl(), clientMetadataUrl(name));
+                    storeRegistration(name, reg);
+                    LOG.info("Connection {}: registered at {} as client {}", name, f.issuer(), reg.clientId());
+                }
+                List<String> scopes = p.scopes().isEmpty() ? f.scopes() : p.scopes();
+                ConnectionProvider q = new ConnectionProvider(name, ConnectionProvider.OAUTH, p.displayName(), f.authorizationEndpoint(), f.tokenEndpoint(),
+                        f.revocationEndpoint(), null, f.issuer(), f.issParameter(), reg.clientId(), reg.clientSecret(), scopes, Map.of("resource", f.resource()),
+                        reg.tokenAuth(), false, null, null, null);
+                clients.put(name, new ConnectionClient(q, callbackUrl(), timeout));
+                resolved.put(name, q);
+                resolveFailures.remove(name);
+                return q;
+            } catch (McpServerAuth.Failed e) {
+                LOG.warn("Connection {}: {}", name, e.getMessage());
+                resolveFailures.put(name, new String[] {clock.instant().toString(), e.getMessage()});
+                throw e;
+            }
+        }
+    }
+
+    private McpServerAuth.Registration storedRegistration(String name, String issuer) {
+        ConnectionRecord r = store.get(REGISTRATION_USER, name);
+        if (r == null) return null;
+        try {
+            com.fasterxml.jackson.databind.JsonNode j = io.mcpoauth.core.Json.MAPPER.readTree(decrypt(r, "access"));
+            if (!issuer.equals(j.path("issuer").asText())) return null; // the upstream moved to another authorization server
+            return new McpServerAuth.Registration(issuer, j.path("client_id").asText(), j.path("client_secret").asText(null), j.path("token_auth").asText("none"));
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private void storeRegistration(String name, McpServerAuth.Registration reg) {
+        com.fasterxml.jackson.databind.node.ObjectNode j = io.mcpoauth.core.Json.MAPPER.createObjectNode();
+        j.put("issuer", reg.issuer()).put("client_id", reg.clientId()).put("token_auth", reg.tokenAuth());
+        if (reg.clientSecret() != null) j.put("client_secret", reg.clientSecret());
+        Instant now = clock.instant();
+        ConnectionRecord old = store.get(REGISTRATION_USER, name);
+        store.put(new ConnectionRecord(REGISTRATION_USER, name, cipher.keyId(), encrypt(REGISTRATION_USER, name, "access", j.toString()), null, null,
+                List.of(), reg.issuer(), ConnectionRecord.CONNECTED, now, null, null, null, null, old == null ? 1 : old.revision() + 1));
+    }
+
     public String connectUrl(String name) {
         return baseUrl + CONNECT_PATH + name;
     }
@@ -138,6 +214,14 @@ public final class Connections implements ConnectionAccess {
         if (p == null) throw new NotConnected(name, null, false, "No connection named '" + name + "' is configured on this server.");
         ConnectionRecord r = store.get(userId, name);
         check(p, r);
+        if (providers.mcpServerUrl(name) != null) {
+            try {
+                p = resolve(name);
+            } catch (McpServerAuth.Failed e) {
+                if (!expired(r, clock.instant())) return use(p, r, decrypt(r, "access"), clock.instant());
+                throw new Unavailable("The sign-in of " + p.displayName() + " cannot be reached right now; try again shortly.");
+            }
+        }
         Instant now = clock.instant();
         if (!p.oauth() || r.refreshingSince() == null && fresh(r, now)) return use(p, r, decrypt(r, "access"), now);
         ReentrantLock lock = locks[Math.floorMod(r.key().hashCode(), LOCKS)];
@@ -347,6 +431,11 @@ public final class Connections implements ConnectionAccess {
         ConnectionProvider p = providers.get(name);
         if (p == null) throw new FlowError(404, "There is no connection named '" + name + "' on this server.");
         if (!p.oauth()) throw new FlowError(400, p.displayName() + " is connected by pasting your secret on your account page.");
+        try {
+            p = resolve(name);
+        } catch (McpServerAuth.Failed e) {
+            throw new FlowError(502, "The sign-in of " + p.displayName() + " cannot be used right now: " + e.getMessage() + ". Try again shortly.");
+        }
         String state = Secrets.randomString(32);
         PKCE pkce = PKCEService.defaultInstance().generatePKCE();
         IdpStateRecord s = new IdpStateRecord(STATE_PREFIX + name, Secrets.hash(sessionId), pkce.getCodeVerifier(), userId);
@@ -380,6 +469,11 @@ public final class Connections implements ConnectionAccess {
         String name = s.pendingId().substring(STATE_PREFIX.length());
         ConnectionProvider p = providers.get(name);
         if (p == null || !p.oauth()) throw new FlowError(400, "The connection '" + name + "' is no longer configured.");
+        try {
+            p = resolve(name);
+        } catch (McpServerAuth.Failed e) {
+            throw new FlowError(503, "The sign-in of " + p.displayName() + " cannot be reached right now. Nothing was connected; try again shortly.");
+        }
         String error = q.first("error");
         if (error != null) {
             String code = error.matches("[a-z_]{1,64}") ? error : "unknown";
@@ -495,6 +589,13 @@ public final class Connections implements ConnectionAccess {
         ConnectionRecord r = store.remove(userId, name);
         if (r == null) return new Disconnected(false, false);
         ConnectionProvider p = providers.get(name);
+        if (p != null && providers.mcpServerUrl(name) != null) {
+            try {
+                p = resolve(name);
+            } catch (McpServerAuth.Failed e) {
+                p = null; // cannot revoke now; our copy is gone anyway
+            }
+        }
         boolean revoked = false;
         if (p != null && p.oauth() && p.revocationEndpoint() != null) {
             ConnectionClient c = clients.get(name);

@@ -78,4 +78,20 @@ class ConnectionProvidersTest {
         assertTrue(parse("{}").isEmpty());
         assertTrue(ConnectionProviders.parse("f", "{\"servers\": {}}", ENV::get, null).isEmpty(), "no connections key: none");
     }
+
+    @Test
+    void anMcpServerConnectionNamesAnHttpServerOfTheFileAndIsResolvedLater() {
+        String servers = "{\"up\": {\"url\": \"http://127.0.0.1:9/mcp\"}, \"local\": {\"command\": \"node\"}}";
+        java.util.function.Function<String, ConnectionProviders> load = c -> ConnectionProviders.parse("mcp-servers.json",
+                "{\"servers\": " + servers + ", \"connections\": " + c + "}", ENV::get, new ConnectionProviders.Discovery(Duration.ofSeconds(5)));
+        ConnectionProviders p = load.apply("{\"up\": {\"mcp_server\": \"up\"}}");
+        assertEquals("http://127.0.0.1:9/mcp", p.mcpServerUrl("up"), "nothing is fetched at start: the upstream may be down");
+        assertEquals("http://127.0.0.1:9/mcp", p.get("up").authorizeParams().get("resource"));
+        assertEquals("mcp-servers.json: connections.x.mcp_server: 'nope' is not a server of \"servers\"",
+                assertThrows(ConfigException.class, () -> load.apply("{\"x\": {\"mcp_server\": \"nope\"}}")).getMessage());
+        assertEquals("mcp-servers.json: connections.x.mcp_server: 'local' is a stdio server; only an HTTP server (\"url\") has OAuth of its own",
+                assertThrows(ConfigException.class, () -> load.apply("{\"x\": {\"mcp_server\": \"local\"}}")).getMessage());
+        assertTrue(assertThrows(ConfigException.class, () -> load.apply("{\"x\": {\"mcp_server\": \"up\", \"client_id\": \"a\"}}")).getMessage()
+                .startsWith("mcp-servers.json: connections.x.client_id: unknown key"));
+    }
 }

@@ -86,6 +86,14 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
         this.authenticatorFor = authenticatorFor;
         this.events = events == null ? new Events() {} : events;
         this.empty = new ToolBackend(List.of(), McpEndpoint.serverVersion(), requestStateKey, clock);
+        this.clock = clock;
+        try { // a key of its own for the gateway's requestStates, derived from the shared one
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(requestStateKey, "HmacSHA256"));
+            this.stateKey = mac.doFinal("mcp-gateway-request-state".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
         String file = servers.source() == null ? "mcp-servers.json" : servers.source().toString();
         for (McpServers.Entry e : servers.servers().values()) {
             if ("jwt".equals(e.identity()) && identity == null) {
@@ -100,6 +108,50 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
             Upstream u = e.stdio() ? new StdioUpstream(e, identity, timer, McpEndpoint.serverVersion())
                     : new HttpUpstream(e, identity, http, timer, McpEndpoint.serverVersion());
             runtimes.put(e.name(), new ServerRuntime(e, u));
+        }
+    }
+
+    private final Clock clock;
+    private final byte[] stateKey;
+    static final Duration STATE_TTL = Duration.ofMinutes(10);
+
+    /**
+     * A requestState for a call the gateway answered with a connect link: HMAC-SHA256 over this user and client, the
+     * tool, the arguments and an expiry (ten minutes). It carries no data the retry relies on; it only tells that the
+     * client is coming back from this very question.
+     */
+    String sealState(AuthContext caller, String tool, com.fasterxml.jackson.databind.JsonNode arguments) {
+        long exp = clock.instant().plus(STATE_TTL).getEpochSecond();
+        String body = exp + "." + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(digest(caller, tool, arguments, exp));
+        return "gw1." + body;
+    }
+
+    /** Whether {@code state} is one of {@link #sealState} for the same user, client, tool and arguments, unexpired. */
+    boolean openState(AuthContext caller, String tool, com.fasterxml.jackson.databind.JsonNode arguments, String state) {
+        if (state == null || !state.startsWith("gw1.") || state.length() > 200) return false;
+        String[] parts = state.substring(4).split("\\.", -1);
+        if (parts.length != 2) return false;
+        long exp;
+        byte[] mac;
+        try {
+            exp = Long.parseLong(parts[0]);
+            mac = java.util.Base64.getUrlDecoder().decode(parts[1]);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        if (clock.instant().getEpochSecond() > exp) return false;
+        return java.security.MessageDigest.isEqual(mac, digest(caller, tool, arguments, exp));
+    }
+
+    private byte[] digest(AuthContext caller, String tool, com.fasterxml.jackson.databind.JsonNode arguments, long exp) {
+        try {
+            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+            mac.init(new javax.crypto.spec.SecretKeySpec(stateKey, "HmacSHA256"));
+            String args = arguments == null || arguments.isMissingNode() ? "{}" : arguments.toString();
+            return mac.doFinal((caller.userId() + "\n" + caller.clientId() + "\n" + tool + "\n" + exp + "\n" + args)
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
         }
     }
 

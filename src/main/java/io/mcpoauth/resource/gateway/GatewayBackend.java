@@ -148,6 +148,17 @@ final class GatewayBackend implements McpBackend {
             audit(caller, r, t.name, "refused", t0);
             return rpcError(call, McpReply.INVALID_PARAMS, "Unknown tool: " + name, null);
         }
+        if (r.entry.connection() != null) {
+            try {
+                caller.connection(r.entry.connection().name()); // refreshed when needed; the upstream call then reads it again
+            } catch (ConnectionAccess.NotConnected e) {
+                audit(caller, r, t.name, "refused", t0);
+                return notConnected(call, name, e);
+            } catch (ConnectionAccess.Unavailable e) {
+                audit(caller, r, t.name, "unavailable", t0);
+                return toolResult(call, McpTool.error(e.getMessage()));
+            }
+        }
         ObjectNode params = Json.MAPPER.createObjectNode();
         params.put("name", t.name);
         JsonNode args = call.params().path("arguments");
@@ -468,8 +479,7 @@ final class GatewayBackend implements McpBackend {
             return toolResult(call, McpTool.error("The server " + r.entry.name() + " is unavailable: " + e.getMessage() + "."));
         } catch (ConnectionAccess.NotConnected e) {
             outcome = "refused";
-            String text = e.getMessage() + (e.connectUrl() == null ? "" : " Connect at: " + e.connectUrl());
-            return toolResult(call, McpTool.error(text));
+            return notConnected(call, t.name, e);
         } catch (ConnectionAccess.Unavailable e) {
             return toolResult(call, McpTool.error(e.getMessage()));
         } catch (IllegalStateException e) {
@@ -486,6 +496,43 @@ final class GatewayBackend implements McpBackend {
             r.stats.record(elapsed, !outcome.equals("ok") && !outcome.equals("tool_error"));
             audit(caller, r, t.name, outcome, t0);
         }
+    }
+
+    /**
+     * The caller has not connected the account the upstream needs (or must renew it): answered as the built-in tools
+     * answer it ({@link io.mcpoauth.resource.ToolResult#notConnected}). 2025-11-25: URLElicitationRequiredError
+     * (-32042) with the connect URL and an elicitationId; 2026-07-28 with {@code elicitation.url}: an InputRequiredResult
+     * with a URL input request and a sealed requestState (the retry after connecting reaches the upstream; a retry that
+     * still finds no connection gets a tool error, not a loop); any other client: a tool error whose text gives the link.
+     */
+    private McpReply notConnected(McpCall call, String tool, ConnectionAccess.NotConnected e) {
+        String url = e.connectUrl();
+        if (url == null) return toolResult(call, McpTool.error(e.getMessage()));
+        String key = "connect_" + e.connection().replaceAll("[^A-Za-z0-9_.\\-]", "_");
+        String linked = e.getMessage().contains(url) ? e.getMessage() : e.getMessage() + " Connect at " + url + ", then call " + tool + " again.";
+        if (call.era() == Era.LEGACY) {
+            if (!io.mcpoauth.resource.ProtocolVersions.V2025_11_25.equals(call.protocolVersion())) return toolResult(call, McpTool.error(linked));
+            ObjectNode data = Json.MAPPER.createObjectNode();
+            data.putArray("elicitations").addObject().put("mode", "url").put("elicitationId", java.util.UUID.randomUUID().toString())
+                    .put("url", url).put("message", e.getMessage());
+            return McpReply.error(200, call.id(), McpReply.URL_ELICITATION_REQUIRED, "This request requires more information.", data);
+        }
+        JsonNode caps = call.params().path("_meta").path(io.mcpoauth.resource.EraRouter.META_CLIENT_CAPABILITIES);
+        boolean canAskUrls = caps.path("elicitation").path("url").isObject();
+        JsonNode arguments = call.params().path("arguments");
+        String state = call.params().path("requestState").asText(null);
+        boolean answered = state != null && gateway.openState(call.caller(), tool, arguments, state) && call.params().path("inputResponses").has(key);
+        if (!canAskUrls || answered) return toolResult(call, McpTool.error(linked));
+        ObjectNode result = Json.MAPPER.createObjectNode();
+        result.put("resultType", "input_required");
+        result.putObject("inputRequests").putObject(key).put("method", "elicitation/create")
+                .putObject("params").put("mode", "url").put("message", e.getMessage()).put("url", url);
+        result.put("requestState", gateway.sealState(call.caller(), tool, arguments));
+        ObjectNode root = Json.MAPPER.createObjectNode();
+        root.put("jsonrpc", "2.0");
+        root.set("id", call.id());
+        root.set("result", result);
+        return McpReply.json(200, root);
     }
 
     private void audit(AuthContext caller, ServerRuntime r, String tool, String outcome, long t0) {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The gateway's bounds against real npm servers: process cap, concurrency caps, a dead child, a missing connection. */
+/** The gateway's bounds against real npm servers: process cap, concurrency caps, a dead child. */
 class GatewayLimitsTest {
     @TempDir
     static Path dir;
@@ -36,12 +36,11 @@ class GatewayLimitsTest {
                   "one": {"command": %s, "args": [%s, "stdio"], "per_user": true, "max_processes": 1, "idle_timeout_seconds": 60},
                   "shared": {"command": %s, "args": [%s, "stdio"]},
                   "capped": {"url": "http://127.0.0.1:%d/mcp", "max_concurrent": 4, "max_concurrent_per_user": 1},
-                  "vault": {"url": "http://127.0.0.1:%d/mcp", "connection": {"name": "gh", "as": "bearer"}},
                   "scoped": {"url": "http://127.0.0.1:%d/mcp", "scope": "files:read"},
                   "garbage": {"url": "http://127.0.0.1:%d/healthz", "timeout_seconds": 5},
                   "builtin": {"enabled": false}
                 }}
-                """.formatted(node, js, node, js, port, port, port, ours));
+                """.formatted(node, js, node, js, port, port, ours));
         GatewayTest.server = TestServer.start(Files.createDirectories(dir.resolve("data")), Map.of("MCP_SERVERS_FILE", file.toString(),
                 "OAUTH_SCOPES", "mcp files:read", "PORT", String.valueOf(ours)));
         io.mcpoauth.OAuthClientSim.addUser(GatewayTest.server, "alice", "alice-password-1");
@@ -116,13 +115,6 @@ class GatewayLimitsTest {
         for (ProcessHandle p : children) p.onExit().get();
         GatewayTest.Res again = call("shared", "bob", "echo", "{\"message\":\"2\"}");
         assertEquals("Echo: 2", GatewayTest.text(again), again.body());
-    }
-
-    @Test
-    void anEntryNeedingAConnectionSaysSoAsAToolError() throws Exception {
-        GatewayTest.Res r = call("vault", "alice", "echo", "{\"message\":\"x\"}");
-        assertTrue(r.json().path("result").path("isError").asBoolean(), r.body());
-        assertTrue(GatewayTest.text(r).contains("No connection named 'gh'"), r.body());
     }
 
     static String tokenWith(String user, String path, java.util.Set<String> scopes) {
