@@ -123,13 +123,21 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
     String sealState(AuthContext caller, String tool, com.fasterxml.jackson.databind.JsonNode arguments) {
         long exp = clock.instant().plus(STATE_TTL).getEpochSecond();
         String body = exp + "." + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(digest(caller, tool, arguments, exp));
-        return "gw1." + body;
+        return CONNECT_STATE_PREFIX + body;
+    }
+
+    /** The prefix of {@link #sealState}: distinct from the relay rounds' ({@link InputRounds}) and upstreams' states. */
+    static final String CONNECT_STATE_PREFIX = "gwc1.";
+
+    /** True for a requestState of {@link #sealState} (valid or not): the retry of a call that sent the user to connect. */
+    static boolean connectState(String state) {
+        return state != null && state.startsWith(CONNECT_STATE_PREFIX);
     }
 
     /** Whether {@code state} is one of {@link #sealState} for the same user, client, tool and arguments, unexpired. */
     boolean openState(AuthContext caller, String tool, com.fasterxml.jackson.databind.JsonNode arguments, String state) {
-        if (state == null || !state.startsWith("gw1.") || state.length() > 200) return false;
-        String[] parts = state.substring(4).split("\\.", -1);
+        if (!connectState(state) || state.length() > 200) return false;
+        String[] parts = state.substring(CONNECT_STATE_PREFIX.length()).split("\\.", -1);
         if (parts.length != 2) return false;
         long exp;
         byte[] mac;

@@ -224,6 +224,11 @@ final class GatewayBackend implements McpBackend {
         String shown = call.params().path("name").asText("");
         JsonNode stateNode = call.params().get("requestState");
         String state = stateNode != null && stateNode.isTextual() ? stateNode.asText() : null;
+        boolean afterConnect = Gateway.connectState(state);
+        if (afterConnect) { // the retry after the user connected (the connection was checked before): a fresh call upstream
+            state = null;
+            stateNode = null;
+        }
         if (InputRounds.ours(state)) {
             InputRounds.Round round = rounds.open(state, caller.userId(), shown);
             if (round == null) {
@@ -245,7 +250,11 @@ final class GatewayBackend implements McpBackend {
         } else if (stateNode != null) {
             return rpcError(call, McpReply.INVALID_PARAMS, "Invalid requestState: the gateway did not issue it", null);
         }
-        if (call.params().path("inputResponses").isObject()) params.set("inputResponses", call.params().get("inputResponses"));
+        if (!afterConnect && call.params().path("inputResponses").isObject()) params.set("inputResponses", call.params().get("inputResponses"));
+        if (afterConnect) {
+            params.remove("requestState");
+            params.remove("inputResponses");
+        }
         JsonNode capabilities = call.params().path("_meta").path(io.mcpoauth.resource.EraRouter.META_CLIENT_CAPABILITIES);
         InputRounds.Round round = rounds.open(caller.userId(), shown, r.entry.timeout().toNanos() + 5_000_000_000L);
         if (round == null) return toolResult(call, McpTool.error("Too many of your calls are waiting for answers; answer or drop one first."));
