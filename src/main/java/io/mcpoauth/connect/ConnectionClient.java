@@ -242,6 +242,8 @@ final class ConnectionClient {
                 protected OAuthRequest createRefreshTokenRequest(String refreshToken, String scope) {
                     OAuthRequest r = super.createRefreshTokenRequest(refreshToken, scope);
                     r.addHeader("Accept", "application/json");
+                    String resource = p.authorizeParams().get("resource");
+                    if (resource != null) r.addBodyParameter("resource", resource); // RFC 8707, MCP: in every token request
                     return r;
                 }
             };

@@ -77,6 +77,18 @@ class McpServerConnectionTest {
         assertEquals(List.of(gw.url + "/connect/callback"), client.redirectUris());
         assertNotNull(gw.server.stores.connections().get(Connections.REGISTRATION_USER, "up"), "the registration is kept in the store");
 
+        // bob's upstream token runs out: the vault refreshes it at the upstream (which checks the resource named in the
+        // refresh against the grant's) and the call goes through as bob
+        var stored = gw.server.stores.connections().get("local:bob", "up");
+        var due = stored.next(stored.keyId(), stored.accessCiphertext(), stored.refreshCiphertext(), java.time.Instant.now(), stored.scopes(),
+                stored.account(), stored.status(), stored.refreshedAt(), stored.lastUsedAt(), null, null);
+        assertTrue(gw.server.stores.connections().replace(stored, due));
+        assertEquals("local:bob", GatewayConnectionTest.whoami(GatewayConnectionTest.legacyCall("/mcp/up", bob.upToken, "whoami", "2025-11-25"))
+                .path("subject").asText());
+        var refreshed = gw.server.stores.connections().get("local:bob", "up");
+        assertNotNull(refreshed.refreshedAt(), "refreshed at the upstream");
+        assertTrue(refreshed.expiresAt().isAfter(java.time.Instant.now().plusSeconds(60)), "a fresh upstream token: " + refreshed.expiresAt());
+
         // disconnect revokes at the upstream
         String token = gw.server.connections.token("local:alice", "up").accessToken();
         assertEquals(200, GatewayConnectionTest.upstreamWhoami(token).statusCode());
