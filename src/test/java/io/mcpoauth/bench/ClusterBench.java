@@ -387,7 +387,7 @@ public final class ClusterBench {
         sb.append("# PostgreSQL store against the file store over HTTP: durable rotation and the restart herd\n\n");
         sb.append("- Date: ").append(DateTimeFormatter.ISO_INSTANT.format(Instant.now().atOffset(ZoneOffset.UTC).withNano(0))).append('\n');
         sb.append("- Cores: ").append(Runtime.getRuntime().availableProcessors())
-                .append(", shared by the servers, PostgreSQL and the load generator (and by other sessions' builds on this machine)\n");
+                .append(", shared by the servers, PostgreSQL and the load generator (and by other builds on this machine)\n");
         sb.append("- Command: `./run.sh bench` (this part: `java -cp ... io.mcpoauth.bench.ClusterBench`");
         if (QUICK) sb.append(" `-Dbench.quick=true`");
         sb.append(")\n");

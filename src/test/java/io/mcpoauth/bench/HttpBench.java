@@ -141,7 +141,7 @@ public final class HttpBench {
             u.update(tx -> {
                 for (int i = 0; i < users; i++) {
                     String name = "benchuser" + i;
-                    tx.put(io.mcpoauth.store.UserRecord.localId(name), new UserRecord(io.mcpoauth.store.UserRecord.localId(name), name, "local", name, null, null, null, null, now, null));
+                    tx.put(io.mcpoauth.store.UserRecord.localId(name), new UserRecord(io.mcpoauth.store.UserRecord.localId(name), name, "local", name, null, null, null, null, now.minus(Duration.ofDays(30)), null));
                 }
                 return null;
             });
