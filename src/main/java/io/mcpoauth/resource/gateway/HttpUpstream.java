@@ -176,17 +176,7 @@ final class HttpUpstream implements Upstream {
             default -> null;
         };
         if (nameKey != null && p.path(nameKey).isTextual()) b.header("Mcp-Name", headerValue(p.get(nameKey).asText()));
-        HttpResponse<InputStream> res;
-        try {
-            res = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
-        } catch (HttpTimeoutException e) {
-            throw timedOut();
-        } catch (IOException e) {
-            throw new UpstreamException("the upstream server " + entry.name() + " cannot be reached (" + e.getClass().getSimpleName() + ")");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UpstreamException("the call to " + entry.name() + " was interrupted");
-        }
+        HttpResponse<InputStream> res = send(b.build());
         InputStream body = res.body();
         ScheduledFuture<?> watchdog = timer.schedule(() -> closeQuietly(body), Math.max(1, Duration.between(Instant.now(), deadline).toMillis()),
                 TimeUnit.MILLISECONDS);
@@ -295,17 +285,7 @@ final class HttpUpstream implements Upstream {
             b.header("MCP-Protocol-Version", s.version);
             if (s.id != null) b.header("Mcp-Session-Id", s.id);
         }
-        HttpResponse<InputStream> res;
-        try {
-            res = client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
-        } catch (HttpTimeoutException e) {
-            throw timedOut();
-        } catch (IOException e) {
-            throw new UpstreamException("the upstream server " + entry.name() + " cannot be reached (" + e.getClass().getSimpleName() + ")");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UpstreamException("the call to " + entry.name() + " was interrupted");
-        }
+        HttpResponse<InputStream> res = send(b.build());
         InputStream body = res.body();
         boolean drainLater = false;
         Cancellation cancel = request && !"initialize".equals(method) ? cancellation.get() : null;
@@ -599,6 +579,20 @@ final class HttpUpstream implements Upstream {
             }
             if (!any) return null;
             return b.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Sends {@code request}; a timeout, an unreachable upstream or an interrupt becomes an {@link UpstreamException}. */
+    private HttpResponse<InputStream> send(java.net.http.HttpRequest request) throws UpstreamException {
+        try {
+            return client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (HttpTimeoutException e) {
+            throw timedOut();
+        } catch (IOException e) {
+            throw new UpstreamException("the upstream server " + entry.name() + " cannot be reached (" + e.getClass().getSimpleName() + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UpstreamException("the call to " + entry.name() + " was interrupted");
         }
     }
 }
