@@ -39,16 +39,26 @@ public final class TestServer implements AutoCloseable {
 
     /** Like {@link #start(Path, Map)} with the server's clock under the test's control (e.g. a {@link TestClock}). */
     public static TestServer start(Path dataDir, Map<String, String> env, java.time.Clock clock) {
-        int port = env.containsKey("PORT") ? Integer.parseInt(env.get("PORT")) : freePort();
-        Map<String, String> all = new HashMap<>();
-        all.put("PORT", String.valueOf(port));
-        all.put("HOST", "127.0.0.1");
-        all.put("PUBLIC_URL", "http://127.0.0.1:" + port);
-        all.put("OAUTH_DATA_DIR", dataDir.toString());
-        all.putAll(env);
-        Settings settings = Settings.from(all);
-        Server server = Server.create(settings, clock, clock instanceof io.mcpoauth.core.Ticker t ? t : io.mcpoauth.core.Ticker.SYSTEM).start();
-        return new TestServer(server, settings.issuer, dataDir);
+        for (int attempt = 1; ; attempt++) {
+            int port = env.containsKey("PORT") ? Integer.parseInt(env.get("PORT")) : freePort();
+            Map<String, String> all = new HashMap<>();
+            all.put("PORT", String.valueOf(port));
+            all.put("HOST", "127.0.0.1");
+            all.put("PUBLIC_URL", "http://127.0.0.1:" + port);
+            all.put("OAUTH_DATA_DIR", dataDir.toString());
+            all.putAll(env);
+            Settings settings = Settings.from(all);
+            Server server = Server.create(settings, clock, clock instanceof io.mcpoauth.core.Ticker t ? t : io.mcpoauth.core.Ticker.SYSTEM);
+            try {
+                server.start();
+            } catch (io.javalin.util.JavalinBindException e) {
+                // the free port was taken by another process between the probe and the bind: take another one
+                server.close();
+                if (env.containsKey("PORT") || attempt == 5) throw e;
+                continue;
+            }
+            return new TestServer(server, settings.issuer, dataDir);
+        }
     }
 
     public static TestServer start(Path dataDir) {

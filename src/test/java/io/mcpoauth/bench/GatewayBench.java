@@ -54,9 +54,11 @@ import java.util.stream.Stream;
 public final class GatewayBench {
     static final String HOST = "127.0.0.1";
     static final boolean QUICK = Boolean.getBoolean("bench.quick");
-    static final double WARMUP = QUICK ? 2 : 5;
-    static final double MEASURE = QUICK ? 4 : 15;
-    static final int[] CONNECTIONS = {1, 16};
+    static final double WARMUP = Double.parseDouble(System.getProperty("bench.warmup", QUICK ? "2" : "5"));
+    static final double MEASURE = Double.parseDouble(System.getProperty("bench.measure", QUICK ? "4" : "15"));
+    static final int[] CONNECTIONS = java.util.Arrays.stream(System.getProperty("bench.connections", "1,16").split(",")).mapToInt(Integer::parseInt).toArray();
+    /** Only the phases whose name starts with one of these (comma-separated, e.g. "http"), for profiling one path. */
+    static final List<String> ONLY = List.of(System.getProperty("bench.only", "").split(","));
     static final String PROTOCOL = "2025-11-25";
     static final Path E2E = Path.of("e2e").toAbsolutePath();
     static final Path EVERYTHING = E2E.resolve("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
@@ -117,11 +119,11 @@ public final class GatewayBench {
             for (int conns : CONNECTIONS) {
                 // two rounds, alternating direct and gateway, so that a change in the machine's load hits both
                 for (int round = 0; round < 2; round++) {
-                    add(results, "http direct " + conns, load(conns, () -> new HttpSession(HOST, upstreamPort, "/mcp", null), upstreamPids, List.of()));
-                    add(results, "http gateway " + conns, load(conns, () -> new HttpSession(HOST, port, "/mcp/ev-http", access.get("/mcp/ev-http")),
+                    if (only("http")) add(results, "http direct " + conns, load(conns, () -> new HttpSession(HOST, upstreamPort, "/mcp", null), upstreamPids, List.of()));
+                    if (only("http")) add(results, "http gateway " + conns, load(conns, () -> new HttpSession(HOST, port, "/mcp/ev-http", access.get("/mcp/ev-http")),
                             upstreamPids, List.of(gw.pid())));
-                    add(results, "stdio direct " + conns, load(conns, () -> stdio, List.of(direct.pid()), List.of()));
-                    add(results, "stdio gateway " + conns, load(conns, () -> new HttpSession(HOST, port, "/mcp/ev-stdio", access.get("/mcp/ev-stdio")),
+                    if (only("stdio")) add(results, "stdio direct " + conns, load(conns, () -> stdio, List.of(direct.pid()), List.of()));
+                    if (only("stdio")) add(results, "stdio gateway " + conns, load(conns, () -> new HttpSession(HOST, port, "/mcp/ev-stdio", access.get("/mcp/ev-stdio")),
                             List.of(), List.of(gw.pid())));
                 }
             }
@@ -136,6 +138,10 @@ public final class GatewayBench {
         Files.writeString(out, report);
         System.out.println(report);
         System.out.println("Written to " + out);
+    }
+
+    static boolean only(String transport) {
+        return ONLY.stream().anyMatch(o -> o.isEmpty() || o.equals(transport));
     }
 
     static String clientId;
@@ -413,6 +419,7 @@ public final class GatewayBench {
             for (int conns : CONNECTIONS) {
                 Result d = r.get(transport + " direct " + conns);
                 Result g = r.get(transport + " gateway " + conns);
+                if (d == null || g == null) continue; // left out with -Dbench.only
                 double ratio = g.rate() / d.rate();
                 double addP50 = g.pct(0.5) - d.pct(0.5);
                 double addP99 = g.pct(0.99) - d.pct(0.99);

@@ -15,7 +15,6 @@ import io.mcpoauth.resource.McpEndpoint;
 import io.mcpoauth.resource.McpRoute;
 import io.mcpoauth.resource.McpTool;
 import io.mcpoauth.resource.ToolBackend;
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,7 +65,7 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
     private final ToolBackend empty;
     private final Events events;
     private final ScheduledExecutorService timer;
-    private final ExecutorService httpThreads;
+    private final Http1Client http;
     /** Requests of upstreams relayed to clients, waiting for their responses (shared by /mcp and every /mcp/NAME). */
     final Relays relays = new Relays();
     /** 2026-07-28 calls waiting for the client's retry with answers (multi-round-trip requests). */
@@ -101,9 +100,7 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
             }
         }
         this.timer = Executors.newScheduledThreadPool(1, daemon("mcp-gateway-timer"));
-        this.httpThreads = Executors.newFixedThreadPool(4, daemon("mcp-gateway-http"));
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
-                .followRedirects(HttpClient.Redirect.NEVER).executor(httpThreads).build();
+        this.http = new Http1Client(Duration.ofSeconds(5), Duration.ofSeconds(4), 64);
         for (McpServers.Entry e : servers.servers().values()) {
             Upstream u = e.stdio() ? new StdioUpstream(e, identity, timer, McpEndpoint.serverVersion())
                     : new HttpUpstream(e, identity, http, timer, McpEndpoint.serverVersion());
@@ -299,6 +296,6 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
         runtimes.values().forEach(ServerRuntime::close);
         rounds.close();
         timer.shutdownNow();
-        httpThreads.shutdownNow();
+        http.close();
     }
 }

@@ -8,11 +8,8 @@ import io.mcpoauth.core.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -41,7 +38,8 @@ final class HttpUpstream implements Upstream {
 
     private final McpServers.Entry entry;
     private final IdentityAssertions identity;
-    private final HttpClient client;
+    private final URI url;
+    private final Http1Client client;
     private final ScheduledExecutorService timer;
     private final String clientVersion;
     private final AtomicLong ids = new AtomicLong();
@@ -51,8 +49,9 @@ final class HttpUpstream implements Upstream {
 
     private record Session(String id, String version) {}
 
-    HttpUpstream(McpServers.Entry entry, IdentityAssertions identity, HttpClient client, ScheduledExecutorService timer, String clientVersion) {
+    HttpUpstream(McpServers.Entry entry, IdentityAssertions identity, Http1Client client, ScheduledExecutorService timer, String clientVersion) {
         this.entry = entry;
+        this.url = URI.create(entry.url());
         this.identity = identity;
         this.client = client;
         this.timer = timer;
@@ -164,27 +163,24 @@ final class HttpUpstream implements Upstream {
         msg.put("id", id);
         msg.put("method", method);
         msg.set("params", p);
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(entry.url())).timeout(left)
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json, text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(msg.toString()));
-        headers.forEach(b::header);
-        b.header("MCP-Protocol-Version", MODERN_VERSION).header("Mcp-Method", method);
+        Map<String, String> h = requestHeaders(headers);
+        h.put("MCP-Protocol-Version", MODERN_VERSION);
+        h.put("Mcp-Method", method);
         String nameKey = switch (method) {
             case "tools/call", "prompts/get" -> "name";
             case "resources/read" -> "uri";
             default -> null;
         };
-        if (nameKey != null && p.path(nameKey).isTextual()) b.header("Mcp-Name", headerValue(p.get(nameKey).asText()));
-        HttpResponse<InputStream> res = send(b.build());
+        if (nameKey != null && p.path(nameKey).isTextual()) h.put("Mcp-Name", headerValue(p.get(nameKey).asText()));
+        Http1Client.Response res = send(h, msg, deadline);
         InputStream body = res.body();
         ScheduledFuture<?> watchdog = timer.schedule(() -> closeQuietly(body), Math.max(1, Duration.between(Instant.now(), deadline).toMillis()),
                 TimeUnit.MILLISECONDS);
         Cancellation cancel = cancellation.get();
         if (cancel != null) cancel.onCancel(() -> closeQuietly(body)); // stateless: closing the answer is the cancellation
         try {
-            int status = res.statusCode();
-            String type = res.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+            int status = res.status();
+            String type = contentType(res);
             JsonNode response;
             try {
                 response = type.startsWith("text/event-stream") ? fromEvents(body, id, progress, null, headers, null) : single(body, type, status);
@@ -276,16 +272,7 @@ final class HttpUpstream implements Upstream {
         if (request) msg.put("id", id);
         msg.put("method", method);
         if (params != null && !params.isMissingNode() && !params.isNull()) msg.set("params", params);
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(entry.url())).timeout(left)
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json, text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(msg.toString()));
-        headers.forEach(b::header);
-        if (s != null) {
-            b.header("MCP-Protocol-Version", s.version);
-            if (s.id != null) b.header("Mcp-Session-Id", s.id);
-        }
-        HttpResponse<InputStream> res = send(b.build());
+        Http1Client.Response res = send(sessionHeaders(s, headers), msg, deadline);
         InputStream body = res.body();
         boolean drainLater = false;
         Cancellation cancel = request && !"initialize".equals(method) ? cancellation.get() : null;
@@ -306,8 +293,8 @@ final class HttpUpstream implements Upstream {
         ScheduledFuture<?> watchdog = timer.schedule(() -> closeQuietly(body), Math.max(1, Duration.between(Instant.now(), deadline).toMillis()),
                 TimeUnit.MILLISECONDS);
         try {
-            int status = res.statusCode();
-            String sessionId = res.headers().firstValue("Mcp-Session-Id").orElse(s == null ? null : s.id);
+            int status = res.status();
+            String sessionId = res.header("Mcp-Session-Id") != null ? res.header("Mcp-Session-Id") : s == null ? null : s.id;
             if (status == 404 && s != null && s.id != null) {
                 drain(body);
                 throw new SessionGone();
@@ -317,7 +304,7 @@ final class HttpUpstream implements Upstream {
                 if (status >= 300) throw new UpstreamException("the upstream server " + entry.name() + " refused the notification (HTTP " + status + ")");
                 return new Exchange(null, sessionId);
             }
-            String type = res.headers().firstValue("Content-Type").orElse("").toLowerCase(Locale.ROOT);
+            String type = contentType(res);
             JsonNode response;
             try {
                 boolean events = type.startsWith("text/event-stream");
@@ -461,23 +448,39 @@ final class HttpUpstream implements Upstream {
 
     /** POSTs our response to one of the upstream's requests into its session (best effort, bounded to 10 s). */
     private void postResponse(Session s, Map<String, String> headers, JsonNode msg) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(entry.url())).timeout(Duration.ofSeconds(10))
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json, text/event-stream")
-                .POST(HttpRequest.BodyPublishers.ofString(msg.toString()));
-        headers.forEach(b::header);
-        if (s != null) {
-            b.header("MCP-Protocol-Version", s.version);
-            if (s.id != null) b.header("Mcp-Session-Id", s.id);
-        }
         try {
-            HttpResponse<Void> res = client.send(b.build(), HttpResponse.BodyHandlers.discarding());
-            if (res.statusCode() >= 300) log.info("upstream {}: refused our response to its request (HTTP {})", entry.name(), res.statusCode());
-        } catch (IOException e) {
-            log.info("upstream {}: our response to its request failed ({})", entry.name(), e.getClass().getSimpleName());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            Http1Client.Response res = send(sessionHeaders(s, headers), msg, Instant.now().plusSeconds(10));
+            try (InputStream body = res.body()) {
+                drain(body);
+            }
+            if (res.status() >= 300) log.info("upstream {}: refused our response to its request (HTTP {})", entry.name(), res.status());
+        } catch (UpstreamException | IOException e) {
+            log.info("upstream {}: our response to its request failed ({})", entry.name(), e.getMessage());
         }
+    }
+
+    /** Our headers for every POST, then the call's ({@link Headers#forCall}). */
+    private static Map<String, String> requestHeaders(Map<String, String> headers) {
+        Map<String, String> h = new LinkedHashMap<>();
+        h.put("Content-Type", "application/json");
+        h.put("Accept", "application/json, text/event-stream");
+        h.putAll(headers);
+        return h;
+    }
+
+    /** {@link #requestHeaders} plus the legacy session's version and id, when there is a session. */
+    private static Map<String, String> sessionHeaders(Session s, Map<String, String> headers) {
+        Map<String, String> h = requestHeaders(headers);
+        if (s != null) {
+            h.put("MCP-Protocol-Version", s.version);
+            if (s.id != null) h.put("Mcp-Session-Id", s.id);
+        }
+        return h;
+    }
+
+    private static String contentType(Http1Client.Response res) {
+        String type = res.header("Content-Type");
+        return type == null ? "" : type.toLowerCase(Locale.ROOT);
     }
 
     private UpstreamException garbage() {
@@ -582,17 +585,16 @@ final class HttpUpstream implements Upstream {
         }
     }
 
-    /** Sends {@code request}; a timeout, an unreachable upstream or an interrupt becomes an {@link UpstreamException}. */
-    private HttpResponse<InputStream> send(java.net.http.HttpRequest request) throws UpstreamException {
+    /** POSTs {@code msg}; a timeout, an unreachable upstream or a header that cannot be sent becomes an {@link UpstreamException}. */
+    private Http1Client.Response send(Map<String, String> headers, JsonNode msg, Instant deadline) throws UpstreamException {
         try {
-            return client.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        } catch (HttpTimeoutException e) {
+            return client.post(url, headers, Json.MAPPER.writeValueAsBytes(msg), deadline);
+        } catch (SocketTimeoutException e) {
             throw timedOut();
+        } catch (IllegalArgumentException e) {
+            throw new UpstreamException("the gateway cannot call " + entry.name() + ": " + e.getMessage());
         } catch (IOException e) {
             throw new UpstreamException("the upstream server " + entry.name() + " cannot be reached (" + e.getClass().getSimpleName() + ")");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new UpstreamException("the call to " + entry.name() + " was interrupted");
         }
     }
 }
