@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
  * (environment or {@code .env}); an unset variable is a start error. The top-level {@code connections} key belongs to
  * the connections module and is not read here.
  */
-public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry> servers) {
+public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry> servers, String connections) {
     public static final String BUILTIN = "builtin";
     /**
      * In {@code args} and {@code cwd} of a {@code per_user} entry: the user's id made file-name safe ({@link #safeUser}),
@@ -70,8 +70,16 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
     /** No servers file: only the built-in tools. */
     public static final McpServers NONE = new McpServers(null, true, Map.of());
 
+    /**
+     * @param connections the {@code "connections"} object as written (canonical JSON), null when absent: a reload
+     *                    tells from it whether they changed (they are read once, at start)
+     */
     public McpServers {
         servers = Collections.unmodifiableMap(new TreeMap<>(servers)); // by name: the aggregate order
+    }
+
+    public McpServers(Path source, boolean builtinEnabled, Map<String, Entry> servers) {
+        this(source, builtinEnabled, servers, null);
     }
 
     /** How the gateway puts the user's connection token into calls to the upstream. */
@@ -104,6 +112,17 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
         /** The audience of identity assertions for this server: its URL, or {@code mcp-server:NAME} for stdio. */
         public String audience() {
             return url != null ? url : "mcp-server:" + name;
+        }
+
+        /**
+         * Whether {@code other} talks to the same upstream in the same way (it may differ in who may use it, its tools,
+         * scope and concurrency caps): a reload then keeps the upstream's processes and sessions.
+         */
+        public boolean sameUpstream(Entry other) {
+            return other != null && name.equals(other.name) && java.util.Objects.equals(url, other.url) && java.util.Objects.equals(command, other.command)
+                    && args.equals(other.args) && env.equals(other.env) && java.util.Objects.equals(cwd, other.cwd) && perUser == other.perUser
+                    && idleTimeout.equals(other.idleTimeout) && maxProcesses == other.maxProcesses && identity.equals(other.identity)
+                    && headers.equals(other.headers) && timeout.equals(other.timeout) && java.util.Objects.equals(connection, other.connection);
         }
 
         /** Whether {@code tool} (the upstream's own name) is offered: in allow (when given) and not in deny. */
@@ -181,20 +200,27 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
             if (!servers.isObject()) throw bad("servers", "expected an object of NAME: {...}");
             boolean builtin = true;
             Map<String, Entry> out = new LinkedHashMap<>();
+            List<String> mistakes = new ArrayList<>(); // each server is checked on its own: one line for each server with a mistake
             for (Iterator<Map.Entry<String, JsonNode>> it = servers.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> f = it.next();
                 String name = f.getKey();
                 String key = "servers." + name;
-                if (!NAME.matcher(name).matches()) throw bad(key, "a server name is 1 to 32 of a-z, 0-9 and '-'");
-                if (!f.getValue().isObject()) throw bad(key, "expected an object");
-                if (name.equals(BUILTIN)) {
-                    keys(f.getValue(), key, Set.of("enabled"));
-                    builtin = bool(f.getValue(), key, "enabled", true);
-                    continue;
+                try {
+                    if (!NAME.matcher(name).matches()) throw bad(key, "a server name is 1 to 32 of a-z, 0-9 and '-'");
+                    if (!f.getValue().isObject()) throw bad(key, "expected an object");
+                    if (name.equals(BUILTIN)) {
+                        keys(f.getValue(), key, Set.of("enabled"));
+                        builtin = bool(f.getValue(), key, "enabled", true);
+                        continue;
+                    }
+                    out.put(name, entry(name, key, f.getValue()));
+                } catch (ConfigException e) {
+                    mistakes.add(e.getMessage());
                 }
-                out.put(name, entry(name, key, f.getValue()));
             }
-            return new McpServers(source, builtin, out);
+            if (!mistakes.isEmpty()) throw new ConfigException(mistakes);
+            JsonNode connections = root.get("connections");
+            return new McpServers(source, builtin, out, connections == null || connections.isNull() ? null : connections.toString());
         }
 
         Entry entry(String name, String key, JsonNode n) {

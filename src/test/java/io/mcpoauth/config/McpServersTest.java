@@ -98,4 +98,13 @@ class McpServersTest {
         assertEquals("mcp-servers.json: extra: unknown key (expected one of connections, servers)", error("{\"servers\": {}, \"extra\": 1}"));
         assertTrue(error("{\"servers\": {\"a\": {\"url\": \"http://x\"}, \"a\": {\"url\": \"http://y\"}}}").startsWith("mcp-servers.json: not valid JSON (line 1"));
     }
+
+    @Test
+    void everyServerWithAMistakeGetsItsOwnLine() throws Exception {
+        Path f = dir.resolve("mcp-servers.json");
+        Files.writeString(f, "{\"servers\": {\"a\": {\"url\": \"ftp://x\"}, \"ok\": {\"url\": \"http://x/mcp\"}, \"b\": {}}}");
+        ConfigException e = assertThrows(ConfigException.class, () -> McpServers.load(f.toString(), k -> null, Set.of("mcp")));
+        assertEquals(List.of(f + ": servers.a.url: expected an absolute http or https URL without user information or fragment, e.g. http://127.0.0.1:9000/mcp",
+                f + ": servers.b: give either \"url\" (Streamable HTTP) or \"command\" (stdio)"), e.lines());
+    }
 }

@@ -163,6 +163,15 @@ final class StdioUpstream implements Upstream {
 
     @Override
     public void close() {
+        close("the gateway stops");
+    }
+
+    @Override
+    public void retire() {
+        close("the servers file changed");
+    }
+
+    private void close(String why) {
         reaper.cancel(false);
         List<Child> all;
         synchronized (children) {
@@ -170,7 +179,7 @@ final class StdioUpstream implements Upstream {
             all = new ArrayList<>(children.values());
             children.clear();
         }
-        for (Child c : all) c.stop("the gateway stops");
+        for (Child c : all) c.stop(why);
     }
 
     /** The environment of a child for {@code caller}: built from nothing (see the class comment). */
