@@ -48,8 +48,10 @@ public final class ServersCommand implements Command {
                 for (McpServers.Entry e : servers.servers().values()) {
                     String transport = e.stdio() ? (e.perUser() ? "stdio, per user" : "stdio") : "http";
                     String target = e.stdio() ? e.command() + (e.args().isEmpty() ? "" : " " + String.join(" ", e.args())) : e.url();
-                    String access = e.users().isEmpty() && e.domains().isEmpty() ? "everyone"
-                            : String.join(", ", e.users()) + (e.domains().isEmpty() ? "" : (e.users().isEmpty() ? "" : ", ") + "@" + String.join(", @", e.domains()));
+                    List<String> who = new java.util.ArrayList<>(e.users());
+                    for (String d : e.domains()) who.add("@" + d);
+                    for (String g : e.groups()) who.add("group " + g);
+                    String access = who.isEmpty() ? "everyone" : String.join(", ", who);
                     t.row(e.name(), transport, target.length() > 60 ? target.substring(0, 57) + "..." : target, e.identity(), access,
                             e.scope() == null ? "-" : e.scope(), settings.mcpResource(e.name()));
                 }

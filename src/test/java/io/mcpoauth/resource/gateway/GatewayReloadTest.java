@@ -283,4 +283,45 @@ class GatewayReloadTest {
         assertEquals("Echo: h", text(call("hup", "echo", "{\"message\":\"h\"}")));
         await("the processes of removed servers stop", () -> pids("m-swap-2").isEmpty());
     }
+
+    static int status(String path, String user) throws Exception {
+        return post(path, token(user, path), "tools/list", "{}").statusCode();
+    }
+
+    @Test
+    @Order(5)
+    void groupsLetTheirMembersInAndReloadWithTheFile() throws Exception {
+        String teamByGroup = """
+                {"groups": {"staff": [%s]},
+                 "servers": {"team": {"url": "http://127.0.0.1:%d/mcp", "access": {"groups": ["staff"]}}}}
+                """;
+        Files.writeString(file, teamByGroup.formatted("\"bob\"", upstreamPort));
+        HttpResponse<String> r = reload();
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals("Echo: in", text(call("team", "echo", "{\"message\":\"in\"}")), "bob is in the group");
+        HttpResponse<String> alice = post("/mcp/team", token("alice", "/mcp/team"), "tools/list", "{}");
+        assertEquals(403, alice.statusCode(), "alice is not: refused as access.users refuses, " + alice.body());
+        Files.writeString(file, "{\"servers\": {\"team\": {\"url\": \"http://127.0.0.1:" + upstreamPort + "/mcp\", \"access\": {\"users\": [\"bob\"]}}}}");
+        assertEquals(200, reload().statusCode());
+        HttpResponse<String> byUsers = post("/mcp/team", token("alice", "/mcp/team"), "tools/list", "{}");
+        assertEquals(alice.statusCode(), byUsers.statusCode());
+        assertEquals(alice.headers().firstValue("WWW-Authenticate"), byUsers.headers().firstValue("WWW-Authenticate"));
+        assertEquals(alice.body(), byUsers.body());
+        // the group changes with the file: now alice is in and bob out, also at /mcp
+        Files.writeString(file, teamByGroup.formatted("\"alice\", \"carol@example.com\"", upstreamPort));
+        assertEquals(List.of("team"), list(TestServer.json(reload()).path("changed")));
+        assertEquals(200, status("/mcp/team", "alice"));
+        assertEquals(403, status("/mcp/team", "bob"));
+        assertTrue(tools("/mcp", "alice").contains("team_echo"));
+        assertFalse(tools("/mcp", "bob").contains("team_echo"));
+        // an unknown or empty group is refused with its line, and nothing changes
+        Files.writeString(file, "{\"groups\": {\"staff\": []}, \"servers\": {\"team\": {\"url\": \"http://127.0.0.1:" + upstreamPort
+                + "/mcp\", \"access\": {\"groups\": [\"staff\"]}}, \"other\": {\"url\": \"http://127.0.0.1:" + upstreamPort
+                + "/mcp\", \"access\": {\"groups\": [\"nobody\"]}}}}");
+        r = reload();
+        assertEquals(400, r.statusCode(), r.body());
+        assertEquals(List.of(file + ": groups.staff: lists nobody; give its members (usernames or e-mail addresses) or remove it",
+                file + ": servers.other.access.groups: 'nobody' is not a group of \"groups\" (there are none)"), list(TestServer.json(r).path("problems")));
+        assertEquals(200, status("/mcp/team", "alice"));
+    }
 }
