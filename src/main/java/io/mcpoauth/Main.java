@@ -54,7 +54,7 @@ public final class Main {
         try {
             return cmd.run(args.isEmpty() ? List.of() : args.subList(1, args.size()), cli);
         } catch (ConfigException e) {
-            err.println("Configuration error: " + e.getMessage());
+            for (String line : e.lines()) err.println("Configuration error: " + line);
             return 2;
         } catch (UsageException e) {
             err.println(e.getMessage());

@@ -7,7 +7,7 @@ import io.mcpoauth.config.Settings;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code serve}: start the server and run until SIGTERM/SIGINT, then stop cleanly. */
+/** {@code serve}: start the server and run until SIGTERM/SIGINT, then stop cleanly; SIGHUP reloads the servers file. */
 final class ServeCommand implements Command {
     @Override
     public String name() {
@@ -33,6 +33,7 @@ final class ServeCommand implements Command {
             stopped.countDown();
         }, "shutdown"));
         server.start();
+        if (server.gateway != null) server.reloadOnHangup();
         try {
             stopped.await();
         } catch (InterruptedException e) {

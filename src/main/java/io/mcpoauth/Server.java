@@ -148,10 +148,13 @@ public final class Server implements AutoCloseable {
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
             this.callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess, connections);
             byte[] requestStateKey = stores.sharedKey(REQUEST_STATE_KEY);
-            if (settings.mcpServers.source() != null) {
+            if (settings.mcpServers().source() != null) {
                 // each /mcp/NAME accepts only tokens issued for its own resource (API keys are accepted everywhere, as on /mcp)
                 this.gateway = gw = new Gateway(settings, identityJwt::assertion, resource -> new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock,
                         ops.events(), bearer.forResource(resource), idpAccess, connections), requestStateKey, clock, ops.events());
+                // connections are read at start only: a reloaded file may name only those
+                ConnectionProviders providers = connections == null ? ConnectionProviders.NONE : connections.providers();
+                gw.checks(next -> unknownConnections(next, providers));
             } else {
                 this.gateway = null;
             }
@@ -165,7 +168,8 @@ public final class Server implements AutoCloseable {
             AdminService service = new AdminService(settings, clock, stores, files, lifecycle, ops.events(),
                     "the running server (pid " + ProcessHandle.current().pid() + ")");
             // with a database the commands use it directly: no credential for them to reach this instance
-            this.admin = new AdminModule(files == null ? null : files.dir(), service, settings.adminToken, ops::adminPort, clock).gateway(gateway);
+            this.admin = new AdminModule(files == null ? null : files.dir(), service, settings.adminToken, ops::adminPort, clock).gateway(gateway)
+                    .reload(gateway == null ? null : this::reloadServers);
             gauges();
             if (upstream != null) upstream.tokens.events(ops.events());
             this.app = Javalin.create(this::configure);
@@ -188,12 +192,8 @@ public final class Server implements AutoCloseable {
      */
     private static Connections openConnections(Settings settings, Clock clock, Stores stores, FileStore files) {
         ConnectionProviders providers = ConnectionProviders.load(settings.value(Settings.MCP_SERVERS_FILE), settings::variable, connectTimeout(settings));
-        for (McpServers.Entry e : settings.mcpServers.servers().values()) { // every "connection" of a server names a configured one
-            if (e.connection() != null && providers.get(e.connection().name()) == null) {
-                throw new ConfigException(settings.mcpServers.source() + ": servers." + e.name() + ".connection.name: '" + e.connection().name()
-                        + "' is not a configured connection (declare it under \"connections\")");
-            }
-        }
+        List<String> unknown = unknownConnections(settings.mcpServers(), providers);
+        if (!unknown.isEmpty()) throw new ConfigException(unknown);
         if (providers.isEmpty()) {
             if (stores.connections().count() > 0) {
                 LOG.warn("{} stored connections, but the servers file configures none: tools cannot use them", stores.connections().count());
@@ -207,6 +207,18 @@ public final class Server implements AutoCloseable {
         LOG.info("Connections: {} (register {} as the redirect URI at each OAuth provider); {} stored", providers.all().stream()
                 .map(p -> p.name() + " (" + p.displayName() + ")").toList(), c.callbackUrl(), stores.connections().count());
         return c;
+    }
+
+    /** Every "connection" of a server names a configured one: a line for each that does not. */
+    static List<String> unknownConnections(McpServers servers, ConnectionProviders providers) {
+        List<String> out = new ArrayList<>();
+        for (McpServers.Entry e : servers.servers().values()) {
+            if (e.connection() != null && providers.get(e.connection().name()) == null) {
+                out.add(servers.source() + ": servers." + e.name() + ".connection.name: '" + e.connection().name()
+                        + "' is not a configured connection (declare it under \"connections\")");
+            }
+        }
+        return out;
     }
 
     /** UPSTREAM_TIMEOUT (seconds, 1-120) bounds every call to a connection's provider. */
@@ -403,5 +415,54 @@ public final class Server implements AutoCloseable {
         if (upstream != null) upstream.close();
         stores.close();
         LOG.info("Stopped; {} released", stores.describe());
+    }
+
+    /**
+     * Reads the servers file again and serves it (see {@link Gateway#reload}); with a mistake nothing changes and the
+     * answer lists one line per mistake.
+     */
+    public Gateway.Reload reloadServers() {
+        if (gateway == null) {
+            return new Gateway.Reload(List.of(), List.of(), List.of(), List.of(), List.of(), List.of("The server started without a servers file ("
+                    + Settings.MCP_SERVERS_FILE.name() + " unset and no mcp-servers.json); set it and restart to serve MCP servers"));
+        }
+        return gateway.reload();
+    }
+
+    /**
+     * SIGHUP reloads the servers file (for {@code serve}: the signal is the process's). Through {@code sun.misc.Signal},
+     * reached by reflection: a JVM without it (or one that refuses the signal) only logs that reloads go through
+     * {@code servers reload} or the admin API.
+     *
+     * @return whether SIGHUP now reloads
+     */
+    public boolean reloadOnHangup() {
+        try {
+            Class<?> signal = Class.forName("sun.misc.Signal");
+            Class<?> handler = Class.forName("sun.misc.SignalHandler");
+            Object onHup = java.lang.reflect.Proxy.newProxyInstance(handler.getClassLoader(), new Class<?>[] {handler}, (proxy, method, args) -> {
+                if (method.getName().equals("handle")) {
+                    Thread t = new Thread(() -> {
+                        LOG.info("SIGHUP: reloading the servers file");
+                        reloadServers(); // logs what it did, or each mistake
+                    }, "reload-servers");
+                    t.setDaemon(true);
+                    t.start();
+                    return null;
+                }
+                return switch (method.getName()) {
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    default -> "reload-servers on SIGHUP";
+                };
+            });
+            signal.getMethod("handle", signal, handler).invoke(null, signal.getConstructor(String.class).newInstance("HUP"), onHup);
+            return true;
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ite && ite.getCause() != null ? ite.getCause() : e;
+            LOG.info("SIGHUP is not available in this JVM ({}); reload the servers file with: java -jar mcp-oauth-server.jar servers reload",
+                    cause.getClass().getSimpleName());
+            return false;
+        }
     }
 }

@@ -46,6 +46,14 @@ final class AdminApi {
         return this;
     }
 
+    private Supplier<io.mcpoauth.resource.gateway.Gateway.Reload> reload;
+
+    /** What {@code POST /admin/api/servers/reload} runs (null: it answers that there is nothing to reload). */
+    AdminApi reload(Supplier<io.mcpoauth.resource.gateway.Gateway.Reload> reload) {
+        this.reload = reload;
+        return this;
+    }
+
     AdminApi(Supplier<Admin> admin, String adminToken, IntSupplier adminPort, Supplier<String> socketToken) {
         this.admin = admin;
         this.adminToken = adminToken;
@@ -110,6 +118,27 @@ final class AdminApi {
                 }
             }
             ok(ctx, 200, Map.of("servers", out));
+        }));
+        config.routes.post(PREFIX + "/servers/reload", guarded(ctx -> {
+            Bodies.drain(ctx.req());
+            if (reload == null) throw AdminException.conflict("This server does not front MCP servers; there is no servers file to reload.");
+            io.mcpoauth.resource.gateway.Gateway.Reload r = reload.get();
+            if (!r.ok()) {
+                Map<String, Object> refused = new java.util.LinkedHashMap<>();
+                refused.put("error", AdminException.INVALID_REQUEST);
+                refused.put("error_description", r.problems().size() == 1 ? "The servers file was not reloaded (nothing changed): " + r.problems().get(0)
+                        : "The servers file has " + r.problems().size() + " mistakes; nothing changed.");
+                refused.put("problems", r.problems());
+                ok(ctx, 400, refused);
+                return;
+            }
+            Map<String, Object> out = new java.util.LinkedHashMap<>();
+            out.put("added", r.added());
+            out.put("removed", r.removed());
+            out.put("changed", r.changed());
+            out.put("unchanged", r.unchanged());
+            if (!r.notes().isEmpty()) out.put("notes", r.notes());
+            ok(ctx, 200, out);
         }));
         config.routes.post(PREFIX + "/servers/{name}/check", guarded(ctx -> {
             String name = ctx.pathParam("name");

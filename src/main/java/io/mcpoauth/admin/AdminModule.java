@@ -51,8 +51,16 @@ public final class AdminModule implements AutoCloseable {
         return this;
     }
 
+    private volatile java.util.function.Supplier<io.mcpoauth.resource.gateway.Gateway.Reload> reload;
+
+    /** Serves {@code POST /admin/api/servers/reload}; call before {@link #configure}. */
+    public AdminModule reload(java.util.function.Supplier<io.mcpoauth.resource.gateway.Gateway.Reload> reload) {
+        this.reload = reload;
+        return this;
+    }
+
     public void configure(JavalinConfig config) {
-        new AdminApi(() -> admin, adminToken, adminPort, () -> socketToken).gateway(gateway).routes(config);
+        new AdminApi(() -> admin, adminToken, adminPort, () -> socketToken).gateway(gateway).reload(reload).routes(config);
     }
 
     /** After the server listens: publishes the admin credential for the commands. */

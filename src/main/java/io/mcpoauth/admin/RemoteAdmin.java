@@ -141,6 +141,11 @@ public final class RemoteAdmin implements Admin {
         // HttpClient needs no closing on Java 17
     }
 
+    /** {@code POST /servers/reload}: the answer as it came ({@code added}, {@code removed}, {@code changed}, {@code unchanged}, {@code notes}). */
+    public JsonNode reloadServers() {
+        return call("POST", "/servers/reload", null);
+    }
+
     private JsonNode call(String method, String path, Object body) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(credential.url() + AdminApi.PREFIX + path))
                 .timeout(Duration.ofMinutes(5))
@@ -164,6 +169,11 @@ public final class RemoteAdmin implements Admin {
             String code = json == null ? "error" : json.path("error").asText("error");
             String message = json == null ? "" : json.path("error_description").asText("");
             if (message.isEmpty()) message = "The server answered " + r.statusCode() + ".";
+            if (json != null && json.path("problems").isArray() && json.path("problems").size() > 1) { // one line per mistake
+                StringBuilder lines = new StringBuilder(message);
+                for (JsonNode p : json.get("problems")) lines.append("\n  ").append(p.asText());
+                message = lines.toString();
+            }
             if (r.statusCode() == 401) {
                 message = "The running server (pid " + credential.pid() + ") refused the admin credential in " + AdminSocket.FILE
                         + "; it may have restarted. Try again.";

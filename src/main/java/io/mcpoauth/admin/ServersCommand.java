@@ -11,7 +11,8 @@ import java.util.List;
  * {@code servers list | check NAME}: the upstream MCP servers of the servers file ({@code MCP_SERVERS_FILE}), and a
  * check of one from this machine: connect (start the process for a stdio server), list its tools, report the protocol
  * version it negotiated and how long that took. The check runs in this command's own process, as a check user
- * ({@code gateway:check}); it does not disturb a running server.
+ * ({@code gateway:check}); it does not disturb a running server. {@code servers reload} asks the running server (through
+ * its loopback admin port, as the other commands reach it) to read the servers file again.
  */
 public final class ServersCommand implements Command {
     @Override
@@ -21,15 +22,15 @@ public final class ServersCommand implements Command {
 
     @Override
     public List<String> usage() {
-        return List.of("servers list", "servers check NAME");
+        return List.of("servers list", "servers check NAME", "servers reload");
     }
 
     @Override
     public int run(List<String> args, Cli cli) {
-        if (args.isEmpty()) throw new UsageException("servers needs a command: list or check NAME.");
+        if (args.isEmpty()) throw new UsageException("servers needs a command: list, check NAME or reload.");
         String sub = args.get(0);
         Settings settings = cli.settings();
-        McpServers servers = settings.mcpServers;
+        McpServers servers = settings.mcpServers();
         switch (sub) {
             case "list" -> {
                 if (args.size() != 1) throw new UsageException("servers list takes no arguments.");
@@ -47,8 +48,10 @@ public final class ServersCommand implements Command {
                 for (McpServers.Entry e : servers.servers().values()) {
                     String transport = e.stdio() ? (e.perUser() ? "stdio, per user" : "stdio") : "http";
                     String target = e.stdio() ? e.command() + (e.args().isEmpty() ? "" : " " + String.join(" ", e.args())) : e.url();
-                    String access = e.users().isEmpty() && e.domains().isEmpty() ? "everyone"
-                            : String.join(", ", e.users()) + (e.domains().isEmpty() ? "" : (e.users().isEmpty() ? "" : ", ") + "@" + String.join(", @", e.domains()));
+                    List<String> who = new java.util.ArrayList<>(e.users());
+                    for (String d : e.domains()) who.add("@" + d);
+                    for (String g : e.groups()) who.add("group " + g);
+                    String access = who.isEmpty() ? "everyone" : String.join(", ", who);
                     t.row(e.name(), transport, target.length() > 60 ? target.substring(0, 57) + "..." : target, e.identity(), access,
                             e.scope() == null ? "-" : e.scope(), settings.mcpResource(e.name()));
                 }
@@ -78,7 +81,40 @@ public final class ServersCommand implements Command {
                     return 0;
                 }
             }
+            case "reload" -> {
+                if (args.size() != 1) throw new UsageException("servers reload takes no arguments.");
+                return reload(settings, cli);
+            }
             default -> throw new UsageException("Unknown servers command '" + sub + "'.");
         }
+    }
+
+    /** {@code servers reload}: the running server reads the servers file again; prints what changed, or each mistake. */
+    private static int reload(Settings settings, Cli cli) {
+        if (!settings.store.equals("file")) {
+            cli.err.println("servers reload reaches the running server through its data directory (STORE=file). With STORE=" + settings.store
+                    + ", send SIGHUP to each instance, or POST " + io.mcpoauth.ops.Operations.ADMIN_PREFIX + "/servers/reload with the ADMIN_TOKEN.");
+            return 1;
+        }
+        String pid = io.mcpoauth.store.file.DataDirectory.runningServer(settings.dataDir);
+        if (pid == null) {
+            cli.err.println("No server is running on " + settings.dataDir.toAbsolutePath() + "; the servers file is read when it starts.");
+            return 1;
+        }
+        com.fasterxml.jackson.databind.JsonNode r;
+        try (RemoteAdmin admin = RemoteAdmin.connect(settings.dataDir.toAbsolutePath(), pid)) {
+            r = admin.reloadServers();
+        } catch (AdminException e) {
+            cli.err.println(e.getMessage());
+            return 1;
+        }
+        cli.out.println("Reloaded the servers file of the running server (pid " + pid + ").");
+        for (String k : List.of("added", "removed", "changed", "unchanged")) {
+            List<String> names = new java.util.ArrayList<>();
+            r.path(k).forEach(n -> names.add(n.asText()));
+            cli.out.printf("  %-10s %s%n", k + ":", names.isEmpty() ? "-" : String.join(", ", names));
+        }
+        r.path("notes").forEach(n -> cli.out.println("  note: " + n.asText()));
+        return 0;
     }
 }

@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
  * (environment or {@code .env}); an unset variable is a start error. The top-level {@code connections} key belongs to
  * the connections module and is not read here.
  */
-public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry> servers) {
+public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry> servers, String connections) {
     public static final String BUILTIN = "builtin";
     /**
      * In {@code args} and {@code cwd} of a {@code per_user} entry: the user's id made file-name safe ({@link #safeUser}),
@@ -54,6 +54,7 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
         return s.startsWith(".") ? "_" + s.substring(1) : s;
     }
     public static final Pattern NAME = Pattern.compile("[a-z0-9-]{1,32}");
+    private static final Pattern GROUP = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final Pattern VAR = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
@@ -70,8 +71,16 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
     /** No servers file: only the built-in tools. */
     public static final McpServers NONE = new McpServers(null, true, Map.of());
 
+    /**
+     * @param connections the {@code "connections"} object as written (canonical JSON), null when absent: a reload
+     *                    tells from it whether they changed (they are read once, at start)
+     */
     public McpServers {
         servers = Collections.unmodifiableMap(new TreeMap<>(servers)); // by name: the aggregate order
+    }
+
+    public McpServers(Path source, boolean builtinEnabled, Map<String, Entry> servers) {
+        this(source, builtinEnabled, servers, null);
     }
 
     /** How the gateway puts the user's connection token into calls to the upstream. */
@@ -91,11 +100,13 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
      * @param deny                 tool names hidden and refused
      * @param users                who may use it (user ids or usernames); empty with {@code domains} empty: every user
      * @param domains              e-mail domains whose users may use it
+     * @param groups               names of the file's {@code "groups"} whose members may use it
+     * @param members              the members of those groups (usernames, e-mail addresses or user ids), resolved
      * @param scope                the scope a token needs (null: none beyond a valid token)
      */
     public record Entry(String name, String url, String command, List<String> args, Map<String, String> env, Path cwd, boolean perUser,
                         Duration idleTimeout, int maxProcesses, String identity, Map<String, String> headers, List<String> allow,
-                        List<String> deny, List<String> users, List<String> domains, String scope, Duration timeout, int maxConcurrent,
+                        List<String> deny, List<String> users, List<String> domains, List<String> groups, List<String> members, String scope, Duration timeout, int maxConcurrent,
                         int maxConcurrentPerUser, Connection connection) {
         public boolean stdio() {
             return command != null;
@@ -106,15 +117,27 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
             return url != null ? url : "mcp-server:" + name;
         }
 
+        /**
+         * Whether {@code other} talks to the same upstream in the same way (it may differ in who may use it, its tools,
+         * scope and concurrency caps): a reload then keeps the upstream's processes and sessions.
+         */
+        public boolean sameUpstream(Entry other) {
+            return other != null && name.equals(other.name) && java.util.Objects.equals(url, other.url) && java.util.Objects.equals(command, other.command)
+                    && args.equals(other.args) && env.equals(other.env) && java.util.Objects.equals(cwd, other.cwd) && perUser == other.perUser
+                    && idleTimeout.equals(other.idleTimeout) && maxProcesses == other.maxProcesses && identity.equals(other.identity)
+                    && headers.equals(other.headers) && timeout.equals(other.timeout) && java.util.Objects.equals(connection, other.connection);
+        }
+
         /** Whether {@code tool} (the upstream's own name) is offered: in allow (when given) and not in deny. */
         public boolean offers(String tool) {
             return (allow.isEmpty() || allow.contains(tool)) && !deny.contains(tool);
         }
 
-        /** Whether the user may use this server (access.users / access.domains; absent: everyone signed in). */
+        /** Whether the user may use this server (access.users / access.domains / access.groups; absent: everyone signed in). */
         public boolean admits(String userId, String username) {
-            if (users.isEmpty() && domains.isEmpty()) return true;
+            if (users.isEmpty() && domains.isEmpty() && groups.isEmpty()) return true;
             if (users.contains(userId) || username != null && users.contains(username)) return true;
+            if (members.contains(userId) || username != null && members.contains(username)) return true;
             if (username == null) return false;
             int at = username.lastIndexOf('@');
             return at > 0 && domains.contains(username.substring(at + 1).toLowerCase(Locale.ROOT));
@@ -175,26 +198,34 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
                         + ": " + m);
             }
             if (root == null || !root.isObject()) throw new ConfigException(file + ": expected a JSON object {\"servers\": {...}}");
-            keys(root, "", Set.of("servers", "connections"));
+            keys(root, "", Set.of("servers", "connections", "groups"));
             JsonNode servers = root.path("servers");
             if (servers.isMissingNode()) throw bad("servers", "missing: expected {\"servers\": {\"NAME\": {...}}}");
             if (!servers.isObject()) throw bad("servers", "expected an object of NAME: {...}");
             boolean builtin = true;
             Map<String, Entry> out = new LinkedHashMap<>();
+            List<String> mistakes = new ArrayList<>(); // each server is checked on its own: one line for each server with a mistake
+            groups(root.get("groups"), mistakes);
             for (Iterator<Map.Entry<String, JsonNode>> it = servers.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> f = it.next();
                 String name = f.getKey();
                 String key = "servers." + name;
-                if (!NAME.matcher(name).matches()) throw bad(key, "a server name is 1 to 32 of a-z, 0-9 and '-'");
-                if (!f.getValue().isObject()) throw bad(key, "expected an object");
-                if (name.equals(BUILTIN)) {
-                    keys(f.getValue(), key, Set.of("enabled"));
-                    builtin = bool(f.getValue(), key, "enabled", true);
-                    continue;
+                try {
+                    if (!NAME.matcher(name).matches()) throw bad(key, "a server name is 1 to 32 of a-z, 0-9 and '-'");
+                    if (!f.getValue().isObject()) throw bad(key, "expected an object");
+                    if (name.equals(BUILTIN)) {
+                        keys(f.getValue(), key, Set.of("enabled"));
+                        builtin = bool(f.getValue(), key, "enabled", true);
+                        continue;
+                    }
+                    out.put(name, entry(name, key, f.getValue()));
+                } catch (ConfigException e) {
+                    mistakes.add(e.getMessage());
                 }
-                out.put(name, entry(name, key, f.getValue()));
             }
-            return new McpServers(source, builtin, out);
+            if (!mistakes.isEmpty()) throw new ConfigException(mistakes);
+            JsonNode connections = root.get("connections");
+            return new McpServers(source, builtin, out, connections == null || connections.isNull() ? null : connections.toString());
         }
 
         Entry entry(String name, String key, JsonNode n) {
@@ -265,10 +296,24 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
             }
             List<String> users = List.of();
             List<String> domains = List.of();
+            List<String> inGroups = List.of();
+            List<String> members = List.of();
             if (n.has("access")) {
                 JsonNode a = n.get("access");
-                if (!a.isObject()) throw bad(key + ".access", "expected {\"users\": [...], \"domains\": [...]}");
-                keys(a, key + ".access", Set.of("users", "domains"));
+                if (!a.isObject()) throw bad(key + ".access", "expected {\"users\": [...], \"domains\": [...], \"groups\": [...]}");
+                keys(a, key + ".access", Set.of("users", "domains", "groups"));
+                inGroups = strings(a, key + ".access", "groups");
+                java.util.LinkedHashSet<String> m = new java.util.LinkedHashSet<>();
+                for (String g : inGroups) {
+                    List<String> of = groups.get(g);
+                    if (of == null && badGroups.contains(g)) continue; // its own line says what is wrong with it
+                    if (of == null) {
+                        throw bad(key + ".access.groups", "'" + g + "' is not a group of \"groups\"" + (groups.isEmpty() ? " (there are none)"
+                                : " (" + String.join(", ", new java.util.TreeSet<>(groups.keySet())) + ")"));
+                    }
+                    m.addAll(of);
+                }
+                members = List.copyOf(m);
                 users = strings(a, key + ".access", "users");
                 List<String> d = new ArrayList<>();
                 for (String s : strings(a, key + ".access", "domains")) {
@@ -278,7 +323,7 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
                     d.add(v);
                 }
                 domains = List.copyOf(d);
-                if (users.isEmpty() && domains.isEmpty()) throw bad(key + ".access", "lists nobody; remove it to let every signed-in user in");
+                if (users.isEmpty() && domains.isEmpty() && inGroups.isEmpty()) throw bad(key + ".access", "lists nobody; remove it to let every signed-in user in");
             }
             String scope = string(n, key, "scope");
             if (scope != null) {
@@ -309,8 +354,38 @@ public record McpServers(Path source, boolean builtinEnabled, Map<String, Entry>
                     throw bad(key + ".connection.as", "\"bearer\" conflicts with headers.Authorization");
                 }
             }
-            return new Entry(name, url, command, args, env, cwd, perUser, idle, maxProcesses, identity, headers, allow, deny, users, domains, scope,
+            return new Entry(name, url, command, args, env, cwd, perUser, idle, maxProcesses, identity, headers, allow, deny, users, domains, inGroups, members, scope,
                     timeout, maxConcurrent, maxPerUser, connection);
+        }
+
+        /** The file's groups by name (valid ones only; a line in {@code mistakes} for each bad one). */
+        private final Map<String, List<String>> groups = new LinkedHashMap<>();
+        private final Set<String> badGroups = new java.util.HashSet<>();
+
+        /**
+         * {@code "groups": {"NAME": ["alice", "bob@example.com"]}}: members matched as {@code access.users} are (a
+         * local username, the username an identity provider gave, e.g. an e-mail address, or a user id).
+         */
+        void groups(JsonNode n, List<String> mistakes) {
+            if (n == null || n.isNull()) return;
+            if (!n.isObject()) {
+                mistakes.add(file + ": groups: expected an object of NAME: [\"alice\", \"bob@example.com\", ...]");
+                return;
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> f = it.next();
+                String key = "groups." + f.getKey();
+                try {
+                    if (!GROUP.matcher(f.getKey()).matches()) throw bad(key, "a group name is 1 to 64 of A-Z, a-z, 0-9, '.', '_' and '-'");
+                    List<String> members = strings(n, "groups", f.getKey());
+                    if (members.isEmpty()) throw bad(key, "lists nobody; give its members (usernames or e-mail addresses) or remove it");
+                    for (String m : members) if (m.isBlank()) throw bad(key, "a member is an empty string");
+                    groups.put(f.getKey(), members);
+                } catch (ConfigException e) {
+                    badGroups.add(f.getKey());
+                    mistakes.add(e.getMessage());
+                }
+            }
         }
 
         Connection connection(String key, String as, boolean http, boolean perUser) {

@@ -200,8 +200,8 @@ public final class Settings {
     public final List<io.mcpoauth.core.Cidr> trustedProxies;
     /** {@code AUDIT_LOG}, or null for the {@code audit} logger. */
     public final Path auditLog;
-    /** The servers file ({@code MCP_SERVERS_FILE}); {@link McpServers#NONE} when there is none. */
-    public final McpServers mcpServers;
+    /** The servers file ({@code MCP_SERVERS_FILE}) as last loaded; {@link McpServers#NONE} when there is none. */
+    private volatile McpServers mcpServers;
     private final Map<String, String> raw;
 
     private Settings(Map<String, String> raw) {
@@ -300,6 +300,26 @@ public final class Settings {
         return v == null || v.isBlank() ? null : v.strip();
     }
 
+    /** The servers file ({@code MCP_SERVERS_FILE}) in use: as read at start, or at the last successful reload. */
+    public McpServers mcpServers() {
+        return mcpServers;
+    }
+
+    /**
+     * Reads and validates the servers file again (the one in use, with the variables of the start), without using it.
+     *
+     * @throws ConfigException one line per mistake, as at start
+     */
+    public McpServers readMcpServers() {
+        McpServers current = mcpServers;
+        return McpServers.load(current.source() != null ? current.source().toString() : text(MCP_SERVERS_FILE), raw::get, scopes);
+    }
+
+    /** Puts a servers file read by {@link #readMcpServers} in use (the gateway's reload, after it took it). */
+    public void useMcpServers(McpServers servers) {
+        this.mcpServers = java.util.Objects.requireNonNull(servers);
+    }
+
     /** The MCP resource identifier: {@code <PUBLIC_URL>/mcp}. */
     public String mcpResource() {
         return issuer + "/mcp";
@@ -313,7 +333,7 @@ public final class Settings {
     /** Every resource we issue tokens for: {@code /mcp}, then {@code /mcp/NAME} for each server of the servers file. */
     public List<String> mcpResources() {
         List<String> out = new ArrayList<>(List.of(mcpResource()));
-        for (String name : mcpServers.servers().keySet()) out.add(mcpResource(name));
+        for (String name : mcpServers().servers().keySet()) out.add(mcpResource(name));
         return List.copyOf(out);
     }
 

@@ -282,7 +282,7 @@ public final class AuthorizationFlow {
 
     /** The upstream server a request is for ({@code /mcp/NAME}), or null for {@code /mcp}. */
     private String serverOf(AuthorizationRequest req) {
-        for (String name : settings.mcpServers.servers().keySet()) {
+        for (String name : settings.mcpServers().servers().keySet()) {
             if (settings.mcpResource(name).equals(req.resource())) return name;
         }
         return null;
@@ -324,7 +324,7 @@ public final class AuthorizationFlow {
         AuthorizationRequest req = p.request();
         String who = username != null ? username : "you (you will sign in with " + upstream.displayName() + " next)";
         String server = serverOf(req);
-        List<String> servers = server != null ? List.of(server) : new ArrayList<>(settings.mcpServers.servers().keySet());
+        List<String> servers = server != null ? List.of(server) : new ArrayList<>(settings.mcpServers().servers().keySet());
         String html = Pages.consent(CONSENT_PATH, p.csrf(), p.id(), req.client().clientName(), RedirectUris.displayHost(req.redirectUri()),
                 new ArrayList<>(req.scopes()), who, server != null, servers);
         return new Step.Page(200, html);

@@ -47,9 +47,13 @@ public final class McpEndpoint {
     private final ToolBackend backend;
     private final McpServlet servlet;
     private final McpAuthFilter filter;
-    private final List<McpRoute> routes;
-    private final List<McpServlet> routeServlets = new java.util.ArrayList<>();
-    private final List<McpAuthFilter> routeFilters = new java.util.ArrayList<>();
+    /** The extension's endpoints by path, each with its gate and servlet; replaced when the extension's routes change. */
+    private volatile Map<String, Mounted> routes = Map.of();
+    private final Settings settings;
+    private final HostPolicy hosts;
+    private final Extension extension;
+
+    private record Mounted(McpRoute route, McpAuthFilter filter, McpServlet servlet) {}
 
     /**
      * What a gateway adds to the endpoint: the backend of {@code /mcp} itself (built-in tools and upstream tools
@@ -62,8 +66,11 @@ public final class McpEndpoint {
         /** The scopes a {@code tools/call} on {@code /mcp} of a tool that is not built in needs; null for none or unknown. */
         Set<String> toolScopes(String tool);
 
-        /** The other endpoints to mount. */
+        /** The other endpoints to mount (now; see {@link #onRoutesChanged}). */
         List<McpRoute> routes();
+
+        /** {@code listener} runs after {@link #routes} changed (a reload of the servers file). */
+        default void onRoutesChanged(Runnable listener) {}
     }
     private final AtomicBoolean mounted = new AtomicBoolean();
 
@@ -95,13 +102,48 @@ public final class McpEndpoint {
             Set<String> s = builtIn.get(name);
             return s != null ? s : extension.toolScopes(name);
         };
-        HostPolicy hosts = new HostPolicy(settings);
+        this.hosts = new HostPolicy(settings);
+        this.settings = settings;
+        this.extension = extension;
         this.filter = new McpAuthFilter(hosts, authenticator, resourceMetadataUrl(settings), defaultScope(settings), scopes, MAX_BODY_BYTES, null, null);
-        this.routes = extension == null ? List.of() : List.copyOf(extension.routes());
-        for (McpRoute r : routes) {
-            routeServlets.add(new McpServlet(r.backend()));
-            routeFilters.add(new McpAuthFilter(hosts, r.authenticator(), r.resourceMetadataUrl(), r.scope() != null ? r.scope() : defaultScope(settings),
-                    name -> null, MAX_BODY_BYTES, r.scope() == null ? null : scopesOf(r.scope()), r.admits()));
+        if (extension != null) {
+            refreshRoutes();
+            extension.onRoutesChanged(this::refreshRoutes);
+        }
+    }
+
+    /** Mounts the extension's current routes: a route seen before keeps its gate and servlet (calls in flight go on). */
+    private synchronized void refreshRoutes() {
+        Map<String, Mounted> before = routes;
+        Map<String, Mounted> next = new java.util.HashMap<>();
+        for (McpRoute r : extension.routes()) {
+            Mounted m = before.get(r.path());
+            if (m == null || m.route != r) {
+                m = new Mounted(r, new McpAuthFilter(hosts, r.authenticator(), r.resourceMetadataUrl(), r.scope() != null ? r.scope() : defaultScope(settings),
+                        name -> null, MAX_BODY_BYTES, r.scope() == null ? null : scopesOf(r.scope()), r.admits()), new McpServlet(r.backend()));
+            }
+            next.put(r.path(), m);
+        }
+        routes = Map.copyOf(next);
+    }
+
+    /**
+     * Under {@code /mcp/}: a request for one of the extension's routes goes through its gate to its servlet; anything
+     * else (an unknown or removed server) goes on as if there were no such route (404).
+     */
+    private final class RouteDispatch implements jakarta.servlet.Filter {
+        @Override
+        public void doFilter(jakarta.servlet.ServletRequest request, jakarta.servlet.ServletResponse response, jakarta.servlet.FilterChain chain)
+                throws java.io.IOException, jakarta.servlet.ServletException {
+            jakarta.servlet.http.HttpServletRequest req = (jakarta.servlet.http.HttpServletRequest) request;
+            String uri = req.getRequestURI();
+            String context = req.getContextPath() == null ? "" : req.getContextPath();
+            Mounted m = uri != null && uri.startsWith(context) ? routes.get(uri.substring(context.length())) : null;
+            if (m == null) {
+                chain.doFilter(request, response);
+                return;
+            }
+            m.filter.doFilter(request, response, (rq, rs) -> m.servlet.service(rq, rs));
         }
     }
 
@@ -126,15 +168,11 @@ public final class McpEndpoint {
             fh.setName("mcp-auth");
             fh.setAsyncSupported(true);
             handler.addFilter(fh, PATH, EnumSet.of(DispatcherType.REQUEST));
-            for (int i = 0; i < routes.size(); i++) {
-                String path = routes.get(i).path();
-                ServletHolder rs = new ServletHolder("mcp" + path.replace('/', '-'), routeServlets.get(i));
-                rs.setAsyncSupported(true);
-                handler.addServlet(rs, path);
-                FilterHolder rf = new FilterHolder(routeFilters.get(i));
-                rf.setName("mcp-auth" + path.replace('/', '-'));
+            if (extension != null) { // the extension's routes (/mcp/NAME) may change while the server runs: one dispatcher for them all
+                FilterHolder rf = new FilterHolder(new RouteDispatch());
+                rf.setName("mcp-routes");
                 rf.setAsyncSupported(true);
-                handler.addFilter(rf, path, EnumSet.of(DispatcherType.REQUEST));
+                handler.addFilter(rf, PATH + "/*", EnumSet.of(DispatcherType.REQUEST));
             }
         });
     }
@@ -161,7 +199,7 @@ public final class McpEndpoint {
     /** Stops accepting calls (new requests get 503); Jetty's shutdown also does this. */
     public void close() {
         servlet.close();
-        routeServlets.forEach(McpServlet::close);
+        routes.values().forEach(m -> m.servlet.close());
     }
 
     static Set<String> scopesOf(String requiredScope) {

@@ -95,7 +95,41 @@ class McpServersTest {
         assertEquals("mcp-servers.json: servers.a.headers.X: the value (after ${VAR} expansion) must be printable ASCII",
                 error("{\"servers\": {\"a\": {\"url\": \"http://x\", \"headers\": {\"X\": \"caf\u00e9\"}}}}"));
         assertEquals("mcp-servers.json: servers.builtin.tools: unknown key (expected one of enabled)", error("{\"servers\": {\"builtin\": {\"tools\": 1}}}"));
-        assertEquals("mcp-servers.json: extra: unknown key (expected one of connections, servers)", error("{\"servers\": {}, \"extra\": 1}"));
+        assertEquals("mcp-servers.json: extra: unknown key (expected one of connections, groups, servers)", error("{\"servers\": {}, \"extra\": 1}"));
         assertTrue(error("{\"servers\": {\"a\": {\"url\": \"http://x\"}, \"a\": {\"url\": \"http://y\"}}}").startsWith("mcp-servers.json: not valid JSON (line 1"));
+    }
+
+    @Test
+    void everyServerWithAMistakeGetsItsOwnLine() throws Exception {
+        Path f = dir.resolve("mcp-servers.json");
+        Files.writeString(f, "{\"servers\": {\"a\": {\"url\": \"ftp://x\"}, \"ok\": {\"url\": \"http://x/mcp\"}, \"b\": {}}}");
+        ConfigException e = assertThrows(ConfigException.class, () -> McpServers.load(f.toString(), k -> null, Set.of("mcp")));
+        assertEquals(List.of(f + ": servers.a.url: expected an absolute http or https URL without user information or fragment, e.g. http://127.0.0.1:9000/mcp",
+                f + ": servers.b: give either \"url\" (Streamable HTTP) or \"command\" (stdio)"), e.lines());
+    }
+
+    @Test
+    void groupsAdmitTheirMembersAndEveryBadGroupGetsALine() throws Exception {
+        Path f = dir.resolve("groups.json");
+        Files.writeString(f, """
+                {"groups": {"staff": ["alice", "carol@example.com"], "ops": ["local:dave"]},
+                 "servers": {"team": {"url": "http://x/mcp", "access": {"groups": ["staff", "ops"], "users": ["erin"]}}}}
+                """);
+        McpServers.Entry team = McpServers.load(f.toString(), k -> null, Set.of("mcp")).servers().get("team");
+        assertEquals(List.of("staff", "ops"), team.groups());
+        assertTrue(team.admits("local:alice", "alice"));
+        assertTrue(team.admits("google:123", "carol@example.com"));
+        assertTrue(team.admits("local:dave", "dave"));
+        assertTrue(team.admits("local:erin", "erin"));
+        assertFalse(team.admits("local:bob", "bob"));
+        assertFalse(team.admits("google:9", "mallory@example.com"));
+        assertEquals("mcp-servers.json: servers.a.access.groups: 'staf' is not a group of \"groups\" (ops, staff)",
+                error("{\"groups\": {\"staff\": [\"a\"], \"ops\": [\"b\"]}, \"servers\": {\"a\": {\"url\": \"http://x\", \"access\": {\"groups\": [\"staf\"]}}}}"));
+        assertEquals("mcp-servers.json: servers.a.access.groups: 'staff' is not a group of \"groups\" (there are none)",
+                error("{\"servers\": {\"a\": {\"url\": \"http://x\", \"access\": {\"groups\": [\"staff\"]}}}}"));
+        assertEquals("mcp-servers.json: groups.staff: lists nobody; give its members (usernames or e-mail addresses) or remove it",
+                error("{\"groups\": {\"staff\": []}, \"servers\": {\"a\": {\"url\": \"http://x\", \"access\": {\"groups\": [\"staff\"]}}}}"));
+        assertEquals("mcp-servers.json: groups.staff: expected an array of strings", error("{\"groups\": {\"staff\": \"alice\"}, \"servers\": {}}"));
+        assertEquals("mcp-servers.json: groups: expected an object of NAME: [\"alice\", \"bob@example.com\", ...]", error("{\"groups\": [], \"servers\": {}}"));
     }
 }

@@ -59,8 +59,21 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
     static final Duration LIST_TIMEOUT = Duration.ofSeconds(10);
 
     private final Settings settings;
-    private final McpServers servers;
-    private final Map<String, ServerRuntime> runtimes = new TreeMap<>();
+    /** The servers file in use, its runtimes by name and the endpoints of those: replaced together by {@link #reload}. */
+    private volatile McpServers servers;
+    private volatile Map<String, ServerRuntime> runtimes;
+    private volatile Map<String, McpRoute> routes;
+    /** The backend of /mcp for the current runtimes (null until {@link #aggregate}). */
+    private volatile GatewayBackend aggregate;
+    private ToolBackend builtIns;
+    /** Retired runtimes whose calls in flight have not all ended yet (closed with the gateway). */
+    private final Set<ServerRuntime> retiring = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final List<Runnable> routeListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Calls in flight of each endpoint ("" for /mcp), for the clients' cancellations. */
+    private final Map<String, java.util.concurrent.ConcurrentHashMap<String, Cancellation>> flights = new java.util.concurrent.ConcurrentHashMap<>();
+    private final IdentityAssertions identity;
+    /** More checks of a new servers file (the connections it names exist...): one line per mistake. */
+    private volatile Function<McpServers, List<String>> checks = s -> List.of();
     private final Function<String, BearerAuthenticator> authenticatorFor;
     private final ToolBackend empty;
     private final Events events;
@@ -81,7 +94,7 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
                    Clock clock, Events events) {
         this.settings = settings;
         this.rounds = new InputRounds(requestStateKey);
-        this.servers = settings.mcpServers;
+        this.servers = settings.mcpServers();
         this.authenticatorFor = authenticatorFor;
         this.events = events == null ? new Events() {} : events;
         this.empty = new ToolBackend(List.of(), McpEndpoint.serverVersion(), requestStateKey, clock);
@@ -93,20 +106,151 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
         } catch (java.security.GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
-        String file = servers.source() == null ? "mcp-servers.json" : servers.source().toString();
-        for (McpServers.Entry e : servers.servers().values()) {
-            if ("jwt".equals(e.identity()) && identity == null) {
-                throw new ConfigException(file + ": servers." + e.name() + ".identity: identity jwt is not available in this build");
-            }
-        }
+        this.identity = identity;
+        List<String> mistakes = identityMistakes(servers);
+        if (!mistakes.isEmpty()) throw new ConfigException(mistakes);
         this.timer = Executors.newScheduledThreadPool(1, daemon("mcp-gateway-timer"));
         this.http = new Http1Client(Duration.ofSeconds(5), Duration.ofSeconds(4), 64);
-        for (McpServers.Entry e : servers.servers().values()) {
-            Upstream u = e.stdio() ? new StdioUpstream(e, identity, timer, McpEndpoint.serverVersion())
-                    : new HttpUpstream(e, identity, http, timer, McpEndpoint.serverVersion());
-            runtimes.put(e.name(), new ServerRuntime(e, u));
+        Map<String, ServerRuntime> rs = new TreeMap<>();
+        for (McpServers.Entry e : servers.servers().values()) rs.put(e.name(), new ServerRuntime(e, upstream(e)));
+        this.runtimes = Collections.unmodifiableMap(rs);
+        Map<String, McpRoute> rt = new TreeMap<>();
+        for (ServerRuntime r : rs.values()) rt.put(r.entry.name(), route(r));
+        this.routes = Collections.unmodifiableMap(rt);
+    }
+
+    private Upstream upstream(McpServers.Entry e) {
+        return e.stdio() ? new StdioUpstream(e, identity, timer, McpEndpoint.serverVersion())
+                : new HttpUpstream(e, identity, http, timer, McpEndpoint.serverVersion());
+    }
+
+    private static String file(McpServers s) {
+        return s.source() == null ? "mcp-servers.json" : s.source().toString();
+    }
+
+    private List<String> identityMistakes(McpServers s) {
+        List<String> out = new ArrayList<>();
+        for (McpServers.Entry e : s.servers().values()) {
+            if ("jwt".equals(e.identity()) && identity == null) {
+                out.add(file(s) + ": servers." + e.name() + ".identity: identity jwt is not available in this build");
+            }
+        }
+        return out;
+    }
+
+    /** Built-in tools whose names would read as a server's tools on /mcp ({@code NAME_tool}). */
+    private List<String> ambiguities(McpServers s, Set<String> names) {
+        List<String> out = new ArrayList<>();
+        if (builtIns == null || !s.builtinEnabled()) return out;
+        for (McpTool t : builtIns.tools()) {
+            int sep = t.name().indexOf(SEPARATOR);
+            if (sep > 0 && names.contains(t.name().substring(0, sep))) {
+                out.add(file(s) + ": servers." + t.name().substring(0, sep) + ": the built-in tool " + t.name()
+                        + " would be ambiguous on /mcp; rename the server");
+            }
+        }
+        return out;
+    }
+
+    /** Checks a new servers file must also pass before {@link #reload} takes it (one line per mistake). */
+    public Gateway checks(Function<McpServers, List<String>> checks) {
+        this.checks = checks;
+        return this;
+    }
+
+    java.util.concurrent.ConcurrentHashMap<String, Cancellation> inFlight(String endpoint) {
+        return flights.computeIfAbsent(endpoint, k -> new java.util.concurrent.ConcurrentHashMap<>());
+    }
+
+    /**
+     * What a reload did, by server name; {@code notes} says what it did not do (e.g. connections, read at start only).
+     * With {@code problems} (one line per mistake of the new file) nothing was changed.
+     */
+    public record Reload(List<String> added, List<String> removed, List<String> changed, List<String> unchanged, List<String> notes,
+                         List<String> problems) {
+        public boolean ok() {
+            return problems.isEmpty();
         }
     }
+
+    /**
+     * Reads the servers file again and, when it is valid in every respect, serves it: added servers get their
+     * endpoint and join /mcp; removed ones disappear (their processes stopped, their sessions ended once their calls
+     * in flight ended); changed ones are swapped (calls in flight finish on the old upstream, new ones reach the new
+     * one); unchanged ones keep their processes and sessions. A change of only who may use a server, its tools,
+     * scope or concurrency keeps its upstream too. With a mistake nothing changes.
+     */
+    public synchronized Reload reload() {
+        McpServers next;
+        try {
+            next = settings.readMcpServers();
+        } catch (ConfigException e) {
+            return refused(e.lines());
+        }
+        List<String> problems = new ArrayList<>(identityMistakes(next));
+        problems.addAll(ambiguities(next, next.servers().keySet()));
+        problems.addAll(checks.apply(next));
+        if (!problems.isEmpty()) return refused(problems);
+        McpServers before = servers;
+        Map<String, ServerRuntime> old = runtimes;
+        Map<String, McpRoute> oldRoutes = routes;
+        Map<String, ServerRuntime> rs = new TreeMap<>();
+        Map<String, McpRoute> rt = new TreeMap<>();
+        List<String> added = new ArrayList<>(), changed = new ArrayList<>(), unchanged = new ArrayList<>(), removed = new ArrayList<>();
+        Map<ServerRuntime, ServerRuntime> replaced = new java.util.LinkedHashMap<>();
+        for (McpServers.Entry e : next.servers().values()) {
+            ServerRuntime was = old.get(e.name());
+            if (was != null && was.entry.equals(e)) {
+                rs.put(e.name(), was);
+                rt.put(e.name(), oldRoutes.get(e.name()));
+                unchanged.add(e.name());
+                continue;
+            }
+            ServerRuntime now;
+            if (was == null) {
+                now = new ServerRuntime(e, upstream(e));
+                added.add(e.name());
+            } else {
+                now = was.entry.sameUpstream(e) ? new ServerRuntime(e, was.upstream, was.stats) : new ServerRuntime(e, upstream(e));
+                replaced.put(was, now);
+                changed.add(e.name());
+            }
+            rs.put(e.name(), now);
+            rt.put(e.name(), route(now));
+        }
+        for (String name : old.keySet()) if (!rs.containsKey(name)) removed.add(name);
+        this.servers = next;
+        this.runtimes = Collections.unmodifiableMap(rs);
+        this.routes = Collections.unmodifiableMap(rt);
+        if (builtIns != null) this.aggregate = new GatewayBackend(this, next.builtinEnabled() ? builtIns : empty, runtimes, true);
+        settings.useMcpServers(next);
+        routeListeners.forEach(Runnable::run);
+        replaced.forEach((was, now) -> retire(was, now, now.upstream == was.upstream));
+        for (String name : removed) retire(old.get(name), null, false);
+        List<String> notes = new ArrayList<>();
+        if (!java.util.Objects.equals(before.connections(), next.connections())) {
+            notes.add("connections: changed in the file, but connections are read at start only; restart the server to use them");
+        }
+        if (before.builtinEnabled() != next.builtinEnabled()) notes.add("builtin: the built-in tools on /mcp are now " + (next.builtinEnabled() ? "on" : "off"));
+        Reload r = new Reload(added, removed, changed, unchanged, notes, List.of());
+        LOG.info("Servers file {} reloaded: added {}, removed {}, changed {}, unchanged {}{}", file(next), added, removed, changed, unchanged,
+                notes.isEmpty() ? "" : "; " + String.join("; ", notes));
+        return r;
+    }
+
+    private Reload refused(List<String> problems) {
+        LOG.warn("Servers file {} not reloaded ({} mistake{}); nothing changed:", file(servers), problems.size(), problems.size() == 1 ? "" : "s");
+        for (String p : problems) LOG.warn("  {}", p);
+        return new Reload(List.of(), List.of(), List.of(), List.of(), List.of(), List.copyOf(problems));
+    }
+
+    private void retire(ServerRuntime r, ServerRuntime successor, boolean keepUpstream) {
+        retiring.add(r);
+        r.retire(successor, keepUpstream);
+        retiring.removeIf(ServerRuntime::closed);
+    }
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Gateway.class);
 
     private final Clock clock;
     private final byte[] stateKey;
@@ -169,17 +313,12 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
     }
 
     @Override
-    public McpBackend aggregate(ToolBackend builtIns) {
-        if (servers.builtinEnabled()) {
-            for (McpTool t : builtIns.tools()) {
-                int sep = t.name().indexOf(SEPARATOR);
-                if (sep > 0 && runtimes.containsKey(t.name().substring(0, sep))) {
-                    throw new ConfigException("mcp-servers.json: servers." + t.name().substring(0, sep) + ": the built-in tool " + t.name()
-                            + " would be ambiguous on /mcp; rename the server");
-                }
-            }
-        }
-        return new GatewayBackend(this, servers.builtinEnabled() ? builtIns : empty, runtimes, true);
+    public synchronized McpBackend aggregate(ToolBackend builtIns) {
+        this.builtIns = builtIns;
+        List<String> mistakes = ambiguities(servers, runtimes.keySet());
+        if (!mistakes.isEmpty()) throw new ConfigException(mistakes);
+        this.aggregate = new GatewayBackend(this, servers.builtinEnabled() ? builtIns : empty, runtimes, true);
+        return call -> aggregate.handle(call); // the servers of the file in use: a reload replaces the backend
     }
 
     @Override
@@ -189,16 +328,23 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
         return r == null || r.entry.scope() == null ? null : scopes(r.entry.scope());
     }
 
+    /** The endpoint {@code /mcp/NAME} of one runtime. */
+    private McpRoute route(ServerRuntime r) {
+        String name = r.entry.name();
+        return new McpRoute("/mcp/" + name, new GatewayBackend(this, empty, Map.of(name, r), false),
+                authenticatorFor.apply(settings.mcpResource(name)), settings.url("/.well-known/oauth-protected-resource/mcp/" + name),
+                r.entry.scope(), caller -> r.entry.admits(caller.userId(), caller.username()));
+    }
+
+    /** The endpoints of the servers in use, by name; an unchanged server keeps its route object across reloads. */
     @Override
     public List<McpRoute> routes() {
-        List<McpRoute> out = new ArrayList<>();
-        for (ServerRuntime r : runtimes.values()) {
-            String name = r.entry.name();
-            out.add(new McpRoute("/mcp/" + name, new GatewayBackend(this, empty, Map.of(name, r), false),
-                    authenticatorFor.apply(settings.mcpResource(name)), settings.url("/.well-known/oauth-protected-resource/mcp/" + name),
-                    r.entry.scope(), caller -> r.entry.admits(caller.userId(), caller.username())));
-        }
-        return out;
+        return List.copyOf(routes.values());
+    }
+
+    @Override
+    public void onRoutesChanged(Runnable listener) {
+        routeListeners.add(listener);
     }
 
     static Set<String> scopes(String scope) {
@@ -294,6 +440,7 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
     @Override
     public void close() {
         runtimes.values().forEach(ServerRuntime::close);
+        retiring.forEach(ServerRuntime::close);
         rounds.close();
         timer.shutdownNow();
         http.close();

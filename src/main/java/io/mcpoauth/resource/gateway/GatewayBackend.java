@@ -46,10 +46,12 @@ final class GatewayBackend implements McpBackend {
         this.members = members;
         this.prefixed = prefixed;
         this.baseTools = Set.copyOf(base.tools().stream().map(McpTool::name).toList());
+        this.inFlight = gateway.inFlight(prefixed ? "" : members.keySet().iterator().next());
     }
 
     /** Upstream tool calls in flight by (user, client, request id), for the client's notifications/cancelled; bounded. */
-    private final java.util.concurrent.ConcurrentHashMap<String, Cancellation> inFlight = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Shared by the backends of one endpoint across reloads of the servers file (a cancellation finds a call begun before). */
+    private final java.util.concurrent.ConcurrentHashMap<String, Cancellation> inFlight;
     static final int MAX_IN_FLIGHT = 10_000;
 
     private static String flightKey(AuthContext caller, JsonNode requestId) {

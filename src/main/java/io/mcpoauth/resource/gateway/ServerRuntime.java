@@ -13,6 +13,10 @@ import java.util.concurrent.Semaphore;
 /**
  * One configured upstream at run time: its transport, its concurrency caps (per server and per user; a call beyond
  * them is refused at once with a sentence, never queued), the per-user tool-list cache and its counters.
+ *
+ * <p>A reload of the servers file retires a runtime ({@link #retire}): calls in flight on it finish; it closes its
+ * upstream (stops its processes, ends its sessions) once the last one ended; a call that reaches it after that goes
+ * to its successor (the server as changed), or is refused when the server was removed.
  */
 final class ServerRuntime implements AutoCloseable {
     static final long TOOLS_CACHE_NANOS = 30_000_000_000L;
@@ -32,11 +36,42 @@ final class ServerRuntime implements AutoCloseable {
     private volatile long failedAt;
     private volatile UpstreamException failure;
 
+    /** Calls in flight; -1 once closed (no call enters after that). */
+    private final java.util.concurrent.atomic.AtomicInteger active = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean retired;
+    private volatile boolean closeUpstream = true;
+    private volatile ServerRuntime successor;
+
     ServerRuntime(McpServers.Entry entry, Upstream upstream) {
+        this(entry, upstream, new ServerStats(entry.name(), entry.stdio() ? "stdio" : "http", upstream::processes));
+    }
+
+    /** With the upstream (its processes and sessions) and counters of the runtime this one replaces. */
+    ServerRuntime(McpServers.Entry entry, Upstream upstream, ServerStats stats) {
         this.entry = entry;
         this.upstream = upstream;
         this.slots = new Semaphore(entry.maxConcurrent());
-        this.stats = new ServerStats(entry.name(), entry.stdio() ? "stdio" : "http", upstream::processes);
+        this.stats = stats;
+    }
+
+    /**
+     * Retires this runtime: {@code successor} (null: the server was removed) takes the calls that come after; this one
+     * closes once its calls in flight ended, its upstream too unless {@code keepUpstream} (the successor took it over).
+     */
+    void retire(ServerRuntime successor, boolean keepUpstream) {
+        this.successor = successor;
+        this.closeUpstream = !keepUpstream;
+        this.retired = true;
+        if (active.compareAndSet(0, -1)) closeNow();
+    }
+
+    /** True once retired and its last call ended. */
+    boolean closed() {
+        return active.get() < 0;
+    }
+
+    private void closeNow() {
+        if (closeUpstream) upstream.retire();
     }
 
     /** One request to the upstream within the caps and the entry's timeout. */
@@ -57,6 +92,24 @@ final class ServerRuntime implements AutoCloseable {
 
     JsonNode call(AuthContext caller, String method, JsonNode params, java.time.Duration timeout, java.util.function.Consumer<JsonNode> progress,
                   Cancellation cancellation) throws UpstreamException {
+        for (int n; ; ) {
+            n = active.get();
+            if (n < 0) { // retired and closed: the server as reloaded answers
+                ServerRuntime next = successor;
+                if (next == null) throw new UpstreamException("the server " + entry.name() + " was removed from the servers file");
+                return next.call(caller, method, params, timeout, progress, cancellation);
+            }
+            if (active.compareAndSet(n, n + 1)) break;
+        }
+        try {
+            return admitted(caller, method, params, timeout, progress, cancellation);
+        } finally {
+            if (active.decrementAndGet() == 0 && retired && active.compareAndSet(0, -1)) closeNow();
+        }
+    }
+
+    private JsonNode admitted(AuthContext caller, String method, JsonNode params, java.time.Duration timeout, java.util.function.Consumer<JsonNode> progress,
+                              Cancellation cancellation) throws UpstreamException {
         if (!slots.tryAcquire()) {
             throw new UpstreamException("the server " + entry.name() + " has " + entry.maxConcurrent() + " calls in progress, its most; try again shortly");
         }
@@ -110,8 +163,10 @@ final class ServerRuntime implements AutoCloseable {
         return tools;
     }
 
+    /** Closes at once (the gateway stops), calls in flight or not. */
     @Override
     public void close() {
+        active.set(-1);
         upstream.close();
     }
 }

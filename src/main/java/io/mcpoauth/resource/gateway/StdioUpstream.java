@@ -43,6 +43,11 @@ import org.slf4j.LoggerFactory;
  * {@code ENCRYPTION_KEY}, {@code ADMIN_TOKEN}, {@code DATABASE_URL}...) reaches it. Its stderr goes to our log line by
  * line, prefixed with the server name and the user, each line cut at {@value #MAX_LOG_LINE} characters and at most
  * {@value #MAX_LOG_LINES_PER_MINUTE} lines a minute.
+ *
+ * <p>A process whose environment holds the user's connection token ({@code "as": "env:VAR"}) keeps that token for its
+ * life, so before each call the user's current token is compared with the one it started with: when it changed
+ * (refreshed, reconnected) the call goes to a new process started with the new one, and the old process stops as
+ * soon as that user's calls in flight on it have ended (it stops at once when none are).
  */
 final class StdioUpstream implements Upstream {
     private static final Logger log = LoggerFactory.getLogger(StdioUpstream.class);
@@ -56,6 +61,8 @@ final class StdioUpstream implements Upstream {
     private final ScheduledExecutorService timer;
     private final String clientVersion;
     private final Map<String, Child> children = new LinkedHashMap<>();
+    /** Processes replaced because the user's token changed, finishing their calls in flight; guarded by children. */
+    private final List<Child> draining = new ArrayList<>();
     private final ScheduledFuture<?> reaper;
     private volatile String negotiated;
     private volatile boolean closed;
@@ -97,13 +104,23 @@ final class StdioUpstream implements Upstream {
     /** The caller's process, started (and initialized) when there is none or it died; counted busy until release. */
     private Child acquire(AuthContext caller, Instant deadline) throws UpstreamException {
         String key = entry.perUser() ? caller.userId() : "";
+        McpServers.Connection conn = entry.connection();
+        // the token a new process would get (refreshed first when about to expire); a process started with another is stale
+        String token = entry.perUser() && conn != null && conn.kind().equals("env") ? caller.connection(conn.name()).accessToken() : null;
         Child c;
+        Child stale = null;
         synchronized (children) {
             if (closed) throw new UpstreamException("the gateway is shutting down");
             c = children.get(key);
             if (c != null && !c.alive()) {
                 children.remove(key);
                 c.stop("it exited");
+                c = null;
+            }
+            if (c != null && token != null && !token.equals(c.envToken)) {
+                children.remove(key);
+                if (c.busy == 0) stale = c;
+                else draining.add(c); // stopped when its last call ends
                 c = null;
             }
             if (c == null) {
@@ -116,12 +133,13 @@ final class StdioUpstream implements Upstream {
                     children.values().remove(idle);
                     idle.stop("making room for another user");
                 }
-                c = new Child(key, caller);
+                c = new Child(key, caller, token);
                 children.put(key, c);
             }
             c.busy++;
             c.lastUsed = System.nanoTime();
         }
+        if (stale != null) stale.stop("the user's connection token changed");
         try {
             c.start(deadline);
             return c;
@@ -145,6 +163,11 @@ final class StdioUpstream implements Upstream {
                 if (go) stop.add(c);
                 return go;
             });
+            draining.removeIf(c -> {
+                boolean go = c.busy == 0;
+                if (go) stop.add(c);
+                return go;
+            });
         }
         for (Child c : stop) c.stop(c.alive() ? "idle" : "it exited");
     }
@@ -157,20 +180,31 @@ final class StdioUpstream implements Upstream {
     @Override
     public int processes() {
         synchronized (children) {
-            return (int) children.values().stream().filter(Child::alive).count();
+            return (int) (children.values().stream().filter(Child::alive).count() + draining.stream().filter(Child::alive).count());
         }
     }
 
     @Override
     public void close() {
+        close("the gateway stops");
+    }
+
+    @Override
+    public void retire() {
+        close("the servers file changed");
+    }
+
+    private void close(String why) {
         reaper.cancel(false);
         List<Child> all;
         synchronized (children) {
             closed = true;
             all = new ArrayList<>(children.values());
+            all.addAll(draining);
             children.clear();
+            draining.clear();
         }
-        for (Child c : all) c.stop("the gateway stops");
+        for (Child c : all) c.stop(why);
     }
 
     /** The environment of a child for {@code caller}: built from nothing (see the class comment). */
@@ -180,6 +214,11 @@ final class StdioUpstream implements Upstream {
 
     /** With {@code identity} (an entry with {@code "identity": "jwt"}): {@code MCP_IDENTITY_TOKEN} minted at the start. */
     static Map<String, String> environment(McpServers.Entry entry, AuthContext caller, Map<String, String> ours, IdentityAssertions identity) {
+        return environment(entry, caller, ours, identity, null);
+    }
+
+    /** With {@code token}: the connection token to put in the environment (null: the caller's current one). */
+    static Map<String, String> environment(McpServers.Entry entry, AuthContext caller, Map<String, String> ours, IdentityAssertions identity, String token) {
         Map<String, String> env = new LinkedHashMap<>();
         for (String k : BASE_ENV) {
             String v = ours.get(k);
@@ -190,7 +229,7 @@ final class StdioUpstream implements Upstream {
             env.put("MCP_USER_ID", caller.userId());
             if (caller.username() != null) env.put("MCP_USERNAME", caller.username());
             McpServers.Connection c = entry.connection();
-            if (c != null && c.kind().equals("env")) env.put(c.target(), caller.connection(c.name()).accessToken());
+            if (c != null && c.kind().equals("env")) env.put(c.target(), token != null ? token : caller.connection(c.name()).accessToken());
             if ("jwt".equals(entry.identity()) && identity != null) env.put("MCP_IDENTITY_TOKEN", identity.assertion(caller, entry.audience()));
         }
         return env;
@@ -200,6 +239,8 @@ final class StdioUpstream implements Upstream {
     private final class Child {
         final String key;
         final AuthContext firstCaller;
+        /** The connection token in its environment ({@code "as": "env:VAR"}), else null. */
+        final String envToken;
         final String who;
         final AtomicLong ids = new AtomicLong();
         final Map<Long, CompletableFuture<JsonNode>> pending = new ConcurrentHashMap<>();
@@ -210,9 +251,10 @@ final class StdioUpstream implements Upstream {
         private CompletableFuture<Void> ready;
         private volatile String exit;
 
-        Child(String key, AuthContext caller) {
+        Child(String key, AuthContext caller, String envToken) {
             this.key = key;
             this.firstCaller = caller;
+            this.envToken = envToken;
             this.who = entry.name() + (entry.perUser() ? " " + caller.userId() : "");
         }
 
@@ -225,10 +267,13 @@ final class StdioUpstream implements Upstream {
         }
 
         void release() {
+            boolean replaced;
             synchronized (children) {
                 busy--;
                 lastUsed = System.nanoTime();
+                replaced = busy == 0 && draining.remove(this);
             }
+            if (replaced) stop("the user's connection token changed");
         }
 
         /** Starts the process and runs initialize once; later callers wait for the same start. */
@@ -280,7 +325,7 @@ final class StdioUpstream implements Upstream {
             for (String a : entry.args()) cmd.add(entry.perUser() ? a.replace(McpServers.USER_PLACEHOLDER, McpServers.safeUser(firstCaller.userId())) : a);
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.environment().clear();
-            pb.environment().putAll(environment(entry, firstCaller, System.getenv(), identity));
+            pb.environment().putAll(environment(entry, firstCaller, System.getenv(), identity, envToken));
             if (entry.cwd() != null) {
                 String dir = entry.cwd().toString();
                 if (entry.perUser()) dir = dir.replace(McpServers.USER_PLACEHOLDER, McpServers.safeUser(firstCaller.userId()));

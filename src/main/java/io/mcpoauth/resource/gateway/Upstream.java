@@ -39,4 +39,9 @@ interface Upstream extends AutoCloseable {
 
     @Override
     void close();
+
+    /** Closes it because a reload of the servers file changed or removed its server (its processes say so in the log). */
+    default void retire() {
+        close();
+    }
 }
