@@ -186,7 +186,7 @@ final class HttpUpstream implements Upstream {
                 response = type.startsWith("text/event-stream") ? fromEvents(body, id, progress, null, headers, null) : single(body, type, status);
             } catch (IOException e) {
                 if (cancel != null && cancel.cancelled()) throw new UpstreamException("the call was cancelled by the client");
-                if (Instant.now().isAfter(deadline)) throw timedOut();
+                if (e instanceof SocketTimeoutException || Instant.now().plusMillis(100).isAfter(deadline)) throw timedOut(); // the read timeout or the watchdog
                 throw new UpstreamException("the upstream server " + entry.name() + " broke off its answer (" + e.getClass().getSimpleName() + ")");
             }
             int code = response == null ? 0 : response.path("error").path("code").asInt(0);
@@ -316,7 +316,7 @@ final class HttpUpstream implements Upstream {
                 if (events && response != null) drainLater = true;
             } catch (IOException e) {
                 if (cancel != null && cancel.cancelled()) throw new UpstreamException("the call was cancelled by the client");
-                if (Instant.now().isAfter(deadline)) throw timedOut();
+                if (e instanceof SocketTimeoutException || Instant.now().plusMillis(100).isAfter(deadline)) throw timedOut(); // the read timeout or the watchdog
                 throw new UpstreamException("the upstream server " + entry.name() + " broke off its answer (" + e.getClass().getSimpleName() + ")");
             }
             if (response == null) {
