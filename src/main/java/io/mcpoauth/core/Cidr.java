@@ -14,6 +14,10 @@ import java.util.Locale;
  * the IPv4 address it carries.
  */
 public record Cidr(byte[] network, int prefix) {
+    private static final java.util.regex.Pattern PREFIX_LENGTH = java.util.regex.Pattern.compile("[0-9]{1,3}");
+    private static final java.util.regex.Pattern PORT_SUFFIX = java.util.regex.Pattern.compile(":[0-9]{1,5}");
+    private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+    private static final java.util.regex.Pattern IPV6 = java.util.regex.Pattern.compile("[0-9a-f:.]+");
 
     /** Parses one range; throws {@link IllegalArgumentException} with a short reason. */
     public static Cidr parse(String text) {
@@ -26,7 +30,7 @@ public record Cidr(byte[] network, int prefix) {
         int prefix = bits;
         if (slash >= 0) {
             String p = t.substring(slash + 1);
-            if (!p.matches("[0-9]{1,3}")) throw new IllegalArgumentException("'" + t + "' has no valid prefix length after '/'");
+            if (!PREFIX_LENGTH.matcher(p).matches()) throw new IllegalArgumentException("'" + t + "' has no valid prefix length after '/'");
             prefix = Integer.parseInt(p);
             if (prefix > bits) throw new IllegalArgumentException("'" + t + "': the prefix length is at most " + bits);
         }
@@ -78,7 +82,7 @@ public record Cidr(byte[] network, int prefix) {
             int close = t.indexOf(']');
             if (close < 0) return null;
             String rest = t.substring(close + 1);
-            if (!rest.isEmpty() && !rest.matches(":[0-9]{1,5}")) return null;
+            if (!rest.isEmpty() && !PORT_SUFFIX.matcher(rest).matches()) return null;
             t = t.substring(1, close);
             if (!t.contains(":")) return null;
         } else if (t.indexOf(':') >= 0 && t.indexOf(':') == t.lastIndexOf(':') && t.indexOf('.') > 0) {
@@ -86,7 +90,7 @@ public record Cidr(byte[] network, int prefix) {
         }
         int zone = t.indexOf('%');
         if (zone >= 0) t = t.substring(0, zone);
-        if (t.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
+        if (IPV4.matcher(t).matches()) {
             byte[] b = new byte[4];
             String[] parts = t.split("\\.");
             for (int i = 0; i < 4; i++) {
@@ -96,7 +100,7 @@ public record Cidr(byte[] network, int prefix) {
             }
             return b;
         }
-        if (!t.contains(":") || !t.toLowerCase(Locale.ROOT).matches("[0-9a-f:.]+")) return null;
+        if (!t.contains(":") || !IPV6.matcher(t.toLowerCase(Locale.ROOT)).matches()) return null;
         try {
             InetAddress a = InetAddress.getByName(t); // an IPv6 literal: no lookup
             if (a instanceof Inet4Address) return a.getAddress(); // ::ffff:a.b.c.d comes back as IPv4

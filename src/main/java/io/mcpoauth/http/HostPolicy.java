@@ -26,6 +26,10 @@ import java.util.Set;
  * clients send none); {@code Origin: null} or anything unparsable is refused.
  */
 public final class HostPolicy {
+    private static final java.util.regex.Pattern LOOPBACK_V4 = java.util.regex.Pattern.compile("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+    private static final java.util.regex.Pattern IPV6_LITERAL = java.util.regex.Pattern.compile("\\[[0-9A-Fa-f:.]+\\]");
+    private static final java.util.regex.Pattern HOST_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._-]+");
+    private static final java.util.regex.Pattern PORT_SUFFIX = java.util.regex.Pattern.compile(":\\d{1,5}");
     private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]");
 
     /** name:port of PUBLIC_URL (and its loopback aliases), port as a number: Origins must also match the scheme. */
@@ -120,7 +124,7 @@ public final class HostPolicy {
     }
 
     static boolean isLoopback(String name) {
-        return LOOPBACK.contains(name) || name.startsWith("127.") && name.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
+        return LOOPBACK.contains(name) || name.startsWith("127.") && LOOPBACK_V4.matcher(name).matches();
     }
 
     private static String normaliseName(String host) {
@@ -140,16 +144,16 @@ public final class HostPolicy {
                 if (end < 0) return null;
                 name = s.substring(0, end + 1);
                 rest = s.substring(end + 1);
-                if (!name.matches("\\[[0-9A-Fa-f:.]+\\]")) return null;
+                if (!IPV6_LITERAL.matcher(name).matches()) return null;
             } else {
                 int colon = s.indexOf(':');
                 name = colon < 0 ? s : s.substring(0, colon);
                 rest = colon < 0 ? "" : s.substring(colon);
-                if (!name.matches("[A-Za-z0-9._-]+")) return null;
+                if (!HOST_NAME.matcher(name).matches()) return null;
             }
             int port = -1;
             if (!rest.isEmpty()) {
-                if (!rest.matches(":\\d{1,5}")) return null;
+                if (!PORT_SUFFIX.matcher(rest).matches()) return null;
                 port = Integer.parseInt(rest.substring(1));
                 if (port < 1 || port > 65535) return null;
             }

@@ -13,6 +13,7 @@ import java.util.List;
  * removes the record, so the very next request with the key is refused.
  */
 public final class ApiKeys {
+    private static final java.util.regex.Pattern KEY_ID = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,32}");
     /** Last-used times are persisted at most this often per key. */
     public static final Duration LAST_USED_RESOLUTION = Duration.ofMinutes(1);
     static final int MAX_NAME = 100;
@@ -83,7 +84,7 @@ public final class ApiKeys {
         if (key == null || !key.startsWith(Secrets.API_KEY) || key.length() > 200) return null;
         int dot = key.indexOf('.', Secrets.API_KEY.length());
         String id = dot < 0 ? key.substring(Secrets.API_KEY.length()) : key.substring(Secrets.API_KEY.length(), dot);
-        return id.matches("[A-Za-z0-9_-]{1,32}") ? id : null;
+        return KEY_ID.matcher(id).matches() ? id : null;
     }
 
     /** A key name: 1 to 100 characters, no control characters. */

@@ -52,6 +52,7 @@ import javax.crypto.spec.SecretKeySpec;
  * while more than half of its lifetime remains (a bounded cache).
  */
 public final class IdentityJwt {
+    private static final java.util.regex.Pattern EMAIL = java.util.regex.Pattern.compile("[^@\\s]+@[^@\\s]+\\.[^@\\s]+");
     /** The name of the shared secret the key pairs derive from ({@code Stores.sharedKey}). */
     public static final String KEY_NAME = "identity-jwt";
     public static final String JWKS_PATH = "/.well-known/jwks.json";
@@ -159,7 +160,7 @@ public final class IdentityJwt {
             if (u != null && u.email() != null && !u.email().isBlank()) return u.email();
         }
         String name = caller.username();
-        if (name != null && name.matches("[^@\\s]+@[^@\\s]+\\.[^@\\s]+")) return name;
+        if (name != null && EMAIL.matcher(name).matches()) return name;
         return null;
     }
 

@@ -18,6 +18,7 @@ import java.util.function.Supplier;
  * closed set or are cleaned and capped, so a client cannot grow the number of series.
  */
 public final class Metrics {
+    private static final java.util.regex.Pattern LABEL = java.util.regex.Pattern.compile("[a-z0-9_:.-]+");
     public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
     static final int MAX_SERIES = 200;
 
@@ -140,7 +141,7 @@ public final class Metrics {
     public static String clean(String value) {
         if (value == null || value.isEmpty()) return "none";
         String v = value.toLowerCase(Locale.ROOT);
-        if (v.length() > 40 || !v.matches("[a-z0-9_:.-]+")) return "other";
+        if (v.length() > 40 || !LABEL.matcher(v).matches()) return "other";
         return v;
     }
 
