@@ -186,9 +186,15 @@ public final class IdentityJwt {
         return key(Math.floorDiv(clock.instant().getEpochSecond(), period)).kid;
     }
 
-    /** Derives the keys of the periods around now, so the first call does not wait for it. */
+    /**
+     * Derives the keys of the periods around now on a thread of its own (about a second of CPU: prime searches), so
+     * that neither the start nor the first call waits for it.
+     */
     public IdentityJwt warm() {
-        jwksDocument();
+        Thread t = new Thread(this::jwksDocument, "identity-jwt-keys");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
         return this;
     }
 
