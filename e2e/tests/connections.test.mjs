@@ -4,7 +4,8 @@
 // Refresh ahead of expiry; restart and kill -9; a kill -9 while a refresh answer is in flight (the provider rotated
 // the token, we never got the answer) never makes us send the spent token again; a connect link cannot be completed
 // by another user; disconnect revokes at the provider; URL elicitation on 2025-11-25 (-32042) and 2026-07-28
-// (input_required), each completed in the browser, then the retried call succeeds. A kill -9 while a refresh request
+// (input_required), each completed in the browser, then the retried call succeeds; the 2025-11-25 client, which declared
+// elicitation.url in its session, receives notifications/elicitation/complete on its GET stream when the flow ends. A kill -9 while a refresh request
 // has not been carried out resumes after the restart (the provider's introspection says the token is unused).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,7 @@ import { freePort, makeTempDir, waitFor } from '../lib/server.mjs';
 import { launchBrowser } from '../lib/browser.mjs';
 import { CookieJar, jarFetch, parseForms } from '../lib/http.mjs';
 import { startConnectProvider } from '../lib/connect-provider.mjs';
+import { ElicitationCompleteNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
 const RESULTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
 
@@ -197,6 +199,9 @@ test('connections: per-user accounts at a real provider, refresh, restarts, kill
     await h.start();
     // the v1 SDK client declaring URL elicitation (2025-11-25)
     const a = await clientFor('alice', { fileName: 'alice-elicit', capabilities: { elicitation: { url: {} } } });
+    assert.ok(a.transport.sessionId?.startsWith('mcs1.'), `a session was issued: ${a.transport.sessionId}`);
+    const completed = [];
+    a.client.setNotificationHandler(ElicitationCompleteNotificationSchema, (n) => { completed.push(n.params.elicitationId); });
     const err = await a.client.callTool({ name: 'connection_profile', arguments: { name: 'svc' } }).then(() => null, (e) => e);
     assert.ok(err, 'the call needs a reconnect');
     assert.equal(err.code, -32042, String(err));
@@ -213,6 +218,9 @@ test('connections: per-user accounts at a real provider, refresh, restarts, kill
     await alicePage.goto(e.url);
     await finishAtProvider(alicePage, 'alice-at-provider');
     assert.equal(await status(alicePage), 'connected');
+    // the server announces the end of the connect flow on the session's GET stream (the SDK opened it after initialize)
+    await waitFor(async () => completed.includes(e.elicitationId), { timeoutMs: 15_000, interval: 100, what: 'notifications/elicitation/complete' });
+    assert.deepEqual(completed, [e.elicitationId], 'exactly one notification, for this elicitation');
     assert.equal((await profile(a.client)).sub, 'alice-at-provider', 'the retry after connecting succeeds');
     bob = await clientFor('bob');
     assert.equal((await profile(bob.client)).sub, 'bob-at-provider', "bob's connection was not touched");

@@ -160,6 +160,7 @@ public final class Server implements AutoCloseable {
             }
             this.mcp = new McpEndpoint(settings, callers, BuiltInTools.builtIn(settings, notes, upstream == null ? null : upstream.profileEndpoint(),
                     connections, connectTimeout(settings)), requestStateKey, clock, gateway);
+            if (connections != null) connections.listen(mcp::connected); // notifications/elicitation/complete on legacy sessions' streams
             this.browserSessions = new BrowserSessions(settings.httpsPublicUrl(), stores.sessions());
             this.signIns = new PasswordSignIn(new LocalAccounts(users, PASSWORDS), users, clock, ticker).events(ops.events());
             this.flow = new AuthorizationFlow(settings, clock, new AuthorizeRequests(settings, registry), codes, consents, users,
@@ -405,6 +406,7 @@ public final class Server implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (started) {
+            mcp.closeStreams(); // the sessions' GET streams never end by themselves: end them before Jetty waits for its requests
             app.stop();
             started = false;
         }

@@ -504,6 +504,7 @@ public final class Connections implements ConnectionAccess {
                 null, null, null, null, old == null ? 1 : old.revision() + 1);
         store.put(r);
         LOG.info("{} connected {}{}", userId, name, account == null ? "" : " as " + account);
+        tell(userId, name);
         return name;
     }
 
@@ -576,6 +577,24 @@ public final class Connections implements ConnectionAccess {
         store.put(new ConnectionRecord(userId, name, cipher.keyId(), encrypt(userId, name, "access", v), null, null, List.of(), null,
                 ConnectionRecord.CONNECTED, now, null, null, null, null, old == null ? 1 : old.revision() + 1));
         LOG.info("{} stored a secret for {}", userId, name);
+        tell(userId, name);
+    }
+
+    private final List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public void listen(Listener listener) {
+        listeners.add(listener);
+    }
+
+    private void tell(String userId, String name) {
+        for (Listener l : listeners) {
+            try {
+                l.connected(userId, name);
+            } catch (RuntimeException e) {
+                LOG.warn("A listener of new connections failed: {}", e.toString());
+            }
+        }
     }
 
     /** What a disconnect did. */

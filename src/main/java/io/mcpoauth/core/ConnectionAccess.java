@@ -17,6 +17,16 @@ public interface ConnectionAccess {
      */
     Token token(String userId, String name);
 
+    /** Told when a user's connection has become usable: a connect flow finished, or a secret was stored. */
+    @FunctionalInterface
+    interface Listener {
+        /** Called on the thread that stored the connection; must not block. */
+        void connected(String userId, String name);
+    }
+
+    /** Registers {@code listener} for every connection made from now on (by default nothing is ever told). */
+    default void listen(Listener listener) {}
+
     /**
      * A user's token for one connection.
      *

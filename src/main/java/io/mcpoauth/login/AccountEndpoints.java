@@ -18,19 +18,14 @@ import io.mcpoauth.store.GrantStore;
 import io.mcpoauth.store.RefreshFamily;
 import io.mcpoauth.store.UserRecord;
 import io.mcpoauth.store.UserStore;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * {@code /account} for the signed-in user (browser session): who you are, the clients you authorized (revoking one
@@ -389,13 +384,7 @@ public final class AccountEndpoints {
 
     /** The CSRF token of a browser session: HMAC-SHA256 of its id under a per-process key. */
     private String csrf(BrowserSessions.Session s) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(csrfKey, "HmacSHA256"));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(("account " + s.id()).getBytes(StandardCharsets.UTF_8)));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        return io.mcpoauth.core.Hmac.base64(csrfKey, "account " + s.id());
     }
 
     private boolean csrfOk(BrowserSessions.Session s, String presented) {

@@ -24,8 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Identity assertions: short-lived JWTs (RS256) that tell an upstream MCP server who is calling through the gateway,
@@ -267,13 +265,7 @@ public final class IdentityJwt {
     }
 
     private static byte[] hmac(byte[] key, byte[] data) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return mac.doFinal(data);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
+        return io.mcpoauth.core.Hmac.sha256(key, data);
     }
 
     private static byte[] unsigned(BigInteger v) {

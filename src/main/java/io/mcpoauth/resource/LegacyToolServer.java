@@ -77,28 +77,34 @@ final class LegacyToolServer {
         return new McpStatelessServerFeatures.SyncToolSpecification(b.build(), (context, request) -> {
             Object caller = context.get(McpEndpoint.AUTH_CONTEXT_KEY);
             Object call = context.get(CALL_KEY);
-            String version = call instanceof McpCall c ? c.protocolVersion() : ProtocolVersions.LEGACY_WITHOUT_HEADER;
+            McpCall mcpCall = call instanceof McpCall c ? c : null;
+            String version = mcpCall != null ? mcpCall.protocolVersion() : ProtocolVersions.LEGACY_WITHOUT_HEADER;
             Map<String, Object> args = request.arguments() == null ? Map.of() : request.arguments();
-            ToolCall toolCall = new ToolCall(caller instanceof AuthContext a ? a : null, args, Era.LEGACY, version, Map.of(), null, false, false);
+            boolean urlError = mcpCall != null ? mcpCall.urlElicitationRequired() : ProtocolVersions.V2025_11_25.equals(version);
+            ToolCall toolCall = new ToolCall(caller instanceof AuthContext a ? a : null, args, Era.LEGACY, version, Map.of(), null, false, false, urlError);
             ToolResult r = runner.run(tool, toolCall);
-            return r.isComplete() ? r.result() : unanswerable(tool, r, version);
+            return r.isComplete() ? r.result() : unanswerable(tool, r, version, mcpCall);
         });
     }
 
     /**
      * A stateless legacy server cannot put a question to the client (that needs a server-to-client request on an open
      * stream, and the answer would arrive as a POST nobody waits for). URL questions on 2025-11-25 become
-     * URLElicitationRequiredError (-32042); anything else a tool error that names the question.
+     * URLElicitationRequiredError (-32042) for a client that declared {@code elicitation.url} (or whose capabilities
+     * are unknown: {@link McpCall#urlElicitationRequired}); anything else a tool error that names the question. A
+     * question that sends the user to connect is remembered for {@code notifications/elicitation/complete}.
      */
-    static McpSchema.CallToolResult unanswerable(McpTool tool, ToolResult r, String version) {
+    static McpSchema.CallToolResult unanswerable(McpTool tool, ToolResult r, String version, McpCall call) {
         boolean allUrls = r.questions().values().stream().allMatch(q -> q instanceof Question.Url);
-        if (allUrls && ProtocolVersions.V2025_11_25.equals(version)) {
+        boolean urlError = call != null ? call.urlElicitationRequired() : ProtocolVersions.V2025_11_25.equals(version);
+        if (allUrls && urlError) {
             List<Map<String, Object>> elicitations = new ArrayList<>();
-            for (Question q : r.questions().values()) {
-                Question.Url u = (Question.Url) q;
+            for (Map.Entry<String, Question> entry : r.questions().entrySet()) {
+                Question.Url u = (Question.Url) entry.getValue();
+                String connection = r.connectionOf(entry.getKey());
                 Map<String, Object> e = new LinkedHashMap<>();
                 e.put("mode", "url");
-                e.put("elicitationId", UUID.randomUUID().toString());
+                e.put("elicitationId", call != null && connection != null ? call.connectElicitation(connection) : UUID.randomUUID().toString());
                 e.put("url", u.url());
                 e.put("message", u.message());
                 elicitations.add(e);

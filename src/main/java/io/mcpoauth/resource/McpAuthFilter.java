@@ -19,6 +19,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -31,11 +32,15 @@ import org.slf4j.LoggerFactory;
  *       nothing (not even the 401 challenge) and no token is looked at for a request that is not for us.</li>
  *   <li>Bearer token from the {@code Authorization} header only (scheme case-insensitive; {@code ?access_token=} is
  *       never accepted): 401 with a {@code WWW-Authenticate} challenge naming the protected resource metadata.</li>
- *   <li>Methods other than POST: 405 (no SSE stream and no sessions, in either era).</li>
+ *   <li>Methods other than POST: 405, except GET and DELETE with a legacy session of this caller ({@link LegacySession}:
+ *       404 when the id is not one): GET opens the session's SSE stream ({@link ServerStreams}), DELETE is 405 (a
+ *       session lives in its id only).</li>
  *   <li>A JSON body (415 otherwise), read once and bounded (413 above the limit), one JSON-RPC request or
  *       notification ({@link JsonRpcShape}; 400 with a JSON-RPC error otherwise: no batches).</li>
  *   <li>Its era and what that era requires of the HTTP request ({@link EraRouter}: protocol version, the modern
  *       mirrored headers, {@code _meta}): 400 with a JSON-RPC error carrying the request's id.</li>
+ *   <li>Legacy: the {@code Mcp-Session-Id} the request names, when it names one (404 when it is not a session of this
+ *       caller on this endpoint; the client then initializes again); {@code initialize} ignores it.</li>
  *   <li>For {@code tools/call}, the tool's required scopes: 403 {@code insufficient_scope} naming them.</li>
  * </ol>
  * The admitted message goes to the servlet as the request attribute {@link #CALL_ATTRIBUTE} (a {@link McpCall}); the
@@ -46,6 +51,10 @@ import org.slf4j.LoggerFactory;
 final class McpAuthFilter implements Filter {
     static final String AUTH_ATTRIBUTE = AuthContext.class.getName();
     static final String CALL_ATTRIBUTE = McpCall.class.getName();
+    /** A GET admitted to open the stream of this {@link LegacySession}. */
+    static final String STREAM_ATTRIBUTE = LegacySession.class.getName();
+    static final String SESSION_NOT_FOUND = "Session not found: this Mcp-Session-Id is not a session of yours on this endpoint (unknown, expired,"
+            + " or issued to another user or client); send initialize again for a new one";
     static final int PARSE_ERROR = -32700;
     static final int INVALID_REQUEST = -32600;
     private static final Logger log = LoggerFactory.getLogger(McpAuthFilter.class);
@@ -58,20 +67,29 @@ final class McpAuthFilter implements Filter {
     private final int maxBody;
     private final Set<String> endpointScopes;
     private final java.util.function.Predicate<AuthContext> admits;
+    private final LegacySession.Codec sessions;
+    private final String path;
+    private final ServerStreams streams;
 
     McpAuthFilter(HostPolicy hosts, BearerAuthenticator authenticator, String resourceMetadata, String challengeScope,
                   Map<String, Set<String>> toolScopes, int maxBody) {
-        this(hosts, authenticator, resourceMetadata, challengeScope, Map.copyOf(toolScopes)::get, maxBody, null, null);
+        this(hosts, authenticator, resourceMetadata, challengeScope, Map.copyOf(toolScopes)::get, maxBody, null, null, null, null, null);
     }
 
     /**
      * @param toolScopes     tool name to the scopes a tools/call needs (null: none)
      * @param endpointScopes scopes every message needs (null or empty: none)
      * @param admits         who may use the endpoint at all (null: everyone authenticated)
+     * @param sessions       opens the legacy era's {@code Mcp-Session-Id}s (null: no sessions, the header is ignored)
+     * @param path           the endpoint's path, which a session id is bound to
+     * @param streams        the GET streams of sessions (null: GET is 405)
      */
     McpAuthFilter(HostPolicy hosts, BearerAuthenticator authenticator, String resourceMetadata, String challengeScope,
                   java.util.function.Function<String, Set<String>> toolScopes, int maxBody, Set<String> endpointScopes,
-                  java.util.function.Predicate<AuthContext> admits) {
+                  java.util.function.Predicate<AuthContext> admits, LegacySession.Codec sessions, String path, ServerStreams streams) {
+        this.sessions = sessions;
+        this.path = path;
+        this.streams = streams;
         this.hosts = hosts;
         this.authenticator = authenticator;
         this.resourceMetadata = resourceMetadata;
@@ -114,10 +132,41 @@ final class McpAuthFilter implements Filter {
             return;
         }
 
-        // 3. Only POST: no SSE stream, no sessions to delete.
+        // 3. POST; GET (a session's stream) and DELETE (a session's end) only with a session of this caller.
         if (!"POST".equals(req.getMethod())) {
-            res.setHeader("Allow", "POST");
-            refuse(req, res, 405, null, "method_not_allowed", "this MCP endpoint accepts POST only (no SSE stream, no sessions)");
+            List<String> ids = sessions == null ? List.of() : RequestHeaders.of(req).values(LegacySession.HEADER);
+            if (ids.isEmpty() || !("GET".equals(req.getMethod()) || "DELETE".equals(req.getMethod()))) {
+                res.setHeader("Allow", sessions == null ? "POST" : "GET, POST, DELETE");
+                refuse(req, res, 405, null, "method_not_allowed", sessions == null ? "this MCP endpoint accepts POST only (no SSE stream, no sessions)"
+                        : "this MCP endpoint accepts POST, and GET or DELETE with the Mcp-Session-Id of an initialized session");
+                return;
+            }
+            LegacySession session = ids.size() == 1 ? sessions.open(ids.get(0), ctx, path) : null;
+            if (ids.size() > 1) {
+                refuse(req, res, 400, null, "invalid_request", "the Mcp-Session-Id header is sent more than once");
+                return;
+            }
+            if (session == null) {
+                refuse(req, res, 404, null, "session_not_found", SESSION_NOT_FOUND);
+                return;
+            }
+            if ("DELETE".equals(req.getMethod())) { // the session lives in its id only: nothing to end on the server
+                res.setHeader("Allow", "GET, POST");
+                refuse(req, res, 405, null, "method_not_allowed", "sessions of this server end on their own; there is nothing to delete (just stop using the id)");
+                return;
+            }
+            if (streams == null) {
+                res.setHeader("Allow", "POST, DELETE");
+                refuse(req, res, 405, null, "method_not_allowed", "this MCP endpoint offers no SSE stream");
+                return;
+            }
+            String accept = String.join(",", RequestHeaders.of(req).values("Accept"));
+            if (!accept.contains("text/event-stream")) {
+                refuse(req, res, 406, null, "not_acceptable", "the Accept header must list text/event-stream to open the session's stream");
+                return;
+            }
+            req.setAttribute(STREAM_ATTRIBUTE, session);
+            chain.doFilter(req, res);
             return;
         }
 
@@ -157,6 +206,26 @@ final class McpAuthFilter implements Filter {
         }
         EraRouter.Route route = (EraRouter.Route) decision;
 
+        // 5b. Legacy: the session the request names (initialize starts a new one: a header there is ignored).
+        LegacySession session = null;
+        String version = route.protocolVersion();
+        if (route.era() == Era.LEGACY && sessions != null && !"initialize".equals(message.path("method").asText())) {
+            List<String> ids = headers.values(LegacySession.HEADER);
+            if (ids.size() > 1) {
+                refuseJsonRpc(req, res, 400, message.get("id"), INVALID_REQUEST, "the Mcp-Session-Id header is sent more than once");
+                return;
+            }
+            if (ids.size() == 1) {
+                session = sessions.open(ids.get(0), ctx, path);
+                if (session == null) {
+                    refuseJsonRpc(req, res, 404, message.get("id"), INVALID_REQUEST, SESSION_NOT_FOUND);
+                    return;
+                }
+                // no MCP-Protocol-Version header: the version negotiated in the session's initialize (basic/transports)
+                if (headers.values(EraRouter.PROTOCOL_VERSION_HEADER).isEmpty()) version = session.protocolVersion();
+            }
+        }
+
         // 6. A tool call's scopes.
         Set<String> needed = scopesNeeded(message);
         if (needed != null && !ctx.scopes().containsAll(needed)) {
@@ -165,7 +234,8 @@ final class McpAuthFilter implements Filter {
                     "insufficient_scope", "this tool needs the scope: " + scope);
             return;
         }
-        req.setAttribute(CALL_ATTRIBUTE, new McpCall(route.era(), route.protocolVersion(), message, ctx, headers));
+        McpCall.ConnectWatch watch = session == null || streams == null ? null : streams.watch(ctx.userId(), session.id());
+        req.setAttribute(CALL_ATTRIBUTE, new McpCall(route.era(), version, message, ctx, headers, session, watch));
         SafeJsonMapper.REQUEST_ID.set(message.get("id")); // an error the SDK writes names the request
         try {
             chain.doFilter(new CachedBodyRequest(req, body), res);

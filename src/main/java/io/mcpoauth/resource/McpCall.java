@@ -14,8 +14,44 @@ import io.mcpoauth.core.AuthContext;
  * @param message         the JSON-RPC message as parsed (duplicate keys refused)
  * @param caller          who sent it, from the bearer token
  * @param headers         the HTTP request headers
+ * @param session         legacy: the caller's verified {@link LegacySession} (what the client declared in initialize);
+ *                        null when the request named none (the client's capabilities are then unknown) and in the modern era
+ * @param watch           where a URL elicitation that sends the user to connect is remembered, to announce its
+ *                        completion on the session's stream; null when nothing would be announced
  */
-public record McpCall(Era era, String protocolVersion, JsonNode message, AuthContext caller, RequestHeaders headers) {
+public record McpCall(Era era, String protocolVersion, JsonNode message, AuthContext caller, RequestHeaders headers, LegacySession session,
+                      ConnectWatch watch) {
+
+    /** Remembers that {@code elicitationId} sends the caller to connect {@code connection} (see {@link McpCall#connectElicitation}). */
+    @FunctionalInterface
+    public interface ConnectWatch {
+        void expect(String elicitationId, String connection);
+    }
+
+    /** A call outside any session (tests, in-process callers). */
+    public McpCall(Era era, String protocolVersion, JsonNode message, AuthContext caller, RequestHeaders headers) {
+        this(era, protocolVersion, message, caller, headers, null, null);
+    }
+
+    /**
+     * Whether a URL question that cannot be asked on this legacy call goes back as URLElicitationRequiredError (-32042):
+     * on 2025-11-25, to a client that declared {@code elicitation.url} in its session's initialize, or whose
+     * capabilities are unknown (no session named). Everyone else gets a tool error that gives the link.
+     */
+    public boolean urlElicitationRequired() {
+        return era == Era.LEGACY && ProtocolVersions.V2025_11_25.equals(protocolVersion) && (session == null || session.elicitUrl());
+    }
+
+    /**
+     * A new elicitationId for a URL elicitation (in a -32042) that sends the caller to connect {@code connection}; when
+     * the call came in a session, {@code notifications/elicitation/complete} for it is sent on that session's open
+     * stream once the user has connected.
+     */
+    public String connectElicitation(String connection) {
+        String id = java.util.UUID.randomUUID().toString();
+        if (watch != null && connection != null) watch.expect(id, connection);
+        return id;
+    }
 
     public String method() {
         return message.path("method").asText();

@@ -28,8 +28,11 @@ import org.eclipse.jetty.ee10.servlet.ServletHolder;
  * Javalin app = Javalin.create(config -> { mcp.mount(config); ... });
  * </pre>
  *
- * Stateless in both eras: no {@code Mcp-Session-Id} is issued or honoured; every POST is authenticated on its own and
- * the caller's {@link AuthContext} reaches each tool through the SDK's per-request {@link McpTransportContext}.
+ * Stateless in both eras: every POST is authenticated on its own and the caller's {@link AuthContext} reaches each
+ * tool through the SDK's per-request {@link McpTransportContext}. The legacy era's {@code Mcp-Session-Id} is a
+ * {@link LegacySession}: everything the server needs later (the capabilities declared in initialize, the version, whom
+ * it was issued to) is sealed in the id, so the server keeps nothing and a session survives a restart. A session's
+ * {@code GET} stream ({@link ServerStreams}) carries {@code notifications/elicitation/complete}.
  */
 public final class McpEndpoint {
     static {
@@ -54,6 +57,8 @@ public final class McpEndpoint {
     private final Extension extension;
 
     private record Mounted(McpRoute route, McpAuthFilter filter, McpServlet servlet) {}
+    private final ServerStreams streams;
+    private final LegacySession.Codec sessions;
 
     /**
      * What a gateway adds to the endpoint: the backend of {@code /mcp} itself (built-in tools and upstream tools
@@ -96,7 +101,9 @@ public final class McpEndpoint {
     public McpEndpoint(Settings settings, BearerAuthenticator authenticator, List<McpTool> tools, byte[] requestStateKey, Clock clock,
                        Extension extension) {
         this.backend = new ToolBackend(tools, version(), requestStateKey, clock);
-        this.servlet = new McpServlet(extension == null ? backend : extension.aggregate(backend));
+        this.sessions = new LegacySession.Codec(requestStateKey, clock);
+        this.streams = new ServerStreams(clock);
+        this.servlet = new McpServlet(extension == null ? backend : extension.aggregate(backend), sessions, PATH, streams);
         Map<String, Set<String>> builtIn = Map.copyOf(backend.toolScopes());
         java.util.function.Function<String, Set<String>> scopes = extension == null ? builtIn::get : name -> {
             Set<String> s = builtIn.get(name);
@@ -105,7 +112,8 @@ public final class McpEndpoint {
         this.hosts = new HostPolicy(settings);
         this.settings = settings;
         this.extension = extension;
-        this.filter = new McpAuthFilter(hosts, authenticator, resourceMetadataUrl(settings), defaultScope(settings), scopes, MAX_BODY_BYTES, null, null);
+        this.filter = new McpAuthFilter(hosts, authenticator, resourceMetadataUrl(settings), defaultScope(settings), scopes, MAX_BODY_BYTES, null, null,
+                sessions, PATH, streams);
         if (extension != null) {
             refreshRoutes();
             extension.onRoutesChanged(this::refreshRoutes);
@@ -120,7 +128,8 @@ public final class McpEndpoint {
             Mounted m = before.get(r.path());
             if (m == null || m.route != r) {
                 m = new Mounted(r, new McpAuthFilter(hosts, r.authenticator(), r.resourceMetadataUrl(), r.scope() != null ? r.scope() : defaultScope(settings),
-                        name -> null, MAX_BODY_BYTES, r.scope() == null ? null : scopesOf(r.scope()), r.admits()), new McpServlet(r.backend()));
+                        name -> null, MAX_BODY_BYTES, r.scope() == null ? null : scopesOf(r.scope()), r.admits(), sessions, r.path(), streams),
+                        new McpServlet(r.backend(), sessions, r.path(), streams));
             }
             next.put(r.path(), m);
         }
@@ -161,6 +170,12 @@ public final class McpEndpoint {
     public void mount(JavalinConfig config) {
         if (!mounted.compareAndSet(false, true)) throw new IllegalStateException("McpEndpoint is already mounted");
         config.jetty.modifyServletContextHandler(handler -> {
+            handler.addEventListener(new org.eclipse.jetty.util.component.LifeCycle.Listener() {
+                @Override
+                public void lifeCycleStopping(org.eclipse.jetty.util.component.LifeCycle event) {
+                    streams.close(); // the streams never end by themselves
+                }
+            });
             ServletHolder sh = new ServletHolder("mcp", servlet);
             sh.setAsyncSupported(true);
             handler.addServlet(sh, PATH);
@@ -196,10 +211,29 @@ public final class McpEndpoint {
         return settings.url("/.well-known/oauth-protected-resource" + PATH);
     }
 
-    /** Stops accepting calls (new requests get 503); Jetty's shutdown also does this. */
+    /**
+     * {@code userId} finished connecting {@code connection} (the connect flow's listener): every URL elicitation that
+     * sent them there from a legacy session is announced complete on that session's open stream.
+     */
+    public void connected(String userId, String connection) {
+        streams.connected(userId, connection);
+    }
+
+    /** The legacy sessions' GET streams open now. */
+    public int openStreams() {
+        return streams.size();
+    }
+
+    /** Ends every session's GET stream (before the HTTP server stops, which would otherwise wait for them). */
+    public void closeStreams() {
+        streams.close();
+    }
+
+    /** Stops accepting calls (new requests get 503) and ends the streams; Jetty's shutdown also does this. */
     public void close() {
         servlet.close();
         routes.values().forEach(m -> m.servlet.close());
+        streams.close();
     }
 
     static Set<String> scopesOf(String requiredScope) {

@@ -12,10 +12,25 @@ import java.io.IOException;
  */
 final class McpServlet extends HttpServlet {
     private final McpBackend backend;
+    private final LegacySession.Codec sessions;
+    private final String path;
+    private final ServerStreams streams;
     private volatile boolean closing;
 
     McpServlet(McpBackend backend) {
+        this(backend, null, null, null);
+    }
+
+    /**
+     * @param sessions issues a {@link LegacySession} on every successful legacy {@code initialize} (null: none)
+     * @param path     the endpoint's path, which its sessions are bound to
+     * @param streams  the GET streams of sessions (null: none)
+     */
+    McpServlet(McpBackend backend, LegacySession.Codec sessions, String path, ServerStreams streams) {
         this.backend = backend;
+        this.sessions = sessions;
+        this.path = path;
+        this.streams = streams;
     }
 
     void close() {
@@ -25,14 +40,42 @@ final class McpServlet extends HttpServlet {
     @Override
     protected void service(HttpServletRequest req, HttpServletResponse res) throws IOException {
         McpReply reply;
+        if (req.getAttribute(McpAuthFilter.STREAM_ATTRIBUTE) instanceof LegacySession session && streams != null
+                && req.getAttribute(McpAuthFilter.AUTH_ATTRIBUTE) instanceof io.mcpoauth.core.AuthContext caller) {
+            if (closing) {
+                io.mcpoauth.http.Web.error(req, res, 503, "temporarily_unavailable", "the server is shutting down; try again");
+                return;
+            }
+            streams.open(req, res, caller.userId(), session);
+            return;
+        }
         if (!(req.getAttribute(McpAuthFilter.CALL_ATTRIBUTE) instanceof McpCall call)) {
             reply = McpReply.error(403, null, McpReply.INVALID_REQUEST, "not admitted by the /mcp gate", null);
         } else if (closing) {
             reply = McpReply.error(503, call.id(), McpReply.INTERNAL_ERROR, "the server is shutting down; try again", null);
         } else {
             reply = backend.handle(call);
+            if (sessions != null && call.era() == Era.LEGACY && "initialize".equals(call.method()) && !call.isNotification()) startSession(res, call, reply);
         }
         write(res, reply);
+    }
+
+    /**
+     * A successful legacy {@code initialize}: a new {@link LegacySession} in the {@code Mcp-Session-Id} header, holding
+     * the version the server answered and the capabilities the client declared.
+     */
+    private void startSession(HttpServletResponse res, McpCall call, McpReply reply) {
+        if (reply.status() != 200 || !reply.hasBody() || reply.isStream()) return;
+        com.fasterxml.jackson.databind.JsonNode root;
+        try {
+            root = io.mcpoauth.core.Json.MAPPER.readTree(reply.body());
+        } catch (IOException e) {
+            return;
+        }
+        com.fasterxml.jackson.databind.JsonNode version = root == null ? null : root.path("result").get("protocolVersion");
+        if (version == null || !version.isTextual()) return;
+        LegacySession s = sessions.issue(call.caller(), path, version.asText(), call.params().get("capabilities"));
+        res.setHeader(LegacySession.HEADER, s.id());
     }
 
     /** JSON when the work sends nothing before its response, else an SSE stream opened at the first message. */

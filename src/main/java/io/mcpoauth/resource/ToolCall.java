@@ -20,9 +20,18 @@ public final class ToolCall {
     private final String state;
     private final boolean canAskForms;
     private final boolean canAskUrls;
+    private final boolean urlElicitationRequired;
 
     public ToolCall(AuthContext caller, Map<String, Object> arguments, Era era, String protocolVersion, Map<String, Answer> answers,
                     String state, boolean canAskForms, boolean canAskUrls) {
+        this(caller, arguments, era, protocolVersion, answers, state, canAskForms, canAskUrls,
+                era == Era.LEGACY && ProtocolVersions.V2025_11_25.equals(protocolVersion));
+    }
+
+    /** @param urlElicitationRequired legacy: a URL question goes back as URLElicitationRequiredError ({@link McpCall#urlElicitationRequired}) */
+    public ToolCall(AuthContext caller, Map<String, Object> arguments, Era era, String protocolVersion, Map<String, Answer> answers,
+                    String state, boolean canAskForms, boolean canAskUrls, boolean urlElicitationRequired) {
+        this.urlElicitationRequired = urlElicitationRequired;
         this.caller = caller;
         this.arguments = arguments == null ? Map.of() : arguments;
         this.era = era;
@@ -76,5 +85,14 @@ public final class ToolCall {
      */
     public boolean canAsk(Question question) {
         return question instanceof Question.Url ? canAskUrls : canAskForms;
+    }
+
+    /**
+     * Legacy era: whether a URL question goes back as URLElicitationRequiredError (-32042), i.e. a 2025-11-25 client
+     * that declared {@code elicitation.url} in its session (or whose capabilities are unknown); otherwise the client
+     * gets a tool error that gives the link.
+     */
+    public boolean urlElicitationRequired() {
+        return urlElicitationRequired;
     }
 }

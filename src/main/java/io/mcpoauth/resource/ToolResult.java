@@ -20,7 +20,9 @@ import java.util.regex.Pattern;
  *   <li><b>Legacy (2025-xx)</b>: served statelessly, the server cannot send the client a request of its own, so a form
  *       question cannot be asked: the call ends with a tool error ({@code isError: true}) that says so and repeats the
  *       question, and the tool did nothing. A URL question on 2025-11-25 becomes URLElicitationRequiredError (-32042)
- *       naming the URL (the client opens it and retries); on 2025-06-18 and 2025-03-26 a tool error naming the URL.</li>
+ *       naming the URL (the client opens it and retries) when the client declared {@code elicitation.url} in its
+ *       session's initialize or named no session; otherwise, and on 2025-06-18 and 2025-03-26, a tool error naming
+ *       the URL.</li>
  * </ul>
  */
 public final class ToolResult {
@@ -29,11 +31,23 @@ public final class ToolResult {
     private final CallToolResult result;
     private final Map<String, Question> questions;
     private final String state;
+    /** Question key to the connection it sends the user to connect ({@link #notConnected}). */
+    private final Map<String, String> connections;
 
     private ToolResult(CallToolResult result, Map<String, Question> questions, String state) {
+        this(result, questions, state, Map.of());
+    }
+
+    private ToolResult(CallToolResult result, Map<String, Question> questions, String state, Map<String, String> connections) {
         this.result = result;
         this.questions = questions;
         this.state = state;
+        this.connections = connections;
+    }
+
+    /** The connection the question {@code key} sends the user to connect, or null for any other question. */
+    String connectionOf(String key) {
+        return connections.get(key);
     }
 
     /** A finished call. */
@@ -67,7 +81,7 @@ public final class ToolResult {
     public ToolResult withState(String state) {
         if (result != null) throw new IllegalStateException("state goes with questions, not with a finished result");
         if (state != null && state.length() > 4096) throw new IllegalArgumentException("state is longer than 4096 characters");
-        return new ToolResult(null, questions, state);
+        return new ToolResult(null, questions, state, connections);
     }
 
     public boolean isComplete() {
@@ -92,9 +106,9 @@ public final class ToolResult {
      * A tool (or an upstream) needs a connection the caller does not have, or must renew: the user is sent to the connect
      * page ({@link Question.Url}, never pre-authenticated: the page needs the user's own browser session). A 2026-07-28
      * client that declared URL elicitation gets an InputRequiredResult and retries after connecting; a 2025-11-25 client
-     * gets URLElicitationRequiredError (-32042; the stateless legacy transport does not keep the capabilities declared in
-     * initialize, so every 2025-11-25 client gets it, and it cannot be sent notifications/elicitation/complete: it retries
-     * when the user is done); any other client a tool error whose text gives the link. The endpoint does this for
+     * that declared {@code elicitation.url} in its session's initialize (or named no session: capabilities unknown)
+     * gets URLElicitationRequiredError (-32042), and {@code notifications/elicitation/complete} on its session's open
+     * stream once the user has connected; any other client a tool error whose text gives the link. The endpoint does this for
      * every tool that throws {@link ConnectionAccess.NotConnected}; a gateway upstream that needs a connection
      * answers the same way.
      */
@@ -103,7 +117,9 @@ public final class ToolResult {
         Question.Url q = Question.url(e.getMessage(), e.connectUrl());
         String key = "connect_" + e.connection().replaceAll("[^A-Za-z0-9_.\\-]", "_");
         if (call.era() == Era.MODERN && call.canAsk(q) && call.answer(key) == null) return ToolResult.ask(key, q);
-        if (call.era() == Era.LEGACY && ProtocolVersions.V2025_11_25.equals(call.protocolVersion())) return ToolResult.ask(key, q);
+        if (call.era() == Era.LEGACY && call.urlElicitationRequired()) {
+            return new ToolResult(null, Map.of(key, q), null, Map.of(key, e.connection()));
+        }
         return ToolResult.of(McpTool.error(e.getMessage()));
     }
 }

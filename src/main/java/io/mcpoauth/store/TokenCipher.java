@@ -7,7 +7,6 @@ import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.Base64;
 import javax.crypto.Cipher;
-import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -38,14 +37,8 @@ public final class TokenCipher {
 
     /** A short public name of the key: the first 12 bytes of HMAC-SHA256(key, label), base64url. */
     public static String keyIdOf(byte[] key) {
-        try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            byte[] h = mac.doFinal("mcp-oauth-server upstream token key id".getBytes(StandardCharsets.US_ASCII));
-            return B64.encodeToString(Arrays.copyOf(h, 12));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        byte[] h = io.mcpoauth.core.Hmac.derive(key, "mcp-oauth-server upstream token key id");
+        return B64.encodeToString(Arrays.copyOf(h, 12));
     }
 
     public String keyId() {

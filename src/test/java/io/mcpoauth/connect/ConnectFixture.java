@@ -61,7 +61,8 @@ final class ConnectFixture implements AutoCloseable {
     final class User {
         final String name;
         final OAuthClientSim sim;
-        final String accessToken;
+        String accessToken;
+        String refreshToken;
 
         User(String name) {
             this.name = name;
@@ -72,6 +73,15 @@ final class ConnectFixture implements AutoCloseable {
             HttpResponse<String> t = sim.exchange(back.get("code"));
             assertEquals(200, t.statusCode(), t.body());
             accessToken = TestServer.json(t).get("access_token").asText();
+            refreshToken = TestServer.json(t).path("refresh_token").asText(null);
+        }
+
+        /** A new access token from the refresh token, as the client does after a restart (same client, same grant). */
+        void refresh() {
+            HttpResponse<String> t = sim.refresh(refreshToken);
+            assertEquals(200, t.statusCode(), t.body());
+            accessToken = TestServer.json(t).get("access_token").asText();
+            refreshToken = TestServer.json(t).path("refresh_token").asText(refreshToken);
         }
 
         String id() {

@@ -52,7 +52,7 @@ class McpEndpointTest {
         assertEquals("2025-11-25", result.path("protocolVersion").asText());
         assertEquals("mcp-oauth-server", result.path("serverInfo").path("name").asText());
         assertTrue(result.path("capabilities").has("tools"), init.body());
-        assertNull(init.header("Mcp-Session-Id"), "stateless: no session is issued");
+        assertTrue(init.header("Mcp-Session-Id").startsWith("mcs1."), "a session whose id carries what the server needs: " + init);
 
         McpTestServer.Res initialized = s.send(s.post("alice-token", "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}")
                 .header("MCP-Protocol-Version", "2025-11-25"));

@@ -77,14 +77,22 @@ class McpSecurityTest {
     @Test
     void getAndDeleteAnswer405OnceAuthenticated() {
         McpTestServer.Res get = s.send(get("Bearer alice-token"));
-        assertEquals(405, get.status(), get.toString());
-        assertEquals("POST", get.header("Allow"));
+        assertEquals(405, get.status(), "no stream without a session: " + get);
+        assertEquals("GET, POST, DELETE", get.header("Allow"));
         assertErrorBody(get, "method_not_allowed");
 
         McpTestServer.Res delete = s.send(HttpRequest.newBuilder(URI.create(s.base() + "/mcp")).DELETE()
-                .header("Authorization", "Bearer alice-token").header("Mcp-Session-Id", "abc"));
+                .header("Authorization", "Bearer alice-token"));
         assertEquals(405, delete.status(), delete.toString());
         assertNull(delete.header("WWW-Authenticate"));
+        McpTestServer.Res unknown = s.send(HttpRequest.newBuilder(URI.create(s.base() + "/mcp")).DELETE()
+                .header("Authorization", "Bearer alice-token").header("Mcp-Session-Id", "abc"));
+        assertEquals(404, unknown.status(), "not a session: " + unknown);
+        String session = s.initialize("alice-token", "2025-11-25").header("Mcp-Session-Id");
+        McpTestServer.Res end = s.send(HttpRequest.newBuilder(URI.create(s.base() + "/mcp")).DELETE()
+                .header("Authorization", "Bearer alice-token").header("Mcp-Session-Id", session));
+        assertEquals(405, end.status(), "a session lives in its id: nothing to delete: " + end);
+        assertErrorBody(end, "method_not_allowed");
     }
 
     // ---- rows 63 and 66 ----
@@ -210,19 +218,25 @@ class McpSecurityTest {
     void anotherUsersSessionIdGivesNothingOfTheirs() {
         assertEquals(200, s.callTool("alice-token", "notes_add", "{\"text\":\"alice private\"}").status());
         McpTestServer.Res init = s.initialize("alice-token", "2025-11-25");
-        assertNull(init.header("Mcp-Session-Id"), "stateless transport: no session ids exist");
+        String alices = init.header("Mcp-Session-Id");
+        assertTrue(alices.startsWith("mcs1."), init.toString());
 
-        McpTestServer.Res bob = s.send(s.post("bob-token",
-                "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"notes_list\",\"arguments\":{}}}")
-                .header("Mcp-Session-Id", "session-of-alice").header("MCP-Protocol-Version", "2025-11-25"));
-        assertEquals(200, bob.status(), bob.toString());
-        assertEquals(0, McpTestServer.toolJson(bob).path("notes").size(), bob.body());
-        assertFalse(bob.body().contains("alice private"));
-        assertNull(bob.header("Mcp-Session-Id"));
+        for (String session : List.of(alices, "session-of-alice")) {
+            McpTestServer.Res bob = s.send(s.post("bob-token",
+                    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"notes_list\",\"arguments\":{}}}")
+                    .header("Mcp-Session-Id", session).header("MCP-Protocol-Version", "2025-11-25"));
+            assertEquals(404, bob.status(), "not a session of bob's: " + bob);
+            assertFalse(bob.body().contains("alice private"));
+            assertNull(bob.header("Mcp-Session-Id"));
+            NoStackTraces.assertClean(bob);
+        }
         JsonNode who = McpTestServer.toolJson(s.send(s.post("bob-token",
-                "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"whoami\",\"arguments\":{}}}")
-                .header("Mcp-Session-Id", "session-of-alice")));
+                "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":\"whoami\",\"arguments\":{}}}")));
         assertEquals("google:1234", who.path("subject").asText());
+        McpTestServer.Res alice = s.send(s.post("alice-token",
+                "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"notes_list\",\"arguments\":{}}}")
+                .header("Mcp-Session-Id", alices).header("MCP-Protocol-Version", "2025-11-25"));
+        assertTrue(alice.body().contains("alice private"), alice.toString());
     }
 
     @Test

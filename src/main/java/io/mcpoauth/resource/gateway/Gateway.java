@@ -99,13 +99,7 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
         this.events = events == null ? new Events() {} : events;
         this.empty = new ToolBackend(List.of(), McpEndpoint.serverVersion(), requestStateKey, clock);
         this.clock = clock;
-        try { // a key of its own for the gateway's requestStates, derived from the shared one
-            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-            mac.init(new javax.crypto.spec.SecretKeySpec(requestStateKey, "HmacSHA256"));
-            this.stateKey = mac.doFinal("mcp-gateway-request-state".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        this.stateKey = io.mcpoauth.core.Hmac.derive(requestStateKey, "mcp-gateway-request-state"); // a key of its own, from the shared one
         this.identity = identity;
         List<String> mistakes = identityMistakes(servers);
         if (!mistakes.isEmpty()) throw new ConfigException(mistakes);
@@ -293,15 +287,8 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
     }
 
     private byte[] digest(AuthContext caller, String tool, com.fasterxml.jackson.databind.JsonNode arguments, long exp) {
-        try {
-            javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-            mac.init(new javax.crypto.spec.SecretKeySpec(stateKey, "HmacSHA256"));
-            String args = arguments == null || arguments.isMissingNode() ? "{}" : arguments.toString();
-            return mac.doFinal((caller.userId() + "\n" + caller.clientId() + "\n" + tool + "\n" + exp + "\n" + args)
-                    .getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
+        String args = arguments == null || arguments.isMissingNode() ? "{}" : arguments.toString();
+        return io.mcpoauth.core.Hmac.sha256(stateKey, caller.userId() + "\n" + caller.clientId() + "\n" + tool + "\n" + exp + "\n" + args);
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {

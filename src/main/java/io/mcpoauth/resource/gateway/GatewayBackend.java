@@ -511,8 +511,9 @@ final class GatewayBackend implements McpBackend {
 
     /**
      * The caller has not connected the account the upstream needs (or must renew it): answered as the built-in tools
-     * answer it ({@link io.mcpoauth.resource.ToolResult#notConnected}). 2025-11-25: URLElicitationRequiredError
-     * (-32042) with the connect URL and an elicitationId; 2026-07-28 with {@code elicitation.url}: an InputRequiredResult
+     * answer it ({@link io.mcpoauth.resource.ToolResult#notConnected}). 2025-11-25 with {@code elicitation.url} declared
+     * in the session (or no session named): URLElicitationRequiredError (-32042) with the connect URL and an
+     * elicitationId, announced complete on the session's stream once the user connected; 2026-07-28 with {@code elicitation.url}: an InputRequiredResult
      * with a URL input request and a sealed requestState (the retry after connecting reaches the upstream; a retry that
      * still finds no connection gets a tool error, not a loop); any other client: a tool error whose text gives the link.
      */
@@ -522,9 +523,9 @@ final class GatewayBackend implements McpBackend {
         String key = "connect_" + e.connection().replaceAll("[^A-Za-z0-9_.\\-]", "_");
         String linked = e.getMessage().contains(url) ? e.getMessage() : e.getMessage() + " Connect at " + url + ", then call " + tool + " again.";
         if (call.era() == Era.LEGACY) {
-            if (!io.mcpoauth.resource.ProtocolVersions.V2025_11_25.equals(call.protocolVersion())) return toolResult(call, McpTool.error(linked));
+            if (!call.urlElicitationRequired()) return toolResult(call, McpTool.error(linked));
             ObjectNode data = Json.MAPPER.createObjectNode();
-            data.putArray("elicitations").addObject().put("mode", "url").put("elicitationId", java.util.UUID.randomUUID().toString())
+            data.putArray("elicitations").addObject().put("mode", "url").put("elicitationId", call.connectElicitation(e.connection()))
                     .put("url", url).put("message", e.getMessage());
             return McpReply.error(200, call.id(), McpReply.URL_ELICITATION_REQUIRED, "This request requires more information.", data);
         }

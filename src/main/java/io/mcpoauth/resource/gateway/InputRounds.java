@@ -16,8 +16,6 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Upstream tool calls of 2026-07-28 clients that asked the client something (elicitation/create...): the modern era
@@ -167,13 +165,7 @@ final class InputRounds implements AutoCloseable {
     }
 
     private String mac(String s) {
-        try {
-            Mac m = Mac.getInstance("HmacSHA256");
-            m.init(new SecretKeySpec(key, "HmacSHA256"));
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(m.doFinal(("mcp-gateway-round\n" + s).getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("HmacSHA256 unavailable", e);
-        }
+        return io.mcpoauth.core.Hmac.base64(key, "mcp-gateway-round\n" + s);
     }
 
     int size() {

@@ -208,6 +208,71 @@ class GatewayConnectionTest {
         }
     }
 
+    /** initialize on {@code path} declaring {@code caps}: the session id. */
+    static String initialize(String path, String token, String caps) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(gw.url + path)).header("Content-Type", "application/json")
+                .header("Accept", "application/json, text/event-stream").header("Authorization", "Bearer " + token)
+                .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\","
+                        + "\"capabilities\":" + caps + ",\"clientInfo\":{\"name\":\"junit\",\"version\":\"1\"}}}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        return r.headers().firstValue("Mcp-Session-Id").orElseThrow(() -> new AssertionError("no session id on " + path));
+    }
+
+    @Test
+    @Order(1)
+    void theGatewaysLegacyPathsUseTheSessionsCapabilitiesAndAnnounceTheCompletedConnect() throws Exception {
+        OAuthClientSim.addUser(gw, "carol", PASSWORD);
+        OAuthClientSim.addUser(upstream, "carol", PASSWORD);
+        User carol = new User("carol");
+        String connectUrl = gw.url + "/connect/up";
+        String up = initialize("/mcp/up", carol.upToken, "{\"elicitation\":{\"url\":{}}}");
+        String formOnly = initialize("/mcp", carol.mcpToken, "{\"elicitation\":{\"form\":{}}}");
+        // a client that cannot open URLs: the tool error with the link, on /mcp too
+        GatewayTest.Res noUrl = post("/mcp", carol.mcpToken, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"up_whoami\",\"arguments\":{}}}",
+                "MCP-Protocol-Version", "2025-11-25", "Mcp-Session-Id", formOnly);
+        assertTrue(noUrl.json().path("result").path("isError").asBoolean(), noUrl.body());
+        assertTrue(GatewayTest.text(noUrl).contains(connectUrl), noUrl.body());
+        // a session is bound to its endpoint
+        GatewayTest.Res elsewhere = post("/mcp", carol.mcpToken, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}",
+                "MCP-Protocol-Version", "2025-11-25", "Mcp-Session-Id", up);
+        assertEquals(404, elsewhere.status(), elsewhere.body());
+
+        HttpResponse<java.io.InputStream> stream = http.send(HttpRequest.newBuilder(URI.create(gw.url + "/mcp/up")).header("Accept", "text/event-stream")
+                .header("Authorization", "Bearer " + carol.upToken).header("Mcp-Session-Id", up).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertEquals(200, stream.statusCode());
+        java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> {
+            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(stream.body(), java.nio.charset.StandardCharsets.UTF_8))) {
+                for (String l; (l = in.readLine()) != null; ) lines.add(l);
+            } catch (java.io.IOException e) {
+                // closed
+            }
+        });
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            GatewayTest.Res r = post("/mcp/up", carol.upToken, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"whoami\",\"arguments\":{}}}",
+                    "MCP-Protocol-Version", "2025-11-25", "Mcp-Session-Id", up);
+            assertEquals(-32042, r.json().path("error").path("code").asInt(), r.body());
+            String elicitationId = r.json().path("error").path("data").path("elicitations").path(0).path("elicitationId").asText();
+            carol.connect();
+            JsonNode n = null;
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            while (n == null && System.nanoTime() < deadline) {
+                String l = lines.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (l != null && l.startsWith("data: ")) n = Json.MAPPER.readTree(l.substring(6));
+            }
+            assertTrue(n != null, "a message on the session's stream; lines: " + lines);
+            assertEquals("notifications/elicitation/complete", n.path("method").asText(), n.toString());
+            assertEquals(elicitationId, n.path("params").path("elicitationId").asText());
+            GatewayTest.Res ok = post("/mcp/up", carol.upToken, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"whoami\",\"arguments\":{}}}",
+                    "MCP-Protocol-Version", "2025-11-25", "Mcp-Session-Id", up);
+            assertEquals("local:carol", whoami(ok).path("subject").asText());
+        } finally {
+            stream.body().close();
+        }
+    }
+
     @Test
     @Order(2)
     void eachUserReachesTheUpstreamAsThemselvesWithTheirOwnConnection() throws Exception {
