@@ -20,13 +20,22 @@ public final class Hmac {
     /** HMAC-SHA256 of {@code data} under {@code key}. */
     public static byte[] sha256(byte[] key, byte[] data) {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
+            Mac mac = MACS.get();
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
             return mac.doFinal(data);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 unavailable", e);
         }
     }
+
+    /** One Mac per thread (looking one up costs more than the MAC of a session id or a state); re-keyed on each use. */
+    private static final ThreadLocal<Mac> MACS = ThreadLocal.withInitial(() -> {
+        try {
+            return Mac.getInstance("HmacSHA256");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    });
 
     /** HMAC-SHA256 of the UTF-8 {@code data}. */
     public static byte[] sha256(byte[] key, String data) {

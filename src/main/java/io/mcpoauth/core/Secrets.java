@@ -48,12 +48,17 @@ public final class Secrets {
     }
 
     public static byte[] sha256(byte[] data) {
+        return SHA256.get().digest(data); // digest() resets the instance for its next use
+    }
+
+    /** One digest per thread: every request hashes the token it presents, and looking an instance up costs more than that. */
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(data);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
+    });
 
     /** Constant-time check of a presented secret against a stored hash. */
     public static boolean matches(String presented, String storedHash) {
