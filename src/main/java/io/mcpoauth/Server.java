@@ -458,7 +458,12 @@ public final class Server implements AutoCloseable {
                     default -> "reload-servers on SIGHUP";
                 };
             });
-            signal.getMethod("handle", signal, handler).invoke(null, signal.getConstructor(String.class).newInstance("HUP"), onHup);
+            Object before = signal.getMethod("handle", signal, handler).invoke(null, signal.getConstructor(String.class).newInstance("HUP"), onHup);
+            if (before != null && before == handler.getField("SIG_IGN").get(null)) {
+                // a process started with SIGHUP ignored (nohup) keeps ignoring it: the JVM does not install the handler
+                LOG.info("SIGHUP is ignored by this process (started with nohup?); reload the servers file with: java -jar mcp-oauth-server.jar servers reload");
+                return false;
+            }
             return true;
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ite && ite.getCause() != null ? ite.getCause() : e;

@@ -61,6 +61,15 @@ public final class TestServer implements AutoCloseable {
         }
     }
 
+    /** An access token of the local user {@code user} for the resource {@code <url><resourcePath>}, from a real grant in the store. */
+    public String accessToken(String user, String resourcePath) {
+        java.time.Instant now = java.time.Instant.now();
+        String resource = url + resourcePath;
+        var issued = server.refreshTokens.create("test-client", "local:" + user, "mcp", resource, false, now);
+        return server.accessTokens.issue(new io.mcpoauth.store.AccessToken("test-client", "local:" + user, java.util.Set.of("mcp"), resource,
+                issued.family().familyId(), now.plusSeconds(600)), now);
+    }
+
     public static TestServer start(Path dataDir) {
         return start(dataDir, Map.of());
     }

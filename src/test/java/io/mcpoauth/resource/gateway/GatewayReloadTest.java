@@ -81,11 +81,7 @@ class GatewayReloadTest {
     }
 
     static String token(String user, String resourcePath) {
-        Instant now = Instant.now();
-        String resource = server.url + resourcePath;
-        var issued = server.server.refreshTokens.create("test-client", "local:" + user, "mcp", resource, false, now);
-        return server.server.accessTokens.issue(new AccessToken("test-client", "local:" + user, Set.of("mcp"), resource, issued.family().familyId(),
-                now.plusSeconds(600)), now);
+        return server.accessToken(user, resourcePath);
     }
 
     static HttpResponse<String> post(String path, String token, String method, String params) throws Exception {

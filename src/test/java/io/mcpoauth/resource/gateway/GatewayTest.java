@@ -76,13 +76,8 @@ class GatewayTest {
         NpmServers.stop(everything);
     }
 
-    /** An access token of {@code user} issued for {@code resource} (a real grant in the store). */
     static String token(String user, String resourcePath) {
-        Instant now = Instant.now();
-        String resource = server.url + resourcePath;
-        var issued = server.server.refreshTokens.create("test-client", "local:" + user, "mcp", resource, false, now);
-        return server.server.accessTokens.issue(new AccessToken("test-client", "local:" + user, Set.of("mcp"), resource, issued.family().familyId(),
-                now.plusSeconds(600)), now);
+        return server.accessToken(user, resourcePath);
     }
 
     record Res(int status, JsonNode json, String body) {}
