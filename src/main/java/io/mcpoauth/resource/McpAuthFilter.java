@@ -235,7 +235,8 @@ final class McpAuthFilter implements Filter {
             return;
         }
         McpCall.ConnectWatch watch = session == null || streams == null ? null : streams.watch(ctx.userId(), session.id());
-        req.setAttribute(CALL_ATTRIBUTE, new McpCall(route.era(), version, message, ctx, headers, session, watch));
+        ClientLink link = route.era() == Era.MODERN && message.hasNonNull("id") && "tools/call".equals(message.path("method").asText()) ? new ClientLink() : null;
+        req.setAttribute(CALL_ATTRIBUTE, new McpCall(route.era(), version, message, ctx, headers, session, watch, link));
         SafeJsonMapper.REQUEST_ID.set(message.get("id")); // an error the SDK writes names the request
         try {
             chain.doFilter(new CachedBodyRequest(req, body), res);

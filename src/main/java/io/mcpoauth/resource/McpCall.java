@@ -20,7 +20,7 @@ import io.mcpoauth.core.AuthContext;
  *                        completion on the session's stream; null when nothing would be announced
  */
 public record McpCall(Era era, String protocolVersion, JsonNode message, AuthContext caller, RequestHeaders headers, LegacySession session,
-                      ConnectWatch watch) {
+                      ConnectWatch watch, ClientLink link) {
 
     /** Remembers that {@code elicitationId} sends the caller to connect {@code connection} (see {@link McpCall#connectElicitation}). */
     @FunctionalInterface
@@ -30,7 +30,7 @@ public record McpCall(Era era, String protocolVersion, JsonNode message, AuthCon
 
     /** A call outside any session (tests, in-process callers). */
     public McpCall(Era era, String protocolVersion, JsonNode message, AuthContext caller, RequestHeaders headers) {
-        this(era, protocolVersion, message, caller, headers, null, null);
+        this(era, protocolVersion, message, caller, headers, null, null, null);
     }
 
     /**

@@ -53,12 +53,30 @@ final class McpServlet extends HttpServlet {
             reply = McpReply.error(403, null, McpReply.INVALID_REQUEST, "not admitted by the /mcp gate", null);
         } else if (closing) {
             reply = McpReply.error(503, call.id(), McpReply.INTERNAL_ERROR, "the server is shutting down; try again", null);
+        } else if (call.link() != null) { // 2026-07-28 tools/call: kept open with SSE comments while it runs, so that a client that leaves cancels it
+            Sink sink = new Sink(res, call.link());
+            java.util.concurrent.ScheduledFuture<?> beat = HEARTBEATS.scheduleAtFixedRate(sink::heartbeat, HEARTBEAT_MILLIS, HEARTBEAT_MILLIS,
+                    java.util.concurrent.TimeUnit.MILLISECONDS);
+            try {
+                sink.write(backend.handle(call));
+            } finally {
+                beat.cancel(false);
+            }
+            return;
         } else {
             reply = backend.handle(call);
             if (sessions != null && call.era() == Era.LEGACY && "initialize".equals(call.method()) && !call.isNotification()) startSession(res, call, reply);
         }
         write(res, reply);
     }
+
+    /** How often a long 2026-07-28 tools/call's open answer is checked with an SSE comment (the first after as long). */
+    static final long HEARTBEAT_MILLIS = 2_000;
+    private static final java.util.concurrent.ScheduledExecutorService HEARTBEATS = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "mcp-heartbeat");
+        t.setDaemon(true);
+        return t;
+    });
 
     /**
      * A successful legacy {@code initialize}: a new {@link LegacySession} in the {@code Mcp-Session-Id} header, holding
@@ -78,80 +96,125 @@ final class McpServlet extends HttpServlet {
         res.setHeader(LegacySession.HEADER, s.id());
     }
 
-    /** JSON when the work sends nothing before its response, else an SSE stream opened at the first message. */
-    private static void writeAdaptive(HttpServletResponse res, McpReply.Adaptive work) throws IOException {
-        boolean[] streaming = new boolean[1];
-        boolean[] done = new boolean[1];
-        java.io.IOException[] failed = new java.io.IOException[1];
-        Object lock = new Object();
-        java.util.function.Consumer<byte[]> event = json -> {
-            synchronized (lock) { // messages may come from another thread than the request's (a stdio upstream's reader)
-                if (failed[0] != null || done[0]) return;
-                try {
-                    if (!streaming[0]) {
-                        streaming[0] = true;
-                        res.setStatus(200);
-                        res.setContentType("text/event-stream");
-                        res.setCharacterEncoding("UTF-8");
-                        res.setHeader("Cache-Control", "no-store");
-                        res.setHeader("X-Accel-Buffering", "no"); // a proxy must not hold back the stream's messages
-                    }
-                    var out = res.getOutputStream();
-                    out.write("event: message\ndata: ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    out.write(json);
-                    out.write("\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    out.flush();
-                } catch (java.io.IOException e) {
-                    failed[0] = e;
-                }
-            }
-        };
-        byte[] last = work.run(event);
-        synchronized (lock) {
-            if (streaming[0]) {
-                event.accept(last);
-                done[0] = true;
-                return;
-            }
-            done[0] = true; // nothing more may be sent
-            res.setStatus(200);
-            res.setContentType("application/json");
-            res.setCharacterEncoding("UTF-8");
-            res.setContentLength(last.length);
-            res.getOutputStream().write(last);
-        }
+    static void write(HttpServletResponse res, McpReply reply) throws IOException {
+        new Sink(res, null).write(reply);
     }
 
-    static void write(HttpServletResponse res, McpReply reply) throws IOException {
-        if (reply.stream() instanceof McpReply.AdaptiveStreamer adaptive) {
-            writeAdaptive(res, adaptive.work());
-            return;
+    /**
+     * One answer: JSON with a Content-Length, or an SSE stream opened at the first message (or heartbeat) sent before
+     * its end; every write under one lock (messages may come from another thread than the request's, such as a stdio
+     * upstream's reader). A write that fails means the client went away: nothing more is written, and the call's
+     * {@link ClientLink} (when it has one) is told.
+     */
+    private static final class Sink {
+        private static final byte[] EVENT = "event: message\ndata: ".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        private static final byte[] END = "\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        private static final byte[] COMMENT = ":\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        private final HttpServletResponse res;
+        private final ClientLink link;
+        private boolean streaming;
+        private boolean done;
+        private boolean failed;
+
+        Sink(HttpServletResponse res, ClientLink link) {
+            this.res = res;
+            this.link = link;
         }
-        res.setStatus(reply.status());
-        if (reply.isStream()) {
+
+        void write(McpReply reply) throws IOException {
+            if (reply.stream() instanceof McpReply.AdaptiveStreamer adaptive) { // JSON unless something is sent before the response
+                last(adaptive.work().run(this::event));
+                return;
+            }
+            if (reply.isStream()) {
+                synchronized (this) {
+                    if (!streaming) res.setStatus(reply.status());
+                    open();
+                }
+                reply.stream().run(this::event);
+                synchronized (this) {
+                    done = true;
+                }
+                return;
+            }
+            if (!reply.hasBody()) {
+                synchronized (this) {
+                    done = true;
+                    if (streaming) return; // cannot happen for a request; nothing to add
+                }
+                res.setStatus(reply.status());
+                return;
+            }
+            synchronized (this) {
+                if (!streaming) res.setStatus(reply.status());
+            }
+            last(reply.body());
+        }
+
+        /** Sends one message on the stream (opening it first). */
+        void event(byte[] json) {
+            send(json);
+        }
+
+        /** An SSE comment: keeps the answer open and finds out whether the client is still reading. */
+        void heartbeat() {
+            send(null);
+        }
+
+        private void send(byte[] json) {
+            boolean lost = false;
+            synchronized (this) {
+                if (failed || done) return;
+                try {
+                    open();
+                    var out = res.getOutputStream();
+                    if (json == null) {
+                        out.write(COMMENT);
+                    } else {
+                        out.write(EVENT);
+                        out.write(json);
+                        out.write(END);
+                    }
+                    out.flush();
+                } catch (IOException | RuntimeException e) {
+                    failed = true;
+                    lost = true;
+                }
+            }
+            if (lost && link != null) link.gone();
+        }
+
+        private void open() {
+            if (streaming) return;
+            streaming = true;
+            if (res.getStatus() < 200 || res.getStatus() >= 300) res.setStatus(200);
             res.setContentType("text/event-stream");
             res.setCharacterEncoding("UTF-8");
             res.setHeader("Cache-Control", "no-store");
-            res.setHeader("X-Accel-Buffering", "no");
-            var out = res.getOutputStream();
-            java.io.IOException[] failed = new java.io.IOException[1];
-            reply.stream().run(json -> {
-                if (failed[0] != null) return; // the client went away: the call still ends, nobody reads
-                try {
-                    out.write("event: message\ndata: ".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    out.write(json);
-                    out.write("\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                    out.flush();
-                } catch (java.io.IOException e) {
-                    failed[0] = e;
-                }
-            });
-            return;
+            res.setHeader("X-Accel-Buffering", "no"); // a proxy must not hold back the stream's messages
         }
-        if (!reply.hasBody()) return;
-        res.setContentType("application/json");
-        res.setCharacterEncoding("UTF-8");
-        res.setContentLength(reply.body().length);
-        res.getOutputStream().write(reply.body());
+
+        /** The response: the stream's last message, or the whole JSON answer when nothing was streamed. */
+        private void last(byte[] json) throws IOException {
+            synchronized (this) {
+                if (streaming) {
+                    if (failed) {
+                        done = true;
+                        return;
+                    }
+                } else {
+                    done = true; // nothing more may be sent
+                    res.setContentType("application/json");
+                    res.setCharacterEncoding("UTF-8");
+                    res.setContentLength(json.length);
+                    res.getOutputStream().write(json);
+                    return;
+                }
+            }
+            send(json);
+            synchronized (this) {
+                done = true;
+            }
+        }
     }
 }

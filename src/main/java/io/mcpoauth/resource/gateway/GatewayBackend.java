@@ -431,6 +431,10 @@ final class GatewayBackend implements McpBackend {
             if (cancellation == null) cancellation = new Cancellation();
             cancellation.serverRequests(toClient != null ? relayTo(caller, r, serialized(toClient), relayed) : handler);
         }
+        if (call.link() != null) { // 2026-07-28: the client closing its answer stream cancels the call upstream too
+            if (cancellation == null) cancellation = new Cancellation();
+            call.link().onGone(cancellation::cancel);
+        }
         try {
             Instant deadline = Instant.now().plus(r.entry.timeout());
             JsonNode result = r.call(caller, "tools/call", params, r.entry.timeout(), progress, cancellation);

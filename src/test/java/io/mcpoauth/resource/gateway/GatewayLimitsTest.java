@@ -106,6 +106,45 @@ class GatewayLimitsTest {
     }
 
     @Test
+    void aModernClientThatClosesItsAnswerCancelsTheUpstreamCall() throws Exception {
+        String path = "/mcp/capped";
+        String token = GatewayTest.token("alice", path);
+        String body = "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"trigger-long-running-operation\","
+                + "\"arguments\":{\"duration\":30,\"steps\":3},\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"2026-07-28\","
+                + "\"io.modelcontextprotocol/clientCapabilities\":{},\"io.modelcontextprotocol/clientInfo\":{\"name\":\"junit\",\"version\":\"1\"}}}}";
+        java.net.URI url = java.net.URI.create(GatewayTest.server.url);
+        long t0 = System.nanoTime();
+        String head;
+        try (java.net.Socket s = new java.net.Socket(url.getHost(), url.getPort())) {
+            s.setSoTimeout(10_000);
+            byte[] b = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            s.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: " + url.getAuthority() + "\r\nAuthorization: Bearer " + token
+                    + "\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28"
+                    + "\r\nMcp-Method: tools/call\r\nMcp-Name: trigger-long-running-operation\r\nContent-Length: " + b.length + "\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().write(b);
+            s.getOutputStream().flush();
+            StringBuilder seen = new StringBuilder();
+            java.io.InputStream in = s.getInputStream();
+            for (int c; !seen.toString().contains("\r\n\r\n") || !seen.toString().contains("\n:\n"); ) { // the headers, then a heartbeat
+                if ((c = in.read()) < 0) break;
+                seen.append((char) c);
+            }
+            head = seen.toString();
+        } // the client leaves: the socket is closed
+        assertTrue(head.startsWith("HTTP/1.1 200") && head.toLowerCase(java.util.Locale.ROOT).contains("content-type: text/event-stream"), head);
+        // alice may have one call in flight on this server: her next call gets through once the abandoned one was cancelled upstream
+        waitFor(() -> {
+            try {
+                return "Echo: free".equals(GatewayTest.text(call("capped", "alice", "echo", "{\"message\":\"free\"}")));
+            } catch (Exception e) {
+                return false;
+            }
+        }, "the abandoned call to end");
+        assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(15).toNanos(), "ended long before the operation's 30 s");
+    }
+
+    @Test
     void aSharedProcessThatDiesIsStartedAgain() throws Exception {
         assertEquals("Echo: 1", GatewayTest.text(call("shared", "alice", "echo", "{\"message\":\"1\"}")));
         List<ProcessHandle> children = ProcessHandle.current().children()

@@ -91,7 +91,12 @@ class GatewayTest {
         HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         JsonNode json = null;
         try {
-            json = r.body().isEmpty() ? null : Json.MAPPER.readTree(r.body());
+            String text = r.body();
+            if (r.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream")) { // the answer is the stream's last message
+                int at = text.lastIndexOf("data: ");
+                text = at < 0 ? "" : text.substring(at + 6, text.indexOf('\n', at) < 0 ? text.length() : text.indexOf('\n', at));
+            }
+            json = text.isEmpty() ? null : Json.MAPPER.readTree(text);
         } catch (Exception ignored) {
             // not JSON
         }
