@@ -181,6 +181,36 @@ export class CapturingProvider extends FileOAuthProvider {
 }
 
 /**
+ * A FileOAuthProvider whose user signs in in a real browser: redirectToAuthorization() opens the authorization URL
+ * in `page` (Playwright), signs in as `username` and consents there (signInAndConsent), and reads the answer at the
+ * loopback redirect URI of `callback` (a callbackServer). It sets `authorizationCode` and `lastRedirect` as
+ * FileOAuthProvider does, so connectClient (v1) and connectModernClient (v2) finish the sign-in. The browser stays
+ * signed in (its session cookie) for what comes next, e.g. a connect link. `onPage` as for signInAndConsent.
+ */
+export class BrowserProvider extends FileOAuthProvider {
+  constructor({ page, callback, onPage, ...options }) {
+    super({ redirectUrl: callback.url, ...options });
+    Object.assign(this, { page, callback, onPage });
+  }
+  async redirectToAuthorization(authorizationUrl) {
+    const { signInAndConsent } = await import('./browser.mjs');
+    this.counters.authorizations++;
+    this.authorizationCode = undefined;
+    this.lastRedirect = undefined;
+    const before = this.callback.redirects.length;
+    await this.page.goto(new URL(authorizationUrl).href);
+    await signInAndConsent(this.page, {
+      username: this.username, password: this.password, onPage: this.onPage, until: (u) => u.startsWith(this.callback.url),
+    });
+    const hit = await waitFor(() => this.callback.redirects[before], { what: 'the redirect to the callback' });
+    const q = hit.query;
+    this.lastRedirect = { code: q.code, state: q.state, iss: q.iss, error: q.error, error_description: q.error_description, expectedState: this._state };
+    if (this._state !== undefined && q.state !== this._state) throw new Error('authorization: state in the redirect does not match the one sent');
+    this.authorizationCode = q.code;
+  }
+}
+
+/**
  * Lets the official SDK client discover, register and build the authorization URL without
  * completing it. Returns { authorizationUrl, finish(code) }; finish() exchanges the code through
  * the SDK and returns a connected { client, transport }.
