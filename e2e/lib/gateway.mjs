@@ -62,9 +62,9 @@ export async function serversFile(servers, connections) {
   return file;
 }
 
-/** A gateway (our server) with the given servers file entries (and `connections`) and users. */
-export async function gateway(t, servers, { users = ['alice'], env = {}, connections, publicHost } = {}) {
-  return testServer(t, { users, publicHost, env: { MCP_SERVERS_FILE: await serversFile(servers, connections), ...env } });
+/** A gateway (our server) with the given servers file entries (and `connections`) and users; other options as for testServer. */
+export async function gateway(t, servers, { users = ['alice'], env = {}, connections, ...options } = {}) {
+  return testServer(t, { users, ...options, env: { MCP_SERVERS_FILE: await serversFile(servers, connections), ...env } });
 }
 
 export const everythingStdio = (extra = {}) => ({ command: NODE, args: [EVERYTHING, 'stdio'], ...extra });

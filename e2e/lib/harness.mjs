@@ -15,12 +15,13 @@ export const PASSWORDS = {
 
 /**
  * A server for one test: a temp data dir with `users` added, started on a free port.
- * Stopped (and its data dir removed) when the test ends. `port`: a port chosen beforehand (default: a free one).
+ * Stopped (and its data dir removed) when the test ends. `port`: a port chosen beforehand (default: a free one);
+ * `javaArgs` (JVM options) and `fetch` (what polls it until it is ready) as for startServer.
  * Returns { server, url, mcpUrl, dataDir, port, tmp, file(name), stop({ kill9 }), start(),
  * restart({ kill9 }) }; `server` is replaced by start()/restart(), which start the process again
  * on the same data dir and port.
  */
-export async function testServer(t, { users = ['alice'], env = {}, publicHost, port } = {}) {
+export async function testServer(t, { users = ['alice'], env = {}, publicHost, port, javaArgs, fetch } = {}) {
   const dataDir = await makeTempDir('mcp-e2e-data-');
   const tmp = await makeTempDir('mcp-e2e-client-'); // client-side files (provider state)
   let h;
@@ -33,7 +34,7 @@ export async function testServer(t, { users = ['alice'], env = {}, publicHost, p
   for (const u of users) await addUser(DEFAULT_JAR, dataDir, u, PASSWORDS[u] ?? `${u}-e2e-password-12345`);
   h = {
     dataDir, tmp, env, publicHost,
-    server: await startServer({ dataDir, env, publicHost, port }),
+    server: await startServer({ dataDir, env, publicHost, port, javaArgs, fetch }),
     get url() { return this.server.url; },
     get port() { return this.server.port; },
     get mcpUrl() { return `${this.server.url}/mcp`; },
@@ -47,7 +48,7 @@ export async function testServer(t, { users = ['alice'], env = {}, publicHost, p
     },
     /** Starts the server again on the same data dir and port (after stop()). */
     async start() {
-      this.server = await startServer({ dataDir, port: this.port, env, publicHost });
+      this.server = await startServer({ dataDir, port: this.port, env, publicHost, javaArgs, fetch });
       return this.server;
     },
     /** stop() then start(). */
