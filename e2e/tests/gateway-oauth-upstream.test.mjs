@@ -15,7 +15,7 @@ import { connectClient } from '../lib/mcp-client.mjs';
 import { connectModernClient, callJsonV2 } from '../lib/mcp-client-v2.mjs';
 import { gw, gateway } from '../lib/gateway.mjs';
 import { launchBrowser, screenshot, signInAndConsent } from '../lib/browser.mjs';
-import { freePort, makeTempDir, selfSignedTls, fetchTrusting } from '../lib/server.mjs';
+import { makeTempDir, selfSignedTls, fetchTrusting } from '../lib/server.mjs';
 
 /**
  * U (our server, `users` (alice and bob), an admin token and an audit log) and G (our server as a gateway naming U's
@@ -28,15 +28,10 @@ async function upstreamAndGateway(t, { users = ['alice', 'bob'], uEnv = {}, uOpt
   const auditDir = await makeTempDir('mcp-e2e-audit-');
   t.after(() => rm(auditDir, { recursive: true, force: true }));
   const auditLog = path.join(auditDir, 'upstream-audit.log');
-  // started side by side: G does not need U until the first connect
-  const uPort = await freePort();
-  const [U, G] = await Promise.all([
-    testServer(t, { users, port: uPort, ...uOptions, env: { ADMIN_TOKEN: adminToken, AUDIT_LOG: auditLog, ...uEnv } }),
-    gateway(t, { up: { url: `http://127.0.0.1:${uPort}/mcp`, connection: { name: 'up', as: 'bearer' } } }, {
-      users, publicHost: 'localhost', connections: { up: { mcp_server: 'up', display_name: 'Upstream' } }, env: gEnv, ...gOptions,
-    }),
-  ]);
-  assert.equal(U.mcpUrl, `http://127.0.0.1:${uPort}/mcp`);
+  const U = await testServer(t, { users, ...uOptions, env: { ADMIN_TOKEN: adminToken, AUDIT_LOG: auditLog, ...uEnv } });
+  const G = await gateway(t, { up: { url: U.mcpUrl, connection: { name: 'up', as: 'bearer' } } }, {
+    users, publicHost: 'localhost', connections: { up: { mcp_server: 'up', display_name: 'Upstream' } }, env: gEnv, ...gOptions,
+  });
   const cb = await callbackServer(t);
   const admin = async (p, init = {}) => {
     const r = await fetch(`${U.url}${p}`, { ...init, headers: { authorization: `Bearer ${adminToken}`, ...init.headers } });
