@@ -40,3 +40,34 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/**
+ * From the page shown in `page` (an authorization URL just opened), signs in as `username` on every sign-in form
+ * (a form with a password field) and allows on every consent page (button decision=allow), following the
+ * redirects, until `until(url)` holds for the page reached. `onPage(kind, page)` (optional) is called on each
+ * sign-in ('login') and consent ('consent') page before it is submitted, e.g. for a screenshot. Bounded by `maxSteps`.
+ */
+export async function signInAndConsent(page, { username, password, until, onPage, maxSteps = 8 }) {
+  for (let step = 0; step < maxSteps; step++) {
+    await page.waitForLoadState('domcontentloaded');
+    const login = page.locator('form:has(input[name=password])');
+    const allow = page.locator('button[name=decision][value=allow]');
+    let submit;
+    if (await login.count()) {
+      await onPage?.('login', page);
+      await login.locator('input[name=username]').fill(username);
+      await login.locator('input[name=password]').fill(password);
+      submit = login.locator('button[type=submit]').first();
+    } else if (await allow.count()) {
+      await onPage?.('consent', page);
+      submit = allow;
+    } else if (until(page.url())) {
+      return;
+    } else {
+      const body = ((await page.textContent('body')) ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
+      throw new Error(`neither a sign-in nor a consent page at ${page.url()}: ${body}`);
+    }
+    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), submit.click()]);
+  }
+  throw new Error(`not done after ${maxSteps} pages, at ${page.url()}`);
+}

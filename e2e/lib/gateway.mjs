@@ -54,17 +54,17 @@ export async function everythingHttp(t, port) {
   return up;
 }
 
-/** Writes {"servers": servers} to a fresh file; returns its path (MCP_SERVERS_FILE). */
-export async function serversFile(servers) {
+/** Writes {"servers": servers, "connections": connections (when given)} to a fresh file; returns its path (MCP_SERVERS_FILE). */
+export async function serversFile(servers, connections) {
   const dir = await makeTempDir('mcp-e2e-servers-');
   const file = path.join(dir, 'mcp-servers.json');
-  await writeFile(file, JSON.stringify({ servers }, null, 2));
+  await writeFile(file, JSON.stringify({ servers, ...(connections ? { connections } : {}) }, null, 2));
   return file;
 }
 
-/** A gateway (our server) with the given servers file entries and users. */
-export async function gateway(t, servers, { users = ['alice'], env = {} } = {}) {
-  return testServer(t, { users, env: { MCP_SERVERS_FILE: await serversFile(servers), ...env } });
+/** A gateway (our server) with the given servers file entries (and `connections`) and users; other options as for testServer. */
+export async function gateway(t, servers, { users = ['alice'], env = {}, connections, ...options } = {}) {
+  return testServer(t, { users, ...options, env: { MCP_SERVERS_FILE: await serversFile(servers, connections), ...env } });
 }
 
 export const everythingStdio = (extra = {}) => ({ command: NODE, args: [EVERYTHING, 'stdio'], ...extra });

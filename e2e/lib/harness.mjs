@@ -15,12 +15,13 @@ export const PASSWORDS = {
 
 /**
  * A server for one test: a temp data dir with `users` added, started on a free port.
- * Stopped (and its data dir removed) when the test ends. `port`: a port chosen beforehand (default: a free one).
+ * Stopped (and its data dir removed) when the test ends. `port`: a port chosen beforehand (default: a free one);
+ * `javaArgs` (JVM options) and `fetch` (what polls it until it is ready) as for startServer.
  * Returns { server, url, mcpUrl, dataDir, port, tmp, file(name), stop({ kill9 }), start(),
  * restart({ kill9 }) }; `server` is replaced by start()/restart(), which start the process again
  * on the same data dir and port.
  */
-export async function testServer(t, { users = ['alice'], env = {}, publicHost, port } = {}) {
+export async function testServer(t, { users = ['alice'], env = {}, publicHost, port, javaArgs, fetch } = {}) {
   const dataDir = await makeTempDir('mcp-e2e-data-');
   const tmp = await makeTempDir('mcp-e2e-client-'); // client-side files (provider state)
   let h;
@@ -33,7 +34,7 @@ export async function testServer(t, { users = ['alice'], env = {}, publicHost, p
   for (const u of users) await addUser(DEFAULT_JAR, dataDir, u, PASSWORDS[u] ?? `${u}-e2e-password-12345`);
   h = {
     dataDir, tmp, env, publicHost,
-    server: await startServer({ dataDir, env, publicHost, port }),
+    server: await startServer({ dataDir, env, publicHost, port, javaArgs, fetch }),
     get url() { return this.server.url; },
     get port() { return this.server.port; },
     get mcpUrl() { return `${this.server.url}/mcp`; },
@@ -47,7 +48,7 @@ export async function testServer(t, { users = ['alice'], env = {}, publicHost, p
     },
     /** Starts the server again on the same data dir and port (after stop()). */
     async start() {
-      this.server = await startServer({ dataDir, port: this.port, env, publicHost });
+      this.server = await startServer({ dataDir, port: this.port, env, publicHost, javaArgs, fetch });
       return this.server;
     },
     /** stop() then start(). */
@@ -178,6 +179,36 @@ export class CapturingProvider extends FileOAuthProvider {
   }
   /** The state the SDK put in the authorization URL. */
   get sentState() { return this.authorizationUrl?.searchParams.get('state') ?? undefined; }
+}
+
+/**
+ * A FileOAuthProvider whose user signs in in a real browser: redirectToAuthorization() opens the authorization URL
+ * in `page` (Playwright), signs in as `username` and consents there (signInAndConsent), and reads the answer at the
+ * loopback redirect URI of `callback` (a callbackServer). It sets `authorizationCode` and `lastRedirect` as
+ * FileOAuthProvider does, so connectClient (v1) and connectModernClient (v2) finish the sign-in. The browser stays
+ * signed in (its session cookie) for what comes next, e.g. a connect link. `onPage` as for signInAndConsent.
+ */
+export class BrowserProvider extends FileOAuthProvider {
+  constructor({ page, callback, onPage, ...options }) {
+    super({ redirectUrl: callback.url, ...options });
+    Object.assign(this, { page, callback, onPage });
+  }
+  async redirectToAuthorization(authorizationUrl) {
+    const { signInAndConsent } = await import('./browser.mjs');
+    this.counters.authorizations++;
+    this.authorizationCode = undefined;
+    this.lastRedirect = undefined;
+    const before = this.callback.redirects.length;
+    await this.page.goto(new URL(authorizationUrl).href);
+    await signInAndConsent(this.page, {
+      username: this.username, password: this.password, onPage: this.onPage, until: (u) => u.startsWith(this.callback.url),
+    });
+    const hit = await waitFor(() => this.callback.redirects[before], { what: 'the redirect to the callback' });
+    const q = hit.query;
+    this.lastRedirect = { code: q.code, state: q.state, iss: q.iss, error: q.error, error_description: q.error_description, expectedState: this._state };
+    if (this._state !== undefined && q.state !== this._state) throw new Error('authorization: state in the redirect does not match the one sent');
+    this.authorizationCode = q.code;
+  }
 }
 
 /**

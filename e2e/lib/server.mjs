@@ -1,6 +1,8 @@
 // Start/stop the Java server (java -jar <jar> serve) for one test, and run its CLI.
-import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { spawn, execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import tls from 'node:tls';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -87,7 +89,8 @@ export async function addUser(jar, dataDir, name, password, { env = {} } = {}) {
 
 /**
  * Spawns `java -jar <jar> serve` and waits until GET /.well-known/oauth-authorization-server
- * answers 200 (polled every 100 ms, at most readyTimeoutMs).
+ * answers 200 (polled every 100 ms, at most readyTimeoutMs). With `env.TLS_KEYSTORE` the server serves https and
+ * its PUBLIC_URL is https; `fetch` (default: the global one) is what polls it, e.g. one that trusts its certificate.
  * Returns { url, port, dataDir, pid, child, stop(signal), kill9(), logs(), waitForLog(re) }.
  */
 export async function startServer({
@@ -99,11 +102,13 @@ export async function startServer({
   env = {},
   javaArgs = [],             // JVM options, e.g. ['-Xmx256m']
   readyTimeoutMs = 20_000,
+  fetch: probe = fetch,
 } = {}) {
   checkJar(jar);
   dataDir ??= await makeTempDir();
   port ??= await freePort();
-  const url = `http://${publicHost}:${port}`;
+  const scheme = env.TLS_KEYSTORE ? 'https' : 'http';
+  const url = `${scheme}://${publicHost}:${port}`;
   const child = spawn(JAVA, [...javaArgs, '-jar', jar, 'serve'], {
     env: {
       ...process.env,
@@ -150,12 +155,12 @@ export async function startServer({
     waitFor(() => (typeof re === 'string' ? log.includes(re) : re.test(log)), { what: `log ${re}`, ...opts });
 
   // Ready when the metadata endpoint answers 200.
-  const metaUrl = `http://127.0.0.1:${port}/.well-known/oauth-authorization-server`;
+  const metaUrl = `${scheme}://127.0.0.1:${port}/.well-known/oauth-authorization-server`;
   try {
     await waitFor(async () => {
       if (exitInfo) throw new Error(`server exited early (code ${exitInfo.code}, signal ${exitInfo.signal})`);
       try {
-        const res = await fetch(metaUrl, { signal: AbortSignal.timeout(2_000) });
+        const res = await probe(metaUrl, { signal: AbortSignal.timeout(2_000) });
         await res.arrayBuffer();
         return res.status === 200;
       } catch { return false; }
@@ -165,4 +170,32 @@ export async function startServer({
     throw new Error(`${e.message}\n--- server log ---\n${log}`);
   }
   return { url, port, dataDir, jar, pid: child.pid, child, stop, kill9, logs, waitForLog, exited: () => exitInfo };
+}
+
+/**
+ * A self-signed certificate for localhost and 127.0.0.1, made with the JDK's keytool in `dir`: { keystore (PKCS12
+ * with the key, for TLS_KEYSTORE), truststore (PKCS12 with the certificate only, for javax.net.ssl.trustStore),
+ * password, pem (the certificate, e.g. for a Node TLS `ca`) }.
+ */
+export async function selfSignedTls(dir) {
+  const keytool = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'keytool') : 'keytool';
+  const run = (args) => new Promise((resolve, reject) => {
+    execFile(keytool, args, { timeout: 30_000 }, (e, stdout, stderr) => (e ? reject(new Error(`keytool ${args[0]}: ${e.message}\n${stderr}`)) : resolve(stdout)));
+  });
+  const password = randomBytes(12).toString('hex');
+  const keystore = path.join(dir, 'server.p12');
+  const truststore = path.join(dir, 'trust.p12');
+  const cert = path.join(dir, 'server.pem');
+  await run(['-genkeypair', '-alias', 'server', '-keyalg', 'EC', '-groupname', 'secp256r1', '-validity', '2', '-dname', 'CN=localhost',
+    '-ext', 'SAN=dns:localhost,ip:127.0.0.1', '-storetype', 'PKCS12', '-keystore', keystore, '-storepass', password]);
+  await run(['-exportcert', '-rfc', '-alias', 'server', '-keystore', keystore, '-storepass', password, '-file', cert]);
+  await run(['-importcert', '-noprompt', '-alias', 'server', '-file', cert, '-storetype', 'PKCS12', '-keystore', truststore, '-storepass', password]);
+  return { keystore, truststore, password, pem: await readFile(cert, 'utf8') };
+}
+
+/** A fetch (undici's, with its own connection pool) that trusts the certificate `ca` (PEM) besides the usual ones. */
+export async function fetchTrusting(ca) {
+  const { Agent, fetch: undiciFetch } = await import('undici');
+  const dispatcher = new Agent({ connect: { ca: [...tls.rootCertificates, ca] } });
+  return (input, init = {}) => undiciFetch(input, { ...init, dispatcher });
 }
