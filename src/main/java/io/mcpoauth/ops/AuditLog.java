@@ -105,7 +105,7 @@ public final class AuditLog {
      * @param outcome {@code success} or {@code failure}
      */
     public void write(String event, String outcome, String user, String clientId, String ip, Map<String, ?> fields) {
-        if (file == null && !toLogger) return;
+        if (!enabled()) return; // nowhere to go: not even built
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("ts", clock.instant().toString());
         line.put("event", event);

@@ -72,11 +72,17 @@ final class McpServlet extends HttpServlet {
 
     /** How often a long 2026-07-28 tools/call's open answer is checked with an SSE comment (the first after as long). */
     static final long HEARTBEAT_MILLIS = 2_000;
-    private static final java.util.concurrent.ScheduledExecutorService HEARTBEATS = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "mcp-heartbeat");
-        t.setDaemon(true);
-        return t;
-    });
+    private static final java.util.concurrent.ScheduledExecutorService HEARTBEATS = heartbeats();
+
+    private static java.util.concurrent.ScheduledExecutorService heartbeats() {
+        java.util.concurrent.ScheduledThreadPoolExecutor e = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "mcp-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+        e.setRemoveOnCancelPolicy(true); // most calls end before their first heartbeat
+        return e;
+    }
 
     /**
      * A successful legacy {@code initialize}: a new {@link LegacySession} in the {@code Mcp-Session-Id} header, holding

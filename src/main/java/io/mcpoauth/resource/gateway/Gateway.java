@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
 import java.util.regex.Pattern;
@@ -103,7 +102,9 @@ public final class Gateway implements McpEndpoint.Extension, AutoCloseable {
         this.identity = identity;
         List<String> mistakes = identityMistakes(servers);
         if (!mistakes.isEmpty()) throw new ConfigException(mistakes);
-        this.timer = Executors.newScheduledThreadPool(1, daemon("mcp-gateway-timer"));
+        java.util.concurrent.ScheduledThreadPoolExecutor t = new java.util.concurrent.ScheduledThreadPoolExecutor(1, daemon("mcp-gateway-timer"));
+        t.setRemoveOnCancelPolicy(true); // every call arms a watchdog and cancels it: cancelled ones must not pile up until their deadline
+        this.timer = t;
         this.http = new Http1Client(Duration.ofSeconds(5), Duration.ofSeconds(4), 64);
         Map<String, ServerRuntime> rs = new TreeMap<>();
         for (McpServers.Entry e : servers.servers().values()) rs.put(e.name(), new ServerRuntime(e, upstream(e)));
