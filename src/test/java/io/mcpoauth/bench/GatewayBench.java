@@ -56,6 +56,9 @@ public final class GatewayBench {
     static final boolean QUICK = Boolean.getBoolean("bench.quick");
     static final double WARMUP = Double.parseDouble(System.getProperty("bench.warmup", QUICK ? "2" : "5"));
     static final double MEASURE = Double.parseDouble(System.getProperty("bench.measure", QUICK ? "4" : "15"));
+    /** The gateway JVM's options (-Dbench.gatewayJvm="..."); default none: the full JIT. */
+    static final List<String> GATEWAY_JVM = List.of(System.getProperty("bench.gatewayJvm", "").split(" ")).stream()
+            .filter(a -> !a.isBlank()).toList();
     static final int[] CONNECTIONS = java.util.Arrays.stream(System.getProperty("bench.connections", "1,16").split(",")).mapToInt(Integer::parseInt).toArray();
     /** Only the phases whose name starts with one of these (comma-separated, e.g. "http"), for profiling one path. */
     static final List<String> ONLY = List.of(System.getProperty("bench.only", "").split(","));
@@ -96,7 +99,7 @@ public final class GatewayBench {
         Map<String, Result> results = new LinkedHashMap<>();
         Process direct = null;
         String jfr = System.getProperty("bench.jfr"); // a file: the gateway records a flight recording (profiling)
-        try (ServerProcess gw = ServerProcess.start(data, port, "1g", base.resolve("gateway.log"), jfr == null ? null : Path.of(jfr).toAbsolutePath(), List.of(),
+        try (ServerProcess gw = ServerProcess.start(data, port, "1g", base.resolve("gateway.log"), jfr == null ? null : Path.of(jfr).toAbsolutePath(), GATEWAY_JVM,
                 Map.of("MCP_SERVERS_FILE", servers.toString()))) {
             gw.awaitHealthy(30_000);
             Map<String, String> access = new LinkedHashMap<>();

@@ -97,6 +97,8 @@ final class Http1Client implements AutoCloseable {
         int port = uri.getPort() >= 0 ? uri.getPort() : tls ? 443 : 80;
         String origin = (tls ? "https://" : "http://") + host + ":" + port;
         byte[] head = head(uri, host, port, tls, headers, body.length);
+        byte[] request = java.util.Arrays.copyOf(head, head.length + body.length); // one write: one packet for a small request
+        System.arraycopy(body, 0, request, head.length, body.length);
         while (true) {
             Conn c = pooled(origin);
             boolean reused = c != null;
@@ -104,8 +106,7 @@ final class Http1Client implements AutoCloseable {
             c.anyResponseByte = false;
             try {
                 c.timeout(deadline);
-                c.out.write(head);
-                c.out.write(body);
+                c.out.write(request);
                 c.out.flush();
                 return c.response();
             } catch (IOException e) {
