@@ -59,9 +59,11 @@ final class ConnectionClient {
 
     final ConnectionProvider provider;
     private final OAuth20Service service;
+    private final Duration timeout;
 
     ConnectionClient(ConnectionProvider provider, String callbackUrl, Duration timeout) {
         this.provider = provider;
+        this.timeout = timeout;
         int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
         ServiceBuilder b = new ServiceBuilder(provider.clientId()).callback(callbackUrl).userAgent("mcp-oauth-server")
                 .httpClientConfig(JDKHttpClientConfig.defaultConfig().withConnectTimeout(ms).withReadTimeout(ms).withFollowRedirects(false));
@@ -88,10 +90,35 @@ final class ConnectionClient {
     /** Revokes {@code token} at the provider's revocation endpoint; false when it has none or the call failed. */
     boolean revoke(String token, boolean refresh) {
         if (provider.revocationEndpoint() == null || token == null) return false;
+        if (ConnectionProvider.GITHUB.equals(provider.revocationStyle())) return refresh ? false : revokeGrantAtGithub(token);
         try {
             service.revokeToken(token, refresh ? TokenTypeHint.REFRESH_TOKEN : TokenTypeHint.ACCESS_TOKEN);
             return true;
         } catch (IOException | ExecutionException | RuntimeException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * GitHub's revocation ({@link ConnectionProvider#GITHUB}): {@code DELETE} of the app's grant with the access token,
+     * which ends every token of this authorization (its refresh token too); 204 is success.
+     */
+    private boolean revokeGrantAtGithub(String accessToken) {
+        if (provider.clientSecret() == null) return false;
+        String basic = java.util.Base64.getEncoder().encodeToString((provider.clientId() + ":" + provider.clientSecret()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String body = Json.MAPPER.createObjectNode().put("access_token", accessToken).toString();
+        java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(provider.revocationEndpoint())).timeout(timeout)
+                .header("Authorization", "Basic " + basic).header("Accept", "application/vnd.github+json").header("Content-Type", "application/json")
+                .header("X-GitHub-Api-Version", "2022-11-28").header("User-Agent", "mcp-oauth-server")
+                .method("DELETE", java.net.http.HttpRequest.BodyPublishers.ofString(body)).build();
+        try {
+            java.net.http.HttpResponse<Void> r = java.net.http.HttpClient.newBuilder().connectTimeout(timeout)
+                    .followRedirects(java.net.http.HttpClient.Redirect.NEVER).build().send(request, java.net.http.HttpResponse.BodyHandlers.discarding());
+            return r.statusCode() == 204;
+        } catch (IOException e) {
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -21,9 +21,18 @@ import java.util.Map;
 public record ConnectionProvider(String name, String type, String displayName, String authorizationEndpoint, String tokenEndpoint,
                                  String revocationEndpoint, String userinfoEndpoint, String issuer, boolean issParameter, String clientId,
                                  String clientSecret, List<String> scopes, Map<String, String> authorizeParams, String tokenAuth,
-                                 boolean rotatingRefreshTokens, String accountClaim, String description, String introspectionEndpoint) {
+                                 boolean rotatingRefreshTokens, String accountClaim, String description, String introspectionEndpoint,
+                                 String revocationStyle) {
     public static final String OAUTH = "oauth";
     public static final String SECRET = "secret";
+    /** {@link #revocationStyle}: RFC 7009 (a form POST of the token), the default. */
+    public static final String RFC7009 = "rfc7009";
+    /**
+     * {@link #revocationStyle}: GitHub's own API ({@code DELETE /applications/{client_id}/grant} with the app's Basic
+     * credentials and {@code {"access_token": ...}}), which ends the whole authorization; {@code {client_id}} in the
+     * endpoint is replaced by the client id.
+     */
+    public static final String GITHUB = "github";
 
     public ConnectionProvider {
         scopes = scopes == null ? List.of() : List.copyOf(scopes);

@@ -46,7 +46,7 @@ public final class ConnectionProviders {
     private static final ObjectMapper STRICT = JsonMapper.builder().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION).build();
     private static final Set<String> OAUTH_KEYS = Set.of("type", "preset", "display_name", "issuer", "authorization_endpoint", "token_endpoint",
             "revocation_endpoint", "userinfo_endpoint", "client_id", "client_secret", "scopes", "authorize_params", "token_endpoint_auth_method",
-            "rotating_refresh_tokens", "account_claim", "tenant", "allow_http", "introspection_endpoint");
+            "rotating_refresh_tokens", "account_claim", "tenant", "allow_http", "introspection_endpoint", "revocation_style");
     private static final Set<String> SECRET_KEYS = Set.of("type", "display_name", "description");
 
     public static final ConnectionProviders NONE = new ConnectionProviders(Map.of());
@@ -190,7 +190,7 @@ public final class ConnectionProviders {
             }
             String display = text("display_name", false);
             return new ConnectionProvider(name, ConnectionProvider.OAUTH, display == null ? server : display, null, null, null, null, null, false,
-                    null, null, scopes, Map.of("resource", url), "none", false, null, null, null);
+                    null, null, scopes, Map.of("resource", url), "none", false, null, null, null, null);
         }
 
         private void onlyKeys(Set<String> allowed) {
@@ -207,7 +207,7 @@ public final class ConnectionProviders {
             String display = text("display_name", false);
             String description = text("description", false);
             return new ConnectionProvider(name, ConnectionProvider.SECRET, display == null ? name : display, null, null, null, null, null, false,
-                    null, null, List.of(), Map.of(), null, false, null, description, null);
+                    null, null, List.of(), Map.of(), null, false, null, description, null, null);
         }
 
         private ConnectionProvider oauth() {
@@ -261,10 +261,13 @@ public final class ConnectionProviders {
             }
             checkUrl("authorization_endpoint", authz, allowHttp);
             checkUrl("token_endpoint", token, allowHttp);
-            if (revocation != null) checkUrl("revocation_endpoint", revocation, allowHttp);
+            String clientId = text("client_id", true);
+            if (revocation != null) { // GitHub's names the app: {client_id}
+                revocation = revocation.replace("{client_id}", java.net.URLEncoder.encode(clientId, java.nio.charset.StandardCharsets.UTF_8));
+                checkUrl("revocation_endpoint", revocation, allowHttp);
+            }
             if (userinfo != null) checkUrl("userinfo_endpoint", userinfo, allowHttp);
             if (introspection != null) checkUrl("introspection_endpoint", introspection, allowHttp);
-            String clientId = text("client_id", true);
             String secret = text("client_secret", false);
             String auth = text("token_endpoint_auth_method", false);
             if (auth == null) auth = secret == null ? "none" : p != null && p.postAuth ? "client_secret_post" : "client_secret_basic";
@@ -303,8 +306,14 @@ public final class ConnectionProviders {
             String accountClaim = text("account_claim", false);
             if (accountClaim == null) accountClaim = p == null ? null : p.accountClaim;
             if (display == null) display = p != null ? p.display : hostOf(authz);
+            String style = text("revocation_style", false);
+            if (style == null) style = p != null && p.revocationStyle != null ? p.revocationStyle : ConnectionProvider.RFC7009;
+            if (!style.equals(ConnectionProvider.RFC7009) && !style.equals(ConnectionProvider.GITHUB)) {
+                throw bad("revocation_style", "expected \"rfc7009\" or \"github\", not '" + style + "'");
+            }
+            if (n.has("revocation_style") && revocation == null) throw bad("revocation_style", "needs a \"revocation_endpoint\"");
             return new ConnectionProvider(name, ConnectionProvider.OAUTH, display, authz, token, revocation, userinfo, issuer, issParameter,
-                    clientId, secret, scopes, params, auth, rotating, accountClaim, null, introspection);
+                    clientId, secret, scopes, params, auth, rotating, accountClaim, null, introspection, style);
         }
 
         private String text(String field, boolean required) {
@@ -356,21 +365,22 @@ public final class ConnectionProviders {
 
     /** Endpoints and defaults of well-known providers. */
     private record Preset(String display, String authz, String token, String revocation, String userinfo, String issuer, List<String> scopes,
-                          Map<String, String> params, boolean rotating, String accountClaim, boolean postAuth) {
+                          Map<String, String> params, boolean rotating, String accountClaim, boolean postAuth, String revocationStyle) {
         static Preset of(String name, String tenant) {
             return switch (name) {
                 // Google keeps a refresh token reusable; access_type=offline and prompt=consent make it send one every time
                 case "google" -> new Preset("Google", "https://accounts.google.com/o/oauth2/v2/auth", "https://oauth2.googleapis.com/token",
                         "https://oauth2.googleapis.com/revoke", "https://openidconnect.googleapis.com/v1/userinfo", "https://accounts.google.com",
-                        List.of("openid", "email"), Map.of("access_type", "offline", "prompt", "consent"), false, "email", false);
-                // GitHub rotates the refresh tokens of expiring user tokens; its revocation is not RFC 7009
+                        List.of("openid", "email"), Map.of("access_type", "offline", "prompt", "consent"), false, "email", false, null);
+                // GitHub rotates the refresh tokens of expiring user tokens; its revocation is its own API, not RFC 7009
                 case "github" -> new Preset("GitHub", "https://github.com/login/oauth/authorize", "https://github.com/login/oauth/access_token",
-                        null, "https://api.github.com/user", null, List.of(), Map.of(), true, "login", true);
+                        "https://api.github.com/applications/{client_id}/grant", "https://api.github.com/user", null, List.of(), Map.of(), true, "login",
+                        true, ConnectionProvider.GITHUB);
                 case "microsoft" -> {
                     String t = tenant == null ? "common" : tenant;
                     String base = "https://login.microsoftonline.com/" + t + "/oauth2/v2.0";
                     yield new Preset("Microsoft", base + "/authorize", base + "/token", null, "https://graph.microsoft.com/oidc/userinfo", null,
-                            List.of("openid", "email", "offline_access"), Map.of(), true, "email", true);
+                            List.of("openid", "email", "offline_access"), Map.of(), true, "email", true, null);
                 }
                 default -> null;
             };

@@ -167,7 +167,7 @@ public final class Connections implements ConnectionAccess {
                 List<String> scopes = p.scopes().isEmpty() ? f.scopes() : p.scopes();
                 ConnectionProvider q = new ConnectionProvider(name, ConnectionProvider.OAUTH, p.displayName(), f.authorizationEndpoint(), f.tokenEndpoint(),
                         f.revocationEndpoint(), null, f.issuer(), f.issParameter(), reg.clientId(), reg.clientSecret(), scopes, Map.of("resource", f.resource()),
-                        reg.tokenAuth(), false, null, null, null);
+                        reg.tokenAuth(), false, null, null, null, null);
                 clients.put(name, new ConnectionClient(q, callbackUrl(), timeout));
                 resolved.put(name, q);
                 resolveFailures.remove(name);

@@ -35,10 +35,13 @@ class ConnectionProvidersTest {
         assertEquals("s3cret", gh.clientSecret());
         assertFalse(gh.toString().contains("s3cret"), "the secret is never printed");
         assertEquals("client_secret_post", gh.tokenAuth());
+        assertEquals("https://api.github.com/applications/abc/grant", gh.revocationEndpoint(), "GitHub revokes by its own API, naming the app");
+        assertEquals(ConnectionProvider.GITHUB, gh.revocationStyle());
         ConnectionProvider g = p.get("gmail");
         assertEquals("offline", g.authorizeParams().get("access_type"));
         assertEquals("consent", g.authorizeParams().get("prompt"));
         assertEquals("https://oauth2.googleapis.com/revoke", g.revocationEndpoint());
+        assertEquals(ConnectionProvider.RFC7009, g.revocationStyle());
         assertTrue(g.scopes().contains("openid") && g.scopes().contains("https://www.googleapis.com/auth/gmail.readonly"));
         assertFalse(g.rotatingRefreshTokens(), "Google's refresh tokens stay valid");
         assertEquals("secret", p.get("rez").type());
@@ -63,6 +66,8 @@ class ConnectionProvidersTest {
         assertEquals("mcp-servers.json: connections.x.client_secret: the environment variable NOPE is not set",
                 error("{\"x\": {\"preset\": \"github\", \"client_id\": \"a\", \"client_secret\": \"${NOPE}\"}}"));
         assertEquals("mcp-servers.json: connections.x.client_id: missing", error("{\"x\": {\"preset\": \"github\"}}"));
+        assertEquals("mcp-servers.json: connections.x.revocation_style: expected \"rfc7009\" or \"github\", not 'gitlab'",
+                error("{\"x\": {\"preset\": \"github\", \"client_id\": \"a\", \"revocation_style\": \"gitlab\"}}"));
         assertEquals("mcp-servers.json: connections.x.preset: expected \"google\", \"github\" or \"microsoft\", not 'gitlab'",
                 error("{\"x\": {\"preset\": \"gitlab\", \"client_id\": \"a\"}}"));
         assertEquals("mcp-servers.json: connections.x.token_endpoint: missing (with \"authorization_endpoint\" both are needed)",

@@ -333,6 +333,28 @@ class ConnectionsTest {
     }
 
     @Test
+    void disconnectingAProviderWithGithubsRevocationEndsTheGrantThroughItsApi() throws Exception {
+        try (ConnectFixture f = new ConnectFixture(dir, null)) {
+            Path file = dir.resolve("mcp-servers.json");
+            Files.writeString(file, Files.readString(file).replace(f.idp.url + "/revoke\"",
+                    f.idp.url + "/applications/{client_id}/grant\", \"revocation_style\": \"github\""));
+            f.start();
+            ConnectFixture.User alice = f.user("alice");
+            alice.connect(ALICE_AT_SVC);
+            HttpResponse<String> d = f.s.send(f.s.request("/api/me/connections/svc").header("Authorization", "Bearer " + alice.accessToken).DELETE());
+            assertEquals(204, d.statusCode(), d.body());
+            List<FakeIdp.Seen> seen = f.idp.seen("/applications/" + f.idp.clientId + "/grant");
+            assertEquals(1, seen.size(), "one DELETE of the grant: " + f.idp.requests);
+            assertEquals("DELETE", seen.get(0).method());
+            assertEquals("Basic " + java.util.Base64.getEncoder().encodeToString((f.idp.clientId + ":" + f.idp.clientSecret).getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                    seen.get(0).authorization());
+            assertEquals(List.of(seen.get(0).form().get("access_token")), f.idp.revokedGrants, "the provider ended the grant of alice's token");
+            assertTrue(f.idp.seen("/revoke").isEmpty(), "no RFC 7009 request");
+            assertEquals("not_connected", alice.apiConnections().get(0).path("status").asText());
+        }
+    }
+
+    @Test
     void aClientOnMcp20251125GetsUrlElicitationRequiredWithTheConnectLinkAndTheRetryWorks() {
         try (ConnectFixture f = new ConnectFixture(dir, null).start()) {
             ConnectFixture.User alice = f.user("alice");

@@ -93,6 +93,7 @@ public final class FakeIdp implements AutoCloseable {
             }
             c.routes.get("/user/emails", this::emails);
             c.routes.post("/introspect", this::introspect);
+            c.routes.delete("/applications/{client}/grant", this::githubRevokeGrant);
         });
         app.start();
         this.url = "http://127.0.0.1:" + app.port();
@@ -125,6 +126,16 @@ public final class FakeIdp implements AutoCloseable {
         Map<String, String> form = Map.of();
         if ("POST".equals(ctx.method().name()) && ctx.contentType() != null && ctx.contentType().startsWith("application/x-www-form-urlencoded")) {
             form = flat(Params.parseUrlEncoded(ctx.body()));
+        }
+        if (ctx.contentType() != null && ctx.contentType().startsWith("application/json")) { // its top-level strings, as a form
+            Map<String, String> json = new LinkedHashMap<>();
+            try {
+                com.fasterxml.jackson.databind.json.JsonMapper.builder().build().readTree(ctx.body()).fields()
+                        .forEachRemaining(e -> json.put(e.getKey(), e.getValue().asText()));
+            } catch (java.io.IOException | RuntimeException ignored) {
+                // not JSON: nothing to record
+            }
+            form = json;
         }
         requests.add(new Seen(ctx.method().name(), ctx.path(), flat(Params.parseUrlEncoded(ctx.queryString() == null ? "" : ctx.queryString())),
                 form, ctx.header("Authorization")));
@@ -261,6 +272,26 @@ public final class FakeIdp implements AutoCloseable {
 
     /** RFC 7662 for refresh tokens: active while the token can still be used (introspection never uses it). */
     public volatile boolean introspection = false;
+
+    /** GitHub's DELETE /applications/{client_id}/grant: the app's Basic credentials, {"access_token": ...}; ends the user's tokens. */
+    private void githubRevokeGrant(Context ctx) throws java.io.IOException {
+        if (!clientId.equals(ctx.pathParam("client")) || !clientAuthenticated(ctx, Params.parseUrlEncoded(""))) {
+            error(ctx, 401, "invalid_client", "client authentication failed");
+            return;
+        }
+        String token = com.fasterxml.jackson.databind.json.JsonMapper.builder().build().readTree(ctx.body()).path("access_token").asText("");
+        User u = accessTokens.remove(token);
+        if (u == null) {
+            ctx.status(404);
+            return;
+        }
+        refreshTokens.values().removeIf(u::equals);
+        revokedGrants.add(token);
+        ctx.status(204);
+    }
+
+    /** The access tokens whose grant was ended through GitHub's revocation API. */
+    public final List<String> revokedGrants = new CopyOnWriteArrayList<>();
 
     private void introspect(Context ctx) {
         Params f = Params.parseUrlEncoded(ctx.body());
