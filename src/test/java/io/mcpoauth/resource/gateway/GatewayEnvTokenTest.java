@@ -94,11 +94,7 @@ class GatewayEnvTokenTest {
     }
 
     static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long until = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > until) throw new AssertionError("not within 20 s: " + what);
-            Thread.sleep(50);
-        }
+        GatewayLimitsTest.waitFor(condition, what);
     }
 
     @Test
