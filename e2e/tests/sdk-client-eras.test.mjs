@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { connectClient } from '../lib/mcp-client.mjs';
 import { connectModernClient, callJsonV2, MODERN } from '../lib/mcp-client-v2.mjs';
 import { testServer, providerFor, recordingFetch, callJson, noteTexts } from '../lib/harness.mjs';
-import { waitFor } from '../lib/server.mjs';
 
 /** A fetch that records, for every POST to /mcp, its JSON-RPC method, the era headers and the status. */
 function wireLog(inner) {
@@ -41,33 +40,18 @@ function assertSilent(p, who) {
   assert.equal(p.counters.registrations, 0, `${who}: no new registration`);
 }
 
-/**
- * After a restart: the old token refused once (401), one refresh_token grant, the retried call succeeds. The v1
- * client (`stream`) keeps its session's GET stream open: the restart ends it and the SDK reconnects it, so the old
- * token may be refused (and refreshed) on that GET before the call, which then goes through at once.
- */
-function assertRefreshedOnce(rec, who, { stream = false } = {}) {
+/** After a restart: the old token refused once (401), one refresh_token grant, the retried call succeeds. */
+function assertRefreshedOnce(rec, who) {
   const s = rec.summary();
-  const mcp = rec.calls('/mcp').filter((c) => !stream || c.method === 'POST' || c.status === 401);
-  const refused = mcp.filter((c) => c.status === 401);
-  assert.ok(stream ? refused.length === 1 && mcp.length - refused.length === 1 : mcp.length === 2, `${who}: one refused request and one call\n${s}`);
+  const mcp = rec.calls('/mcp');
+  assert.equal(mcp.length, 2, `${who}: one refused call and one retry\n${s}`);
   assert.equal(mcp[0].status, 401, `${who}: old access token refused\n${s}`);
   assert.match(mcp[0].wwwAuthenticate ?? '', /error="invalid_token"/);
-  assert.equal(mcp.at(-1).status, 200, `${who}: the call after the refresh succeeds\n${s}`);
+  assert.equal(mcp[1].status, 200, `${who}: retry after the refresh succeeds\n${s}`);
   const token = rec.calls('/token');
   assert.equal(token.length, 1, `${who}: exactly one token request\n${s}`);
   assert.equal(token[0].grantType, 'refresh_token');
   assert.equal(rec.calls('/register').length + rec.calls('/authorize').length, 0, `${who}: no registration, no authorization\n${s}`);
-}
-
-/**
- * The v1 client's session stream after a restart: the SDK reconnects it (twice at most, a second or so apart); wait
- * until it is open again or given up, so that its token refresh does not race the next call's.
- */
-async function streamSettled(rec) {
-  const gets = () => rec.calls('/mcp').filter((c) => c.method === 'GET');
-  await waitFor(async () => gets().some((c) => c.status === 200) || gets().filter((c) => c.error || (c.status && c.status !== 401)).length >= 2,
-    { timeoutMs: 15_000, interval: 100, what: 'the session stream reopened or given up' }).catch(() => {});
 }
 
 /** Every POST of the modern client: modern _meta, the version header equal to it, Mcp-Method, never initialize. */
@@ -130,13 +114,14 @@ test('v2 client (modern era) and v1 client (legacy era) side by side; across res
   });
 
   await t.test('graceful restart: each client refreshes once and carries on in its era', async () => {
-    for (const [p, rec, wire] of [[alice, recA, wireA], [bob, recB, wireB]]) { p.resetCounters(); rec.clear(); wire.clear(); }
     await h.restart();
-    await streamSettled(recB);
-    for (const [p, rec, call, who] of [[alice, recA, () => callJsonV2(a.client, 'whoami'), 'alice'], [bob, recB, () => callJson(b.client, 'whoami'), 'bob']]) {
+    for (const [p, rec, wire, call, who] of [[alice, recA, wireA, () => callJsonV2(a.client, 'whoami'), 'alice'], [bob, recB, wireB, () => callJson(b.client, 'whoami'), 'bob']]) {
+      p.resetCounters();
+      rec.clear();
+      wire.clear();
       assert.equal((await call()).username, who);
       assertSilent(p, who);
-      assertRefreshedOnce(rec, who, { stream: who === 'bob' });
+      assertRefreshedOnce(rec, who);
     }
     assertModernWire(wireA.posts);
     assert.deepEqual((await callJsonV2(a.client, 'notes_list')).notes.map((n) => n.text), [`alice modern ${tag}`]);
@@ -149,13 +134,13 @@ test('v2 client (modern era) and v1 client (legacy era) side by side; across res
       await callJsonV2(a.client, 'notes_add', { text });
       acked.push(text);
     }
-    for (const [p, rec] of [[alice, recA], [bob, recB]]) { p.resetCounters(); rec.clear(); }
     await h.restart({ kill9: true });
-    await streamSettled(recB);
     for (const [p, rec, call, who] of [[alice, recA, () => callJsonV2(a.client, 'whoami'), 'alice'], [bob, recB, () => callJson(b.client, 'whoami'), 'bob']]) {
+      p.resetCounters();
+      rec.clear();
       assert.equal((await call()).username, who);
       assertSilent(p, who);
-      assertRefreshedOnce(rec, who, { stream: who === 'bob' });
+      assertRefreshedOnce(rec, who);
     }
     const texts = (await callJsonV2(a.client, 'notes_list')).notes.map((n) => n.text);
     assert.deepEqual(acked.filter((n) => !texts.includes(n)), [], 'every acknowledged note survived kill -9');
