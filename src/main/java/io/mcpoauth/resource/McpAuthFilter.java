@@ -155,9 +155,12 @@ final class McpAuthFilter implements Filter {
                 refuse(req, res, 405, null, "method_not_allowed", "sessions of this server end on their own; there is nothing to delete (just stop using the id)");
                 return;
             }
-            if (streams == null) {
-                res.setHeader("Allow", "POST, DELETE");
-                refuse(req, res, 405, null, "method_not_allowed", "this MCP endpoint offers no SSE stream");
+            if (streams == null || !session.elicitUrl()) {
+                // the stream carries only notifications/elicitation/complete: a client that cannot be sent to a URL gets none, and
+                // does not hold a stream whose reconnect after our restart would refresh its token a second time, racing its next POST
+                res.setHeader("Allow", "POST");
+                refuse(req, res, 405, null, "method_not_allowed", streams == null ? "this MCP endpoint offers no SSE stream"
+                        : "this session's client declared no URL elicitation, and that is all this server would send on a stream");
                 return;
             }
             String accept = String.join(",", RequestHeaders.of(req).values("Accept"));
