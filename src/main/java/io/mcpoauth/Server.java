@@ -144,7 +144,9 @@ public final class Server implements AutoCloseable {
             this.connections = openConnections(settings, clock, stores, files);
             this.bearer = new AccessTokenVerifier(oauth, users, upstream == null ? null : upstream.tokens, connections);
             this.apiKeys = new ApiKeys(stores.apiKeys());
-            this.identityJwt = IdentityJwt.from(settings, stores.sharedKey(IdentityJwt.KEY_NAME), users, clock).warm();
+            // the keys are derived ahead only for a gateway (its upstreams verify assertions); otherwise on first use
+            IdentityJwt jwt = IdentityJwt.from(settings, stores.sharedKey(IdentityJwt.KEY_NAME), users, clock);
+            this.identityJwt = settings.mcpServers().source() != null ? jwt.warm() : jwt;
             IdpAccess idpAccess = upstream == null ? null : upstream.tokens;
             this.callers = new ApiKeyAuthenticator(apiKeys, users, settings.scopes, clock, ops.events(), bearer, idpAccess, connections);
             byte[] requestStateKey = stores.sharedKey(REQUEST_STATE_KEY);

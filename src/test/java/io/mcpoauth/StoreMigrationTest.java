@@ -110,7 +110,7 @@ class StoreMigrationTest {
         }
 
         Run check = cli(pgEnv, "store", "check").ok();
-        assertTrue(check.out().contains("refresh_families") && check.out().contains("schema version 3"), check.out());
+        assertTrue(check.out().contains("refresh_families") && check.out().contains("schema version 4"), check.out());
         Path backup = dir.resolve("backup");
         Run backedUp = cli(pgEnv, "store", "backup", backup.toString()).ok();
         assertTrue(backedUp.out().contains("refresh_tokens.json"), backedUp.out());
@@ -173,14 +173,14 @@ class StoreMigrationTest {
         try (Stores s = PgStores.open(url, null, 2, 100)) {
             assertEquals(0, s.clients().count());
         }
-        PgTestDatabase.exec(url, "UPDATE schema_version SET version = 5, compatible_from = 4");
+        PgTestDatabase.exec(url, "UPDATE schema_version SET version = 6, compatible_from = 5");
         io.mcpoauth.store.StoreException e = org.junit.jupiter.api.Assertions.assertThrows(io.mcpoauth.store.StoreException.class,
                 () -> PgStores.open(url, null, 2, 100));
-        assertEquals("The database has schema version 5 (usable from server schema 4 on); this server knows up to 3. Run the newer version of "
+        assertEquals("The database has schema version 6 (usable from server schema 5 on); this server knows up to 4. Run the newer version of "
                 + "mcp-oauth-server, or restore a backup taken before the upgrade.", e.getMessage());
-        PgTestDatabase.exec(url, "UPDATE schema_version SET version = 4, compatible_from = 3");
+        PgTestDatabase.exec(url, "UPDATE schema_version SET version = 5, compatible_from = 4");
         try (PgStores s = PgStores.open(url, null, 2, 100)) {
-            assertEquals(4, s.schemaVersion()[0], "a newer schema declared usable by this server is used as it is");
+            assertEquals(5, s.schemaVersion()[0], "a newer schema declared usable by this server is used as it is");
         }
         String foreign = PG.newSchema();
         String schema = foreign.substring(foreign.indexOf("currentSchema=") + "currentSchema=".length());
@@ -190,16 +190,22 @@ class StoreMigrationTest {
     }
 
     @Test
-    void aDatabaseOfSchemaTwoIsMigratedToThreeKeepingItsRecordsAndGainsConnections() {
+    void aDatabaseOfSchemaTwoIsMigratedToTheCurrentSchemaKeepingItsRecords() throws java.sql.SQLException {
         String url = PG.newSchema();
         try (Stores s = PgStores.open(url, null, 2, 100)) {
             s.users().put(new io.mcpoauth.store.UserRecord("local:ann", "ann", "local", "ann", null, null, null, null, null, null));
         }
-        // what a server of schema 2 left: no connections table, version 2
-        PgTestDatabase.exec(url, "DROP TABLE connections; DELETE FROM schema_migrations WHERE version = 3; "
+        // what a server of schema 2 left: no connections table, no change triggers, version 2
+        PgTestDatabase.exec(url, "DROP TABLE connections; DROP FUNCTION announce_change() CASCADE; DELETE FROM schema_migrations WHERE version >= 3; "
                 + "UPDATE schema_version SET version = 2, compatible_from = 1");
         try (PgStores s = PgStores.open(url, null, 2, 100)) {
-            assertEquals(3, s.schemaVersion()[0], "migrated to 3");
+            assertEquals(4, s.schemaVersion()[0], "migrated to 4");
+            try (java.sql.Connection c = PgTestDatabase.connect(url); java.sql.Statement st = c.createStatement();
+                    java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_trigger WHERE tgname IN ('users_changed', 'clients_changed') "
+                            + "AND tgrelid::regclass::text IN ('users', 'clients')")) {
+                rs.next();
+                assertEquals(2, rs.getInt(1), "changes to users and clients are announced again");
+            }
             assertEquals(1, s.users().count(), "the records of schema 2 are kept");
             io.mcpoauth.store.ConnectionRecord r = new io.mcpoauth.store.ConnectionRecord("local:ann", "github", "k", "v1.x", null, null,
                     List.of("repo"), "ann", io.mcpoauth.store.ConnectionRecord.CONNECTED, null, null, null, null, null, 1);

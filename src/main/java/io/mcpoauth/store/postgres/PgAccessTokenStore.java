@@ -47,8 +47,9 @@ final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
                 Sql.bind(c, ps, items.get(0));
                 ps.executeUpdate();
             } else {
-                java.util.List<Object[]> sorted = new java.util.ArrayList<>(items); // by token hash: one lock order everywhere
-                sorted.sort(java.util.Comparator.comparing(p -> (String) p[1]));
+                // by grant, then token hash: the older tokens each statement deletes are locked in one order everywhere
+                java.util.List<Object[]> sorted = new java.util.ArrayList<>(items);
+                sorted.sort(java.util.Comparator.comparing((Object[] p) -> p[0] == null ? "" : (String) p[0]).thenComparing(p -> (String) p[1]));
                 for (Object[] p : sorted) {
                     Sql.bind(c, ps, p);
                     ps.addBatch();

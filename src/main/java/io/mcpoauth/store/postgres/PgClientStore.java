@@ -24,9 +24,12 @@ final class PgClientStore implements ClientStore {
     private final Database db;
     /** Lookups of concurrent requests (every token request reads its client) share a query. */
     private final GroupRead<ClientRecord> reads;
+    /** Clients as read, while every instance's changes are heard ({@link Changes}). */
+    final RecordCache<ClientRecord> cache;
 
-    PgClientStore(Database db) {
+    PgClientStore(Database db, RecordCache<ClientRecord> cache) {
         this.db = db;
+        this.cache = cache;
         this.reads = new GroupRead<>(db, "read a client", GroupRead.THREADS, (c, keys) -> GroupRead.byKeys(c, keys,
                 SELECT + " WHERE client_id = ANY(?)", PgClientStore::read, ClientRecord::clientId));
     }
@@ -52,7 +55,7 @@ final class PgClientStore implements ClientStore {
     @Override
     public ClientRecord get(String clientId) {
         if (clientId == null) return null;
-        return reads.get(clientId);
+        return cache.get(clientId, reads::get);
     }
 
     @Override
@@ -72,6 +75,17 @@ final class PgClientStore implements ClientStore {
 
     @Override
     public Added add(ClientRecord client, int max) {
+        Added added;
+        try {
+            added = addLocked(client, max);
+        } finally {
+            cache.forget(client.clientId());
+        }
+        if (added.evicted() != null) cache.forget(added.evicted());
+        return added;
+    }
+
+    private Added addLocked(ClientRecord client, int max) {
         return db.tx("register a client", c -> {
             Sql.one(c, "SELECT pg_advisory_xact_lock(?, ?)", rs -> null, Schema.LOCK_SPACE, Schema.LOCK_CLIENTS);
             boolean exists = Sql.count(c, "SELECT count(*) FROM clients WHERE client_id = ?", client.clientId()) > 0;
@@ -90,6 +104,14 @@ final class PgClientStore implements ClientStore {
 
     @Override
     public boolean replace(ClientRecord client) {
+        try {
+            return replaceRow(client);
+        } finally {
+            cache.forget(client.clientId());
+        }
+    }
+
+    private boolean replaceRow(ClientRecord client) {
         return db.auto("change a client", c -> Sql.update(c, "UPDATE clients SET client_name = ?, redirect_uris = ?, grant_types = ?, "
                 + "response_types = ?, token_endpoint_auth_method = ?, scope = ?, client_uri = ?, software_id = ?, software_version = ?, "
                 + "created_at = ?, last_used_at = ?, client_secret_hash = ?, registration_token_hash = ? WHERE client_id = ?",
@@ -101,17 +123,27 @@ final class PgClientStore implements ClientStore {
     @Override
     public boolean remove(String clientId) {
         if (clientId == null) return false;
-        return db.auto("remove a client", c -> Sql.update(c, "DELETE FROM clients WHERE client_id = ?", clientId) == 1);
+        try {
+            return db.auto("remove a client", c -> Sql.update(c, "DELETE FROM clients WHERE client_id = ?", clientId) == 1);
+        } finally {
+            cache.forget(clientId);
+        }
     }
 
     @Override
     public void markUsed(String clientId, Instant at) {
-        db.auto("record a client's use", c -> Sql.update(c, "UPDATE clients SET last_used_at = ? WHERE client_id = ?", at, clientId));
+        try {
+            db.auto("record a client's use", c -> Sql.update(c, "UPDATE clients SET last_used_at = ? WHERE client_id = ?", at, clientId));
+        } finally {
+            cache.forget(clientId);
+        }
     }
 
     @Override
     public List<String> removeUnusedCreatedBefore(Instant cutoff) {
-        return db.auto("remove unused clients", c -> Sql.list(c, "DELETE FROM clients WHERE last_used_at IS NULL AND created_at < ? "
+        List<String> removed = db.auto("remove unused clients", c -> Sql.list(c, "DELETE FROM clients WHERE last_used_at IS NULL AND created_at < ? "
                 + "RETURNING client_id", rs -> rs.getString(1), cutoff)).stream().sorted().toList();
+        removed.forEach(cache::forget);
+        return removed;
     }
 }

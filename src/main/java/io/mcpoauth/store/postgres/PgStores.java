@@ -39,6 +39,8 @@ public final class PgStores implements Stores {
     /** The most records of each short-lived kind that are not browser sessions or pending authorizations. */
     public static final int MAX_SHORT_LIVED = 100_000;
     public static final int ACCESS_TOKENS_PER_GRANT = 5;
+    /** Clients and users each instance keeps in memory (each table), while it hears every instance's changes. */
+    public static final int CACHED_RECORDS = 20_000;
     /** The application name the server's connections carry (pg_stat_activity), unless DATABASE_URL sets another. */
     public static final String SERVER_APPLICATION = "mcp-oauth-server";
     /** The application name of the commands' connections (store migrate, users add...). */
@@ -59,13 +61,16 @@ public final class PgStores implements Stores {
     private final ShortLivedStore<SessionRecord> sessions;
     private final ShortLivedStore<PendingRecord> pending;
     private final Schema.Outcome schema;
+    /** Every instance's changes to clients and users, which these caches of them forget. */
+    final Changes changes;
 
-    private PgStores(Database db, Schema.Outcome schema, int maxBrowserSessions) {
+    private PgStores(Database db, String schemaName, Schema.Outcome schema, int maxBrowserSessions) {
         this.db = db;
         this.schema = schema;
-        this.clients = new PgClientStore(db);
+        this.changes = new Changes(db, schemaName);
+        this.clients = new PgClientStore(db, changes.cache("clients", CACHED_RECORDS));
         this.grants = new PgGrantStore(db);
-        this.users = new PgUserStore(db);
+        this.users = new PgUserStore(db, changes.cache("users", CACHED_RECORDS));
         this.consents = new PgConsentStore(db);
         this.apiKeys = new PgApiKeyStore(db);
         this.notes = new PgNoteStore(db);
@@ -111,7 +116,9 @@ public final class PgStores implements Stores {
                 throw StoreException.refused("Cannot prepare the schema " + parsed.schema() + " in " + parsed.redacted() + ": " + Database.describe(e));
             }
             if (o.before() == 0) LOG.info("Created the schema {} (version {}) in {}", parsed.schema(), o.after(), parsed.redacted());
-            return new PgStores(db, o, maxBrowserSessions);
+            PgStores stores = new PgStores(db, parsed.schema(), o, maxBrowserSessions);
+            stores.changes.start();
+            return stores;
         } catch (RuntimeException e) {
             db.close();
             throw e;
@@ -307,6 +314,7 @@ public final class PgStores implements Stores {
 
     @Override
     public void close() {
+        changes.close();
         ((PgGrantStore) grants).close();
         ((PgClientStore) clients).close();
         ((PgUserStore) users).close();

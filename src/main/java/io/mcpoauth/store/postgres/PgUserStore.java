@@ -22,9 +22,12 @@ final class PgUserStore implements UserStore {
     private final Database db;
     /** Lookups of concurrent requests (every /mcp call reads its user) share a query. */
     private final GroupRead<UserRecord> reads;
+    /** Users as read, while every instance's changes are heard ({@link Changes}). */
+    final RecordCache<UserRecord> cache;
 
-    PgUserStore(Database db) {
+    PgUserStore(Database db, RecordCache<UserRecord> cache) {
         this.db = db;
+        this.cache = cache;
         this.reads = new GroupRead<>(db, "read a user", GroupRead.THREADS, (c, keys) -> GroupRead.byKeys(c, keys,
                 SELECT + " WHERE user_id = ANY(?)", PgUserStore::read, UserRecord::userId));
     }
@@ -59,7 +62,7 @@ final class PgUserStore implements UserStore {
     @Override
     public UserRecord get(String userId) {
         if (userId == null) return null;
-        return reads.get(userId);
+        return cache.get(userId, reads::get);
     }
 
     @Override
@@ -79,27 +82,44 @@ final class PgUserStore implements UserStore {
 
     @Override
     public boolean add(UserRecord user) {
-        return db.auto("add a user", c -> Sql.update(c, "INSERT INTO users" + VALUES + " ON CONFLICT (user_id) DO NOTHING", values(user)) == 1);
+        try {
+            return db.auto("add a user", c -> Sql.update(c, "INSERT INTO users" + VALUES + " ON CONFLICT (user_id) DO NOTHING", values(user)) == 1);
+        } finally {
+            cache.forget(user.userId());
+        }
     }
 
     @Override
     public boolean replace(UserRecord expected, UserRecord next) {
-        return db.tx("change a user", c -> {
-            UserRecord cur = Sql.one(c, SELECT + " WHERE user_id = ? FOR UPDATE", PgUserStore::read, expected.userId());
-            if (cur == null || !cur.equals(stored(expected))) return false;
-            Sql.update(c, UPSERT, values(next));
-            return true;
-        });
+        try {
+            return db.tx("change a user", c -> {
+                UserRecord cur = Sql.one(c, SELECT + " WHERE user_id = ? FOR UPDATE", PgUserStore::read, expected.userId());
+                if (cur == null || !cur.equals(stored(expected))) return false;
+                Sql.update(c, UPSERT, values(next));
+                return true;
+            });
+        } finally {
+            cache.forget(expected.userId()); // changed, or the caller's copy was not the stored one: read it again
+            cache.forget(next.userId());
+        }
     }
 
     @Override
     public void put(UserRecord user) {
-        db.auto("store a user", c -> Sql.update(c, UPSERT, values(user)));
+        try {
+            db.auto("store a user", c -> Sql.update(c, UPSERT, values(user)));
+        } finally {
+            cache.forget(user.userId());
+        }
     }
 
     @Override
     public boolean remove(String userId) {
         if (userId == null) return false;
-        return db.auto("remove a user", c -> Sql.update(c, "DELETE FROM users WHERE user_id = ?", userId) == 1);
+        try {
+            return db.auto("remove a user", c -> Sql.update(c, "DELETE FROM users WHERE user_id = ?", userId) == 1);
+        } finally {
+            cache.forget(userId);
+        }
     }
 }

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 final class Schema {
     private static final Logger LOG = LoggerFactory.getLogger(Schema.class);
     /** The schema this server knows. */
-    static final int VERSION = 3;
+    static final int VERSION = 4;
     /** Advisory lock keys: ('mcpo' as int4, purpose). */
     static final int LOCK_SPACE = 0x6d63706f;
     static final int LOCK_MIGRATE = 0;
@@ -38,7 +38,43 @@ final class Schema {
     private static final List<Migration> MIGRATIONS = List.of(new Migration(1, 1, "initial schema", v1()),
             new Migration(2, 1, "keys shared by every instance", List.of("CREATE TABLE server_keys (name text PRIMARY KEY, key bytea NOT NULL)")),
             // compatible from 1: a server of schema 1 or 2 does not know the table and leaves it alone
-            new Migration(3, 1, "users' connections to third-party services", v3()));
+            new Migration(3, 1, "users' connections to third-party services", v3()),
+            // compatible from 1: the triggers only announce changes; servers before 4 do not listen and are not affected
+            new Migration(4, 1, "changes to clients and users announced to every instance", v4()));
+
+    /**
+     * A trigger on each cached table sends {@code '<schema> <table> <key>'} on {@link Changes#CHANNEL} when a row is
+     * inserted, updated or deleted (the old key too when an update changes it), and {@code '<schema> <table>'} on TRUNCATE.
+     * A key too long for a notification payload announces the whole table instead.
+     */
+    private static List<String> v4() {
+        return List.of("""
+                CREATE FUNCTION announce_change() RETURNS trigger LANGUAGE plpgsql AS $$
+                DECLARE
+                    prefix text := TG_TABLE_SCHEMA || ' ' || TG_TABLE_NAME;
+                    k text;
+                    old_k text;
+                BEGIN
+                    IF TG_OP = 'TRUNCATE' THEN
+                        PERFORM pg_notify('%1$s', prefix);
+                        RETURN NULL;
+                    END IF;
+                    IF TG_OP <> 'INSERT' THEN old_k := to_jsonb(OLD) ->> TG_ARGV[0]; END IF;
+                    IF TG_OP <> 'DELETE' THEN k := to_jsonb(NEW) ->> TG_ARGV[0]; END IF;
+                    IF octet_length(k) > 7000 OR octet_length(old_k) > 7000 THEN
+                        PERFORM pg_notify('%1$s', prefix);
+                        RETURN NULL;
+                    END IF;
+                    IF k IS NOT NULL THEN PERFORM pg_notify('%1$s', prefix || ' ' || k); END IF;
+                    IF old_k IS NOT NULL AND old_k IS DISTINCT FROM k THEN PERFORM pg_notify('%1$s', prefix || ' ' || old_k); END IF;
+                    RETURN NULL;
+                END
+                $$""".formatted(Changes.CHANNEL),
+                "CREATE TRIGGER clients_changed AFTER INSERT OR UPDATE OR DELETE ON clients FOR EACH ROW EXECUTE FUNCTION announce_change('client_id')",
+                "CREATE TRIGGER clients_truncated AFTER TRUNCATE ON clients FOR EACH STATEMENT EXECUTE FUNCTION announce_change()",
+                "CREATE TRIGGER users_changed AFTER INSERT OR UPDATE OR DELETE ON users FOR EACH ROW EXECUTE FUNCTION announce_change('user_id')",
+                "CREATE TRIGGER users_truncated AFTER TRUNCATE ON users FOR EACH STATEMENT EXECUTE FUNCTION announce_change()");
+    }
 
     private static List<String> v3() {
         return List.of("""
