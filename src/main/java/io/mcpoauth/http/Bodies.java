@@ -22,14 +22,27 @@ public final class Bodies {
     /**
      * The body, at most {@code max} bytes. A declared Content-Length over the limit is refused before reading, a chunked
      * body as soon as it passes it; either way the rest is drained and the answer is {@link OAuthError}
-     * {@code errorCode} with status 413. A body that cannot be read to its end is invalid_request.
+     * {@code errorCode} with status 413. A body that cannot be read to its end is invalid_request; one that arrives
+     * too slowly (Jetty's minimum data rate) is invalid_request with status 408.
+     *
+     * <p>A declared length is read exactly, without a further read for the end of the stream: Jetty checks the
+     * minimum data rate on every read, measured from the body's first byte, so that extra read, made after a thread
+     * waited for the CPU on a busy machine, would refuse a small body that arrived whole and at once.
      */
     public static byte[] read(HttpServletRequest req, int max, String errorCode) {
         try {
             InputStream in = req.getInputStream();
-            if (req.getContentLengthLong() > max) {
+            long declared = req.getContentLengthLong();
+            if (declared > max) {
                 drain(req);
                 throw tooLarge(max, errorCode);
+            }
+            if (declared >= 0) {
+                byte[] body = new byte[(int) declared];
+                int got = 0;
+                for (int n; got < body.length && (n = in.read(body, got, body.length - got)) != -1; ) got += n;
+                if (got < body.length) throw OAuthError.invalidRequest("The request body ended before its declared Content-Length.");
+                return body;
             }
             ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(max, 8192));
             byte[] buf = new byte[8192];
@@ -45,6 +58,11 @@ public final class Bodies {
             return out.toByteArray();
         } catch (IOException e) {
             throw OAuthError.invalidRequest("The request body could not be read completely.");
+        } catch (org.eclipse.jetty.http.BadMessageException e) {
+            if (e.getCode() == 408) {
+                throw new OAuthError("invalid_request", "The request body arrived too slowly; send it again.", 408);
+            }
+            throw OAuthError.invalidRequest("The request body could not be read" + (e.getReason() == null ? "." : ": " + e.getReason()));
         }
     }
 

@@ -56,6 +56,13 @@ public final class GatewayBench {
     static final boolean QUICK = Boolean.getBoolean("bench.quick");
     static final double WARMUP = Double.parseDouble(System.getProperty("bench.warmup", QUICK ? "2" : "5"));
     static final double MEASURE = Double.parseDouble(System.getProperty("bench.measure", QUICK ? "4" : "15"));
+    /**
+     * Before anything is measured, each of the four paths runs this long at 16 connections, unrecorded: enough calls for
+     * the JVM's (and node's) optimizing compilers to have compiled the hot paths, so that the figures are steady-state
+     * ones rather than the cost of code still interpreted (C2 compiles a method after some 10,000 calls; a 5 s phase at
+     * one connection makes about 1,500).
+     */
+    static final double JIT_WARMUP = Double.parseDouble(System.getProperty("bench.jitWarmup", QUICK ? "3" : "20"));
     /** The gateway JVM's options (-Dbench.gatewayJvm="..."); default none: the full JIT. */
     static final List<String> GATEWAY_JVM = List.of(System.getProperty("bench.gatewayJvm", "").split(" ")).stream()
             .filter(a -> !a.isBlank()).toList();
@@ -119,6 +126,14 @@ public final class GatewayBench {
             stdio.initialize();
 
             List<Long> upstreamPids = List.of(upstream.pid());
+            if (JIT_WARMUP > 0) {
+                if (only("http")) load(16, () -> new HttpSession(HOST, upstreamPort, "/mcp", null), upstreamPids, List.of(), JIT_WARMUP, 0);
+                if (only("http")) load(16, () -> new HttpSession(HOST, port, "/mcp/ev-http", access.get("/mcp/ev-http")), upstreamPids, List.of(gw.pid()),
+                        JIT_WARMUP, 0);
+                if (only("stdio")) load(16, () -> stdio, List.of(direct.pid()), List.of(), JIT_WARMUP, 0);
+                if (only("stdio")) load(16, () -> new HttpSession(HOST, port, "/mcp/ev-stdio", access.get("/mcp/ev-stdio")), List.of(), List.of(gw.pid()),
+                        JIT_WARMUP, 0);
+            }
             for (int conns : CONNECTIONS) {
                 // two rounds, alternating direct and gateway, so that a change in the machine's load hits both
                 for (int round = 0; round < 2; round++) {
@@ -327,6 +342,11 @@ public final class GatewayBench {
 
     /** {@code threads} callers calling {@code echo} in a loop: warm-up unmeasured, then measured; CPU of the given processes (and their children). */
     static Result load(int threads, CallerFactory factory, List<Long> upstreamPids, List<Long> gatewayPids) throws Exception {
+        return load(threads, factory, upstreamPids, gatewayPids, WARMUP, MEASURE);
+    }
+
+    static Result load(int threads, CallerFactory factory, List<Long> upstreamPids, List<Long> gatewayPids, double warmup, double measure)
+            throws Exception {
         AtomicInteger phase = new AtomicInteger();
         long[][] lat = new long[threads][];
         int[] counts = new int[threads];
@@ -366,16 +386,17 @@ public final class GatewayBench {
             }, "echo-" + t));
         }
         workers.forEach(Thread::start);
-        TimeUnit.MILLISECONDS.sleep((long) (WARMUP * 1000));
+        TimeUnit.MILLISECONDS.sleep((long) (warmup * 1000));
         double u0 = cpu(upstreamPids), g0 = cpu(gatewayPids), me0 = ServerProcess.procCpuSeconds(ProcessHandle.current().pid());
         long t0 = System.nanoTime();
         phase.set(1);
-        TimeUnit.MILLISECONDS.sleep((long) (MEASURE * 1000));
+        TimeUnit.MILLISECONDS.sleep((long) (measure * 1000));
         phase.set(2);
         long t1 = System.nanoTime();
         double u1 = cpu(upstreamPids), g1 = cpu(gatewayPids), me1 = ServerProcess.procCpuSeconds(ProcessHandle.current().pid());
         for (Thread w : workers) w.join();
         for (Caller c : callers) c.close();
+        if (measure <= 0) return null; // a warm-up only
         double seconds = (t1 - t0) / 1e9;
         long[] all = new long[Arrays.stream(counts).sum()];
         int k = 0;
@@ -413,6 +434,7 @@ public final class GatewayBench {
         sb.append("- Machine load: `uptime` before: ").append(uptimeBefore).append("; after: ").append(uptimeAfter).append('\n');
         sb.append("- Load average (1/5/15 min): ").append(loadBefore).append(" before, ").append(loadAfter)
                 .append(" after (other processes share these cores)\n");
+        sb.append("- Before the phases: ").append(fmt(JIT_WARMUP)).append(" s at 16 connections on each of the four paths, not recorded (the JIT's warm-up)\n");
         sb.append("- Phases: ").append(fmt(WARMUP)).append(" s warm-up, ").append(fmt(MEASURE))
                 .append(" s measured, two rounds alternating direct and gateway, summed\n");
         sb.append("- Whole run: ").append(Math.round(wall)).append(" s\n\n");
