@@ -17,6 +17,20 @@ public final class AccessTokens {
         this.store = store;
     }
 
+    /** A new token and its hash, not stored yet. */
+    public record Minted(String token, String hash) {}
+
+    /** Mints a token for the caller to store (with a refresh-token rotation, in the same commit). */
+    public Minted mint() {
+        String token = Secrets.mint(Secrets.ACCESS_TOKEN);
+        return new Minted(token, Secrets.hash(token));
+    }
+
+    /** Where the tokens are kept. */
+    public AccessTokenStore store() {
+        return store;
+    }
+
     /** Mints and stores a token; null when the store is full of live tokens (the caller answers 503). */
     public String issue(AccessToken record, Instant now) {
         String token = Secrets.mint(Secrets.ACCESS_TOKEN);

@@ -37,6 +37,10 @@ public final class RefreshTokenGrant implements GrantHandler {
         if (resource != null) Resources.requireOneOfOurs(resource, s.settings().mcpResources());
         String scopeParam = request.param("scope");
         Set<String> asked = scopeParam == null ? null : Scopes.parse(scopeParam);
+        // the access token is minted first and stored with the rotation, in one commit where the store can
+        AccessTokens.Minted access = s.accessTokens().mint();
+        RefreshTokens.Access withAccess = new RefreshTokens.Access(s.accessTokens().store(), access.hash(),
+                family -> issuer.record(TokenIssuer.Grant.of(family), scopesOf(family, asked), now));
         RefreshTokens.Rotation r = s.refreshTokens().rotate(token, client.clientId(), now, family -> {
             if (!s.lifecycle().userExistedSince(family.userId(), family.createdAt())) {
                 s.lifecycle().revokeGrant(family, "user_removed");
@@ -48,12 +52,15 @@ public final class RefreshTokenGrant implements GrantHandler {
             if (asked != null && !Scopes.parse(family.scope()).containsAll(asked)) {
                 throw OAuthError.invalidScope("A refresh can only keep or narrow the scopes granted ('" + family.scope() + "').");
             }
-        });
+        }, withAccess);
         switch (r.outcome()) {
             case ROTATED -> {
                 s.registry().markUsed(client, now);
-                Set<String> scopes = asked == null || asked.isEmpty() ? Scopes.parse(r.family().scope()) : asked;
-                return issuer.issue(TokenIssuer.Grant.of(r.family()), scopes, r.refreshToken(), now);
+                return issuer.issued(TokenIssuer.Grant.of(r.family()), scopesOf(r.family(), asked), r.refreshToken(), access.token());
+            }
+            case NO_ROOM -> {
+                s.registry().markUsed(client, now);
+                throw TokenIssuer.noRoom();
             }
             case REUSED -> {
                 s.lifecycle().reuseDetected("refresh_token", r.family().familyId(), r.family().userId(), r.family().clientId());
@@ -63,5 +70,10 @@ public final class RefreshTokenGrant implements GrantHandler {
             case WRONG_CLIENT -> throw OAuthError.invalidGrant("The refresh token was issued to another client.");
             default -> throw OAuthError.invalidGrant("The refresh token is unknown or was revoked; sign in again.");
         }
+    }
+
+    /** The scopes asked for (a narrowing the precheck allowed), or else the grant's. */
+    private static Set<String> scopesOf(io.mcpoauth.store.RefreshFamily family, Set<String> asked) {
+        return asked == null || asked.isEmpty() ? Scopes.parse(family.scope()) : asked;
     }
 }

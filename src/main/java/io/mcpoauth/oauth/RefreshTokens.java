@@ -1,6 +1,8 @@
 package io.mcpoauth.oauth;
 
 import io.mcpoauth.core.Secrets;
+import io.mcpoauth.store.AccessToken;
+import io.mcpoauth.store.AccessTokenStore;
 import io.mcpoauth.store.GrantStore;
 import io.mcpoauth.store.RefreshFamily;
 import java.security.MessageDigest;
@@ -9,6 +11,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The rules of refresh tokens, over the {@link GrantStore}. A refresh token reads
@@ -43,7 +46,11 @@ public final class RefreshTokens {
     /** A new family and, when asked for, its first refresh token (shown to the client once, never stored). */
     public record Issued(RefreshFamily family, String refreshToken) {}
 
-    public enum Outcome { ROTATED, UNKNOWN, EXPIRED, WRONG_CLIENT, REUSED }
+    /** NO_ROOM: rotated, but the access token issued with it was not stored (the store is full of live tokens). */
+    public enum Outcome { ROTATED, UNKNOWN, EXPIRED, WRONG_CLIENT, REUSED, NO_ROOM }
+
+    /** The access token a rotation issues, written with it (in one commit where the store can): {@code record} builds it from the rotated family. */
+    public record Access(AccessTokenStore tokens, String tokenHash, Function<RefreshFamily, AccessToken> record) {}
 
     /** The result of presenting a refresh token; {@code refreshToken} is the successor when ROTATED. */
     public record Rotation(Outcome outcome, RefreshFamily family, String refreshToken) {}
@@ -63,13 +70,26 @@ public final class RefreshTokens {
      * family; so does a second retry of the previous token, or one after the grace period.
      */
     public Rotation rotate(String presented, String clientId, Instant now, Consumer<RefreshFamily> precheck) {
+        return rotate(presented, clientId, now, precheck, null);
+    }
+
+    /** {@link #rotate(String, String, Instant, Consumer)}, storing {@code access} (may be null) with the rotation. */
+    public Rotation rotate(String presented, String clientId, Instant now, Consumer<RefreshFamily> precheck, Access access) {
         String familyId = familyIdOf(presented);
         if (familyId == null) return new Rotation(Outcome.UNKNOWN, null, null);
         String hash = Secrets.hash(presented);
         String successor = mint(familyId);
         String successorHash = Secrets.hash(successor);
+        // the family as this store last wrote it, when the token presented is the one it issued: no read first; the
+        // conditional replace checks that nothing changed since, and every other verdict is made on a fresh read
+        RefreshFamily f = store.recent(familyId);
+        boolean recent = f != null && equal(hash, f.tokenHash()) && f.clientId().equals(clientId) && !f.expired(now);
+        if (!recent) f = null;
         for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-            RefreshFamily f = store.get(familyId);
+            if (f == null) {
+                f = store.get(familyId);
+                recent = false;
+            }
             if (f == null) return new Rotation(Outcome.UNKNOWN, null, null);
             boolean isCurrent = equal(hash, f.tokenHash());
             boolean isPrevious = !isCurrent && equal(hash, f.previousHash());
@@ -81,7 +101,19 @@ public final class RefreshTokens {
             // refused, not deleted: a wall clock stepped forward must not destroy grants (the sweeper removes them)
             if (f.expired(now)) return new Rotation(Outcome.EXPIRED, f, null);
             if (isPrevious && (f.graceUsed() || !now.isBefore(f.rotatedAt().plus(grace)))) return reuse(f);
-            precheck.accept(f);
+            if (recent) {
+                try {
+                    precheck.accept(f);
+                } catch (RuntimeException refused) {
+                    RefreshFamily fresh = store.get(familyId);
+                    if (fresh == null || sameState(fresh, f)) throw refused;
+                    f = fresh; // changed since: judge the token again on the family as it is now
+                    recent = false;
+                    continue;
+                }
+            } else {
+                precheck.accept(f);
+            }
             List<String> retired = new ArrayList<>(f.retired());
             String dropped = isCurrent ? f.previousHash() : f.tokenHash();
             if (dropped != null) retired.add(dropped.substring(0, SHORT_HASH));
@@ -89,10 +121,22 @@ public final class RefreshTokens {
             RefreshFamily next = new RefreshFamily(f.familyId(), f.clientId(), f.userId(), f.scope(), f.resource(),
                     successorHash, isCurrent ? f.tokenHash() : f.previousHash(), retired, f.createdAt(),
                     isCurrent ? now : f.rotatedAt(), now.plus(ttl), f.rotations() + 1, isPrevious);
-            if (store.replace(f, next)) return new Rotation(Outcome.ROTATED, next, successor);
-            // another rotation of this family won the race: read it again and judge the token against the new state
+            if (access == null) {
+                if (store.replace(f, next)) return new Rotation(Outcome.ROTATED, next, successor);
+            } else {
+                switch (store.replace(f, next, access.tokens(), access.tokenHash(), access.record().apply(next), now)) {
+                    case WITH_TOKEN -> { return new Rotation(Outcome.ROTATED, next, successor); }
+                    case NO_ROOM_FOR_TOKEN -> { return new Rotation(Outcome.NO_ROOM, next, successor); }
+                    case CHANGED -> { }
+                }
+            }
+            f = null; // another rotation of this family won the race: read it again and judge the token against the new state
         }
         return new Rotation(Outcome.UNKNOWN, null, null);
+    }
+
+    private static boolean sameState(RefreshFamily a, RefreshFamily b) {
+        return a.rotations() == b.rotations() && equal(a.tokenHash(), b.tokenHash()) && a.graceUsed() == b.graceUsed();
     }
 
     private Rotation reuse(RefreshFamily f) {

@@ -28,9 +28,23 @@ public final class TokenIssuer {
 
     /** A new access token for {@code grant} with {@code scopes}; {@code refreshToken} (may be null) is passed through. */
     public TokenResponse issue(Grant grant, Set<String> scopes, String refreshToken, Instant now) {
-        Instant exp = now.plus(s.settings().accessTokenTtl);
-        String token = s.accessTokens().issue(new AccessToken(grant.clientId(), grant.userId(), scopes, grant.resource(), grant.grantId(), exp), now);
-        if (token == null) throw OAuthError.temporarilyUnavailable("The server is at its limit of live access tokens; try again shortly.");
-        return new TokenResponse(token, s.settings().accessTokenTtl.toSeconds(), refreshToken, scopes, grant);
+        String token = s.accessTokens().issue(record(grant, scopes, now), now);
+        if (token == null) throw noRoom();
+        return issued(grant, scopes, refreshToken, token);
+    }
+
+    /** The record of an access token for {@code grant} with {@code scopes}, issued {@code now}. */
+    public AccessToken record(Grant grant, Set<String> scopes, Instant now) {
+        return new AccessToken(grant.clientId(), grant.userId(), scopes, grant.resource(), grant.grantId(), now.plus(s.settings().accessTokenTtl));
+    }
+
+    /** The response for an access token already stored (with the rotation that issued it). */
+    public TokenResponse issued(Grant grant, Set<String> scopes, String refreshToken, String accessToken) {
+        return new TokenResponse(accessToken, s.settings().accessTokenTtl.toSeconds(), refreshToken, scopes, grant);
+    }
+
+    /** The answer when the store of access tokens is full. */
+    public static OAuthError noRoom() {
+        return OAuthError.temporarilyUnavailable("The server is at its limit of live access tokens; try again shortly.");
     }
 }

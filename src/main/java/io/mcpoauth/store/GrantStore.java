@@ -13,10 +13,38 @@ public interface GrantStore {
     RefreshFamily get(String familyId);
 
     /**
+     * The family as this store last wrote it, without asking anyone, or null: possibly outdated (another instance may
+     * have rotated or removed it since), so it is only ever the {@code expected} of a {@link #replace}, which checks it.
+     * A store whose {@link #get} costs nothing has none.
+     */
+    default RefreshFamily recent(String familyId) {
+        return null;
+    }
+
+    /**
      * Replaces {@code expected} with {@code next} (same family id) only if the stored family is still
      * {@code expected} (same current token hash and rotation count); false when it changed meanwhile or is gone.
      */
     boolean replace(RefreshFamily expected, RefreshFamily next);
+
+    /** How a {@link #replace(RefreshFamily, RefreshFamily, AccessTokenStore, String, AccessToken, Instant)} ended. */
+    enum Replaced {
+        /** The family was replaced and the access token stored. */
+        WITH_TOKEN,
+        /** The family had changed or is gone: nothing was stored. */
+        CHANGED,
+        /** The family was replaced, but the access token store is full of live tokens. */
+        NO_ROOM_FOR_TOKEN
+    }
+
+    /**
+     * {@link #replace}, and once it succeeded the access token issued with the rotation, put into {@code tokens}. A
+     * store that keeps those tokens too writes both in one commit (nothing of either when the family changed).
+     */
+    default Replaced replace(RefreshFamily expected, RefreshFamily next, AccessTokenStore tokens, String tokenHash, AccessToken token, Instant now) {
+        if (!replace(expected, next)) return Replaced.CHANGED;
+        return tokens.put(tokenHash, token, now) ? Replaced.WITH_TOKEN : Replaced.NO_ROOM_FOR_TOKEN;
+    }
 
     boolean remove(String familyId);
 

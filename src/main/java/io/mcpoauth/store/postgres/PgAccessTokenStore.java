@@ -15,6 +15,10 @@ import java.util.LinkedHashSet;
  */
 final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
     private static final int SWEEP_BATCH = 10_000;
+    static final String INSERT = "INSERT INTO access_tokens (token_hash, client_id, user_id, scopes, resource, grant_id, expires_at)";
+    static final String ON_CONFLICT = "ON CONFLICT (token_hash) DO UPDATE SET client_id = excluded.client_id, user_id = excluded.user_id, "
+            + "scopes = excluded.scopes, resource = excluded.resource, grant_id = excluded.grant_id, expires_at = excluded.expires_at, "
+            + "seq = nextval('short_lived_seq')";
     private final Database db;
     private final int perGrant;
     private final String put;
@@ -30,10 +34,7 @@ final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
         this.put = "WITH async AS (SELECT set_config('synchronous_commit', 'off', true)), "
                 + "older AS (DELETE FROM access_tokens WHERE token_hash IN (SELECT token_hash FROM access_tokens WHERE grant_id = ? "
                 + "ORDER BY seq DESC OFFSET " + (perGrant - 1) + ")) "
-                + "INSERT INTO access_tokens (token_hash, client_id, user_id, scopes, resource, grant_id, expires_at) "
-                + "SELECT ?::text, ?::text, ?::text, ?::text[], ?::text, ?::text, ?::timestamptz FROM async "
-                + "ON CONFLICT (token_hash) DO UPDATE SET client_id = excluded.client_id, user_id = excluded.user_id, scopes = excluded.scopes, "
-                + "resource = excluded.resource, grant_id = excluded.grant_id, expires_at = excluded.expires_at, seq = nextval('short_lived_seq')";
+                + INSERT + " SELECT ?::text, ?::text, ?::text, ?::text[], ?::text, ?::text, ?::timestamptz FROM async " + ON_CONFLICT;
         this.puts = new GroupCommit<>(db, "store an access token", this::putAll);
         this.reads = new GroupRead<>(db, "read an access token", GroupRead.THREADS, (c, keys) -> GroupRead.byKeys(c, keys,
                 "SELECT token_hash, client_id, user_id, scopes, resource, grant_id, expires_at FROM access_tokens WHERE token_hash = ANY(?)",
@@ -74,8 +75,13 @@ final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
 
     @Override
     public boolean put(String tokenHash, AccessToken token, Instant now) {
-        return puts.write(new Object[] {token.grantId(), tokenHash, token.clientId(), token.userId(), token.scopes().stream().sorted().toList(),
-                token.resource(), token.grantId(), token.expiresAt()});
+        return puts.write(putParams(tokenHash, token));
+    }
+
+    /** The parameters of {@link #put}'s statement: the grant (whose older tokens go), then the new row. */
+    static Object[] putParams(String tokenHash, AccessToken token) {
+        return new Object[] {token.grantId(), tokenHash, token.clientId(), token.userId(), token.scopes().stream().sorted().toList(),
+                token.resource(), token.grantId(), token.expiresAt()};
     }
 
     @Override

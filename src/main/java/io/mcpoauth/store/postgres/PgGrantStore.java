@@ -1,5 +1,7 @@
 package io.mcpoauth.store.postgres;
 
+import io.mcpoauth.store.AccessToken;
+import io.mcpoauth.store.AccessTokenStore;
 import io.mcpoauth.store.GrantStore;
 import io.mcpoauth.store.RefreshFamily;
 import java.sql.Connection;
@@ -34,11 +36,33 @@ final class PgGrantStore implements GrantStore, AutoCloseable {
     /** Lookups of concurrent requests share a query. */
     private final GroupRead<RefreshFamily> reads;
 
+    /**
+     * The families this instance rotated last: the next refresh of such a family, when it brings the token issued here,
+     * needs no read first (the conditional UPDATE checks that nothing changed since). About 1 KB each, so at most about 50 MB.
+     */
+    static final int RECENT = 50_000;
+    private final RecentRows<RefreshFamily> recent = new RecentRows<>(RECENT);
+
     private record Replacement(RefreshFamily expected, RefreshFamily next) {}
 
-    PgGrantStore(Database db) {
+    /** The access tokens of the same database, written in the rotation's own statement when it issues one. */
+    private final PgAccessTokenStore tokens;
+    private final String replaceWithToken;
+    /** Rotations that issue an access token, from concurrent requests, share a transaction and its commit. */
+    private final GroupCommit<Object[]> rotationsWithTokens;
+
+    PgGrantStore(Database db, PgAccessTokenStore tokens) {
         this.db = db;
+        this.tokens = tokens;
+        // one statement: the conditional UPDATE, and only if it matched, the grant's older access tokens beyond its
+        // allowance deleted and the new one inserted; its count (1 or 0) is the UPDATE's
+        this.replaceWithToken = "WITH rotated AS (" + REPLACE + " RETURNING family_id), "
+                + "older AS (DELETE FROM access_tokens WHERE token_hash IN (SELECT token_hash FROM access_tokens WHERE grant_id = ? "
+                + "ORDER BY seq DESC OFFSET " + (tokens.perGrant() - 1) + ") AND EXISTS (SELECT 1 FROM rotated)) "
+                + PgAccessTokenStore.INSERT + " SELECT ?::text, ?::text, ?::text, ?::text[], ?::text, ?::text, ?::timestamptz FROM rotated "
+                + PgAccessTokenStore.ON_CONFLICT;
         this.rotations = new GroupCommit<>(db, "rotate a refresh token", PgGrantStore::replaceAll);
+        this.rotationsWithTokens = new GroupCommit<>(db, "rotate a refresh token", this::replaceAllWithTokens);
         this.reads = new GroupRead<>(db, "read a grant", GroupRead.THREADS, (c, keys) -> GroupRead.byKeys(c, keys,
                 SELECT + " WHERE family_id = ANY(?)", PgGrantStore::read, RefreshFamily::familyId));
     }
@@ -65,6 +89,28 @@ final class PgGrantStore implements GrantStore, AutoCloseable {
         return out;
     }
 
+    /** Each rotation's statement with its access token, in family-id order (the same lock order on every instance). */
+    private boolean[] replaceAllWithTokens(Connection c, List<Object[]> items) throws SQLException {
+        Integer[] order = new Integer[items.size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.Arrays.sort(order, java.util.Comparator.comparing(i -> (String) items.get(i)[12]));
+        boolean[] out = new boolean[items.size()];
+        try (java.sql.PreparedStatement ps = c.prepareStatement(replaceWithToken)) {
+            if (items.size() == 1) {
+                Sql.bind(c, ps, items.get(0));
+                out[0] = ps.executeUpdate() == 1;
+                return out;
+            }
+            for (Integer i : order) {
+                Sql.bind(c, ps, items.get(i));
+                ps.addBatch();
+            }
+            int[] counts = ps.executeBatch();
+            for (int k = 0; k < order.length; k++) out[order[k]] = counts[k] == 1;
+        }
+        return out;
+    }
+
     private static Object[] params(Replacement r) {
         RefreshFamily next = r.next();
         RefreshFamily expected = r.expected();
@@ -76,6 +122,7 @@ final class PgGrantStore implements GrantStore, AutoCloseable {
     @Override
     public void close() {
         rotations.close();
+        rotationsWithTokens.close();
         reads.close();
     }
 
@@ -96,6 +143,12 @@ final class PgGrantStore implements GrantStore, AutoCloseable {
     @Override
     public void create(RefreshFamily family) {
         db.auto("store a grant", c -> Sql.update(c, UPSERT, values(family)));
+        recent.put(family.familyId(), family);
+    }
+
+    @Override
+    public RefreshFamily recent(String familyId) {
+        return familyId == null ? null : recent.get(familyId);
     }
 
     @Override
@@ -107,39 +160,64 @@ final class PgGrantStore implements GrantStore, AutoCloseable {
     @Override
     public boolean replace(RefreshFamily expected, RefreshFamily next) {
         if (!expected.familyId().equals(next.familyId())) throw new IllegalArgumentException("a family keeps its id");
-        return rotations.write(new Replacement(expected, next));
+        return remembered(next, rotations.write(new Replacement(expected, next)));
+    }
+
+    @Override
+    public Replaced replace(RefreshFamily expected, RefreshFamily next, AccessTokenStore store, String tokenHash, AccessToken token, Instant now) {
+        if (store != tokens) return GrantStore.super.replace(expected, next, store, tokenHash, token, now);
+        if (!expected.familyId().equals(next.familyId())) throw new IllegalArgumentException("a family keeps its id");
+        Object[] rotation = params(new Replacement(expected, next));
+        Object[] put = tokens.putParams(tokenHash, token);
+        Object[] all = new Object[rotation.length + put.length];
+        System.arraycopy(rotation, 0, all, 0, rotation.length);
+        System.arraycopy(put, 0, all, rotation.length, put.length);
+        return remembered(next, rotationsWithTokens.write(all)) ? Replaced.WITH_TOKEN : Replaced.CHANGED;
+    }
+
+    /** Remembers {@code next} when it was written, forgets the family otherwise. */
+    private boolean remembered(RefreshFamily next, boolean replaced) {
+        if (replaced) recent.put(next.familyId(), next);
+        else recent.forget(next.familyId());
+        return replaced;
     }
 
     @Override
     public boolean remove(String familyId) {
         if (familyId == null) return false;
+        recent.forget(familyId);
         return db.auto("remove a grant", c -> Sql.update(c, "DELETE FROM refresh_families WHERE family_id = ?", familyId) == 1);
     }
 
     @Override
     public List<RefreshFamily> removeByUser(String userId) {
-        return db.auto("remove a user's grants", c -> Sql.list(c, "DELETE FROM refresh_families WHERE user_id = ? RETURNING " + COLUMNS,
-                PgGrantStore::read, userId));
+        return forgotten(db.auto("remove a user's grants", c -> Sql.list(c, "DELETE FROM refresh_families WHERE user_id = ? RETURNING " + COLUMNS,
+                PgGrantStore::read, userId)));
     }
 
     @Override
     public List<RefreshFamily> removeByClient(String clientId) {
-        return db.auto("remove a client's grants", c -> Sql.list(c, "DELETE FROM refresh_families WHERE client_id = ? RETURNING " + COLUMNS,
-                PgGrantStore::read, clientId));
+        return forgotten(db.auto("remove a client's grants", c -> Sql.list(c, "DELETE FROM refresh_families WHERE client_id = ? RETURNING " + COLUMNS,
+                PgGrantStore::read, clientId)));
     }
 
     @Override
     public List<RefreshFamily> removeByUserAndClient(String userId, String clientId) {
-        return db.auto("remove grants", c -> Sql.list(c, "DELETE FROM refresh_families WHERE user_id = ? AND client_id = ? RETURNING " + COLUMNS,
-                PgGrantStore::read, userId, clientId));
+        return forgotten(db.auto("remove grants", c -> Sql.list(c, "DELETE FROM refresh_families WHERE user_id = ? AND client_id = ? RETURNING " + COLUMNS,
+                PgGrantStore::read, userId, clientId)));
     }
 
     /** Rows a rotation holds are skipped (SKIP LOCKED) and a row rotated meanwhile is judged on its new expiry. */
     @Override
     public List<RefreshFamily> removeExpired(Instant now, int limit) {
-        return db.auto("sweep expired grants", c -> Sql.list(c, "DELETE FROM refresh_families WHERE family_id IN (SELECT family_id FROM "
+        return forgotten(db.auto("sweep expired grants", c -> Sql.list(c, "DELETE FROM refresh_families WHERE family_id IN (SELECT family_id FROM "
                 + "refresh_families WHERE expires_at <= ? LIMIT ? FOR UPDATE SKIP LOCKED) AND expires_at <= ? RETURNING " + COLUMNS,
-                PgGrantStore::read, now, limit, now));
+                PgGrantStore::read, now, limit, now)));
+    }
+
+    private List<RefreshFamily> forgotten(List<RefreshFamily> removed) {
+        for (RefreshFamily f : removed) recent.forget(f.familyId());
+        return removed;
     }
 
     @Override

@@ -69,14 +69,15 @@ public final class PgStores implements Stores {
         this.schema = schema;
         this.changes = new Changes(db, schemaName);
         this.clients = new PgClientStore(db, changes.cache("clients", CACHED_RECORDS));
-        this.grants = new PgGrantStore(db);
         this.users = new PgUserStore(db, changes.cache("users", CACHED_RECORDS));
         this.consents = new PgConsentStore(db);
         this.apiKeys = new PgApiKeyStore(db);
         this.notes = new PgNoteStore(db);
         this.idpTokens = new PgIdpTokenStore(db);
         this.connections = new PgConnectionStore(db);
-        this.accessTokens = new PgAccessTokenStore(db, ACCESS_TOKENS_PER_GRANT);
+        PgAccessTokenStore tokens = new PgAccessTokenStore(db, ACCESS_TOKENS_PER_GRANT);
+        this.accessTokens = tokens;
+        this.grants = new PgGrantStore(db, tokens);
         this.codes = new PgShortLivedStore<>(db, "authorization_codes", CodeRecord.class, MAX_SHORT_LIVED);
         this.idpStates = new PgShortLivedStore<>(db, "idp_states", IdpStateRecord.class, MAX_SHORT_LIVED);
         this.sessions = new PgShortLivedStore<>(db, "browser_sessions", SessionRecord.class, maxBrowserSessions);
