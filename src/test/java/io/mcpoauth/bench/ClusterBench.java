@@ -34,7 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>System properties: {@code bench.quick=true} (10k/20k families, 2,000 reconnects, short phases),
  * {@code bench.families}, {@code bench.herd}, {@code bench.rotate.seconds}, {@code bench.warmup}, {@code bench.pool}
- * (DATABASE_POOL_SIZE), {@code bench.phases} (store,file,pg1,pg2,herd), {@code bench.jit} (c1 or full), {@code bench.jfr},
+ * (DATABASE_POOL_SIZE), {@code bench.connections} (32), {@code bench.phases} (store,file,pg1,pg2,herd,file2), {@code bench.jit} (c1 or full), {@code bench.jfr},
  * {@code bench.serverjvm} (JAVA_TOOL_OPTIONS for the servers), {@code bench.pg.out}, {@code bench.note}.
  */
 public final class ClusterBench {
@@ -43,14 +43,14 @@ public final class ClusterBench {
             .map(String::trim).mapToInt(Integer::parseInt).toArray();
     private static final int HERD = Integer.getInteger("bench.herd", QUICK ? 2_000 : 10_000);
     private static final int HERD_CONCURRENCY = 200;
-    private static final int CONNECTIONS = 32;
+    private static final int CONNECTIONS = Integer.getInteger("bench.connections", 32);
     private static final double SECONDS = Double.parseDouble(System.getProperty("bench.rotate.seconds", QUICK ? "4" : "15"));
     private static final double WARMUP = Double.parseDouble(System.getProperty("bench.warmup", QUICK ? "2" : "10"));
     private static final String POOL = System.getProperty("bench.pool", "10");
     /** The servers' JIT: C1 only, as ./run.sh starts them (default), or the full JIT ({@code -Dbench.jit=full}). */
     private static final List<String> JVM = System.getProperty("bench.jit", "c1").equals("full") ? List.of() : List.of("-XX:TieredStopAtLevel=1");
     private static final String HEAP = "1g";
-    private static final List<String> PHASES = List.of(System.getProperty("bench.phases", "store,file,pg1,pg2,herd").split(","));
+    private static final List<String> PHASES = List.of(System.getProperty("bench.phases", "store,file,pg1,pg2,herd,file2").split(","));
 
     private ClusterBench() {}
 
@@ -114,13 +114,19 @@ public final class ClusterBench {
                     a.stop();
                     b.stop();
                 }
-                if (n == FAMILIES[FAMILIES.length - 1] && PHASES.contains("herd")) {
+                boolean herd = n == FAMILIES[FAMILIES.length - 1] && PHASES.contains("herd");
+                if (herd) {
                     // the restart herd: two instances on the database, then one file-store server on the records as they are then
                     HerdResult pgHerd = report(pgHerd(d, url, base, 43));
                     HttpBench.Restart fileHerd = HttpBench.restart((ds, name, jvm) -> ServerProcess.start(ds.dir, ds.port, HEAP,
                             base.resolve(name + ".log"), null, jvm), reseedFile(d, url), "file-herd", JVM, 42);
                     herds.add(report(new HerdResult("file store, 1 server", 1, fileHerd.herd(), fileHerd.coldStartMs())));
                     herds.add(pgHerd);
+                }
+                if (PHASES.contains("file2")) {
+                    // the control: two file-store servers on copies of the records (nothing shared), half the connections each
+                    if (!herd && (PHASES.contains("pg1") || PHASES.contains("pg2"))) reseedFile(d, url);
+                    rates.add(report(fileServers(d, base, n)));
                 }
             }
         } finally {
@@ -147,6 +153,29 @@ public final class ClusterBench {
             files.awaitLoaded().load(now);
         }
         return d;
+    }
+
+    /** Two file-store servers, each on its own copy of the data directory, one PUBLIC_URL for both. */
+    static Rate fileServers(HttpBench.Dataset d, Path base, int n) throws Exception {
+        Path copy = base.resolve("file2b-data-" + n);
+        deleteTree(copy);
+        try (var walk = Files.walk(d.dir)) {
+            for (Path p : walk.toList()) {
+                Path to = copy.resolve(d.dir.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(to);
+                else if (!p.getFileName().toString().endsWith(".lock")) Files.copy(p, to, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+            }
+        }
+        Map<String, String> env = Map.of("PUBLIC_URL", "http://" + d.hostHeader());
+        try (ServerProcess a = ServerProcess.start(d.dir, d.port, HEAP, base.resolve("file2a-" + n + ".log"), null, JVM, env);
+             ServerProcess b = ServerProcess.start(copy, freePort(), HEAP, base.resolve("file2b-" + n + ".log"), null, JVM, env)) {
+            a.awaitHealthy(120_000);
+            b.awaitHealthy(120_000);
+            Rate r = rotation("file, 2 servers, nothing shared", List.of(a, b), d);
+            a.stop();
+            b.stop();
+            return r;
+        }
     }
 
     static ServerProcess pgInstance(HttpBench.Dataset d, int port, String url, Path base, String name) throws IOException {
@@ -401,8 +430,8 @@ public final class ClusterBench {
         sb.append(String.format(Locale.ROOT, "- Whole run: %.0f s%n%n", seconds));
         if (!storeRates.isEmpty()) {
             sb.append("## The store alone: ").append(CONNECTIONS).append(" threads calling `RefreshTokens.rotate`\n\n");
-            sb.append("No HTTP: the rotation rules over the file store (group commit, as `StoreBench` measures it) and over PostgreSQL (a read "
-                    + "and the conditional UPDATE, synchronously committed), the same families in steady state, each chain continuing with its "
+            sb.append("No HTTP: the rotation rules over the file store (group commit, as `StoreBench` measures it) and over PostgreSQL (the "
+                    + "conditional UPDATE on the family as this instance last wrote it, synchronously committed), the same families in steady state, each chain continuing with its "
                     + "rotated token. CPU is this JVM's only (the file store's fsyncs are the kernel's; PostgreSQL's work is its own processes').\n\n");
             sb.append("| Families | Store | Rotations/s | vs file | p50 ms | p99 ms | CPU of this JVM |\n|---:|---|---:|---:|---:|---:|---:|\n");
             for (StoreRate r : storeRates) {
@@ -417,8 +446,10 @@ public final class ClusterBench {
         sb.append("## Durable refresh rotation over HTTP, ").append(CONNECTIONS).append(" connections\n\n");
         sb.append(String.format(Locale.ROOT, "Connection t owns the families i with i mod %d = t and rotates them in turn, each chain continuing with the token "
                 + "the previous rotation returned; %.0f s warm-up, %.0f s measured. A rotation counts when its 200 arrived: the file store answers after "
-                + "the journal frame is fdatasynced, PostgreSQL after the synchronous commit of the conditional UPDATE (the access token it issues is "
-                + "committed asynchronously). With two instances, connection t is on instance t mod 2.%n%n", CONNECTIONS, WARMUP, SECONDS));
+                + "the journal frame is fdatasynced, PostgreSQL after the synchronous commit of the statement that makes the conditional UPDATE and inserts "
+                + "the access token it issues. With two instances or servers, connection t is on instance t mod 2. The control, `file, 2 servers, "
+                + "nothing shared`, is two file-store servers each on its own copy of the records: what two JVMs on these cores give when they "
+                + "share nothing at all.%n%n", CONNECTIONS, WARMUP, SECONDS));
         sb.append("| Families | Store | Rotations/s | vs file | p50 ms | p99 ms | Errors | Server CPU | PostgreSQL CPU |\n");
         sb.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Rate r : rates) {
