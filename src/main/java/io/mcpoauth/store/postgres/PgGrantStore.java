@@ -38,9 +38,10 @@ final class PgGrantStore implements GrantStore, AutoCloseable {
 
     /**
      * The families this instance rotated last: the next refresh of such a family, when it brings the token issued here,
-     * needs no read first (the conditional UPDATE checks that nothing changed since). About 1 KB each, so at most about 50 MB.
+     * needs no read first (the conditional UPDATE checks that nothing changed since). About 760 bytes each, so at most about
+     * 75 MB: what the file store spends on as many families.
      */
-    static final int RECENT = 50_000;
+    static final int RECENT = 100_000;
     private final RecentRows<RefreshFamily> recent = new RecentRows<>(RECENT);
 
     private record Replacement(RefreshFamily expected, RefreshFamily next) {}
