@@ -183,6 +183,51 @@ class PgRecentRotationTest {
         }
     }
 
+    @Test
+    void bothInstancesRotatingTheSameFewGrantsAtOnceNeverDeadlockAndEveryRotationHasItsToken() throws Exception {
+        int slots = 6;
+        java.util.concurrent.atomic.AtomicReferenceArray<String> current = new java.util.concurrent.atomic.AtomicReferenceArray<>(slots);
+        for (int i = 0; i < slots; i++) current.set(i, onA.create("client-1", "alice", "mcp", null, true, T0).refreshToken());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        java.util.concurrent.ConcurrentHashMap<Outcome, AtomicInteger> outcomes = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.List<java.util.concurrent.Future<?>> work = new java.util.ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            int thread = t;
+            work.add(pool.submit(() -> {
+                java.util.Random rnd = new java.util.Random(thread);
+                Stores s = thread % 2 == 0 ? a : b;
+                RefreshTokens on = thread % 2 == 0 ? onA : onB;
+                for (int i = 0; i < 200; i++) {
+                    int slot = rnd.nextInt(slots);
+                    String presented = current.get(slot);
+                    Instant at = T0.plusSeconds(1);
+                    String hash = Secrets.hash(Secrets.mint(Secrets.ACCESS_TOKEN));
+                    Rotation r = on.rotate(presented, "client-1", at, f -> {}, new RefreshTokens.Access(s.accessTokens(), hash, f -> token(f, at)));
+                    outcomes.computeIfAbsent(r.outcome(), k -> new AtomicInteger()).incrementAndGet();
+                    switch (r.outcome()) {
+                        case ROTATED -> {
+                            assertNotNull((s == a ? b : a).accessTokens().get(hash, at), "the other instance sees the rotation's access token");
+                            current.compareAndSet(slot, presented, r.refreshToken());
+                        }
+                        case REUSED, UNKNOWN -> {
+                            assertNull(s.accessTokens().get(hash, at), "no access token without a rotation");
+                            // the grant is gone (a racing retry counted as reuse): start a new one in this slot
+                            if (current.get(slot).equals(presented)) {
+                                current.compareAndSet(slot, presented, on.create("client-1", "alice", "mcp", null, true, at).refreshToken());
+                            }
+                        }
+                        default -> throw new AssertionError("unexpected " + r.outcome());
+                    }
+                }
+                return null;
+            }));
+        }
+        pool.shutdown();
+        for (java.util.concurrent.Future<?> f : work) f.get(60, java.util.concurrent.TimeUnit.SECONDS); // a deadlock or a timeout fails here
+        assertTrue(outcomes.get(Outcome.ROTATED).get() > 100, "rotations happened: " + outcomes);
+        assertTrue(outcomes.containsKey(Outcome.REUSED), "the instances raced on the same tokens: " + outcomes);
+    }
+
     private static AccessToken token(RefreshFamily f, Instant at) {
         return new AccessToken(f.clientId(), f.userId(), Set.of("mcp"), f.resource(), f.familyId(), at.plus(Duration.ofHours(1)));
     }
