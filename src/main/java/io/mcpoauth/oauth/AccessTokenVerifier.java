@@ -4,6 +4,7 @@ import io.mcpoauth.core.AuthContext;
 import io.mcpoauth.core.BearerAuthenticator;
 import io.mcpoauth.core.IdpAccess;
 import io.mcpoauth.store.AccessToken;
+import io.mcpoauth.store.AccessTokenStore;
 import io.mcpoauth.store.RefreshFamily;
 import io.mcpoauth.store.UserRecord;
 import io.mcpoauth.store.UserStore;
@@ -51,9 +52,10 @@ public final class AccessTokenVerifier implements BearerAuthenticator {
 
     private AuthContext authenticate(String token, String resource) {
         Instant now = s.clock().instant();
-        AccessToken t = s.accessTokens().find(token, now);
-        if (t == null || !resource.equals(t.resource())) return null;
-        RefreshFamily grant = s.refreshTokens().get(t.grantId());
+        AccessTokenStore.WithGrant found = s.accessTokens().findWithGrant(token, now, s.refreshTokens());
+        if (found == null || !resource.equals(found.token().resource())) return null;
+        AccessToken t = found.token();
+        RefreshFamily grant = found.grant();
         if (grant == null || grant.expired(now)) return null; // access tokens of a revoked grant die with it
         UserRecord u = users.get(t.userId());
         // a grant made for a user who was removed, and perhaps created again since, belongs to nobody

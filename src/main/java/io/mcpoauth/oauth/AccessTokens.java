@@ -37,6 +37,12 @@ public final class AccessTokens {
         return store.put(Secrets.hash(token), record, now) ? token : null;
     }
 
+    /** The live record behind {@code token} and its grant as stored now (null when revoked), or null; in one read where the store can. */
+    public AccessTokenStore.WithGrant findWithGrant(String token, Instant now, RefreshTokens grants) {
+        if (token == null || !token.startsWith(Secrets.ACCESS_TOKEN) || token.length() > 200) return null;
+        return store.getWithGrant(Secrets.hash(token), now, grants.store());
+    }
+
     /** The live record behind {@code token}, or null. The caller also checks that the grant is still live. */
     public AccessToken find(String token, Instant now) {
         if (token == null || !token.startsWith(Secrets.ACCESS_TOKEN) || token.length() > 200) return null;

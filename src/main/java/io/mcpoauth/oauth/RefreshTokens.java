@@ -153,6 +153,11 @@ public final class RefreshTokens {
         return equal(hash, f.tokenHash()) || equal(hash, f.previousHash()) ? f : null;
     }
 
+    /** Where the grants are kept. */
+    GrantStore store() {
+        return store;
+    }
+
     public RefreshFamily get(String familyId) {
         return familyId == null ? null : store.get(familyId);
     }

@@ -26,6 +26,8 @@ final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
     private final GroupCommit<Object[]> puts;
     /** Lookups of concurrent requests (every /mcp call reads its token) share a query. */
     private final GroupRead<Object[]> reads;
+    /** The same, with the token's grant joined: one round trip for both. */
+    private final GroupRead<WithGrant> readsWithGrant;
 
     PgAccessTokenStore(Database db, int perGrant) {
         if (perGrant < 1) throw new IllegalArgumentException("perGrant must be at least 1");
@@ -39,6 +41,27 @@ final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
         this.reads = new GroupRead<>(db, "read an access token", GroupRead.THREADS, (c, keys) -> GroupRead.byKeys(c, keys,
                 "SELECT token_hash, client_id, user_id, scopes, resource, grant_id, expires_at FROM access_tokens WHERE token_hash = ANY(?)",
                 rs -> new Object[] {rs.getString("token_hash"), read(rs)}, r -> (String) r[0]));
+        this.readsWithGrant = new GroupRead<>(db, "read an access token", GroupRead.THREADS, (c, keys) -> {
+            java.util.Map<String, WithGrant> out = new java.util.HashMap<>();
+            for (Object[] r : Sql.list(c, "SELECT a.token_hash AS a_token_hash, a.client_id AS a_client_id, a.user_id AS a_user_id, "
+                    + "a.scopes AS a_scopes, a.resource AS a_resource, a.grant_id AS a_grant_id, a.expires_at AS a_expires_at, "
+                    + PgGrantStore.columns("f") + " FROM access_tokens a LEFT JOIN refresh_families f ON f.family_id = a.grant_id "
+                    + "WHERE a.token_hash = ANY(?)", rs -> new Object[] {rs.getString("a_token_hash"), new WithGrant(new AccessToken(
+                            rs.getString("a_client_id"), rs.getString("a_user_id"), new LinkedHashSet<>(Sql.strings(rs, "a_scopes")),
+                            rs.getString("a_resource"), rs.getString("a_grant_id"), Sql.instant(rs, "a_expires_at")),
+                            rs.getString("family_id") == null ? null : PgGrantStore.read(rs))}, keys)) {
+                out.put((String) r[0], (WithGrant) r[1]);
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public WithGrant getWithGrant(String tokenHash, Instant now, io.mcpoauth.store.GrantStore grants) {
+        if (!(grants instanceof PgGrantStore pg) || !pg.sameDatabase(db)) return AccessTokenStore.super.getWithGrant(tokenHash, now, grants);
+        if (tokenHash == null) return null;
+        WithGrant found = readsWithGrant.get(tokenHash);
+        return found == null || !found.token().expiresAt().isAfter(now) ? null : found;
     }
 
     private boolean[] putAll(java.sql.Connection c, java.util.List<Object[]> items) throws SQLException {
@@ -66,6 +89,7 @@ final class PgAccessTokenStore implements AccessTokenStore, AutoCloseable {
     public void close() {
         puts.close();
         reads.close();
+        readsWithGrant.close();
     }
 
     private static AccessToken read(ResultSet rs) throws SQLException {

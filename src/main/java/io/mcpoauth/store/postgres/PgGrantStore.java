@@ -20,6 +20,16 @@ final class PgGrantStore implements GrantStore, AutoCloseable {
     private static final String COLUMNS = "family_id, client_id, user_id, scope, resource, token_hash, previous_hash, retired, created_at, "
             + "rotated_at, expires_at, rotations, grace_used";
     private static final String SELECT = "SELECT " + COLUMNS + " FROM refresh_families";
+
+    /** The columns {@link #read} reads, of the table named {@code alias} in a query. */
+    static String columns(String alias) {
+        return java.util.Arrays.stream(COLUMNS.split(", ")).map(c -> alias + "." + c).collect(java.util.stream.Collectors.joining(", "));
+    }
+
+    /** Whether this store keeps its grants in {@code other}'s database. */
+    boolean sameDatabase(Database other) {
+        return db == other;
+    }
     private static final String UPSERT = "INSERT INTO refresh_families (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             + "ON CONFLICT (family_id) DO UPDATE SET client_id = excluded.client_id, user_id = excluded.user_id, scope = excluded.scope, "
             + "resource = excluded.resource, token_hash = excluded.token_hash, previous_hash = excluded.previous_hash, retired = excluded.retired, "
