@@ -97,12 +97,23 @@ class PgRecentRotationTest {
         assertEquals(Outcome.UNKNOWN, rotate(onA, retry.refreshToken(), T0.plusSeconds(5)).outcome(), "revoked on the other instance");
     }
 
-    @Test
-    void aRetiredTokenPresentedWhereItWasCurrentIsReuse() {
+    /** A grant's first token, and the token A issued and still remembers as current, which B has since retired. */
+    private record Retired(String first, String retired) {}
+
+    /** A rotates t0 to t1; B rotates t1 and then its successor: t1 is retired, A still remembers it as current. */
+    private Retired retiredWhileRemembered() {
         String t0 = onA.create("client-1", "alice", "mcp", null, true, T0).refreshToken();
         String t1 = rotate(onA, t0, T0.plusSeconds(1)).refreshToken();
         String t2 = rotate(onB, t1, T0.plusSeconds(2)).refreshToken();
         assertNotNull(rotate(onB, t2, T0.plusSeconds(3)).refreshToken());
+        return new Retired(t0, t1);
+    }
+
+    @Test
+    void aRetiredTokenPresentedWhereItWasCurrentIsReuse() {
+        Retired g = retiredWhileRemembered();
+        String t0 = g.first();
+        String t1 = g.retired();
         // t1 is retired now, but A still remembers it as current
         assertEquals(Outcome.REUSED, rotate(onA, t1, T0.plusSeconds(4)).outcome());
         assertNull(b.grants().get(familyOf(t0)), "the whole family is revoked");
@@ -110,10 +121,9 @@ class PgRecentRotationTest {
 
     @Test
     void aRefusalMadeOnAnOutdatedFamilyIsJudgedAgainOnTheDatabasesRow() {
-        String t0 = onA.create("client-1", "alice", "mcp", null, true, T0).refreshToken();
-        String t1 = rotate(onA, t0, T0.plusSeconds(1)).refreshToken();
-        String t2 = rotate(onB, t1, T0.plusSeconds(2)).refreshToken();
-        assertNotNull(rotate(onB, t2, T0.plusSeconds(3)).refreshToken());
+        Retired g = retiredWhileRemembered();
+        String t0 = g.first();
+        String t1 = g.retired();
         // A's precheck refuses on the family it remembers; the database's row says t1 is retired: reuse, not the refusal
         AtomicInteger prechecks = new AtomicInteger();
         Rotation r = onA.rotate(t1, "client-1", T0.plusSeconds(4), f -> {
